@@ -1,0 +1,79 @@
+"""Clinic: intake and scheduling for a ketamine-therapy clinic."""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dotenv import load_dotenv
+from flask import Flask
+
+from config import DEV_SECRET_KEY, settings_class
+
+ROOT = Path(__file__).resolve().parent.parent  # templates/ and static/ sit next to clinic/
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build a configured app: config.py's class for CLINIC_ENV, then CLINIC_* variables, then `config`."""
+    load_dotenv(ROOT / ".env")
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=os.environ.get("CLINIC_INSTANCE_PATH", str(ROOT / "instance")),
+    )
+    app.config.from_object(settings_class(os.environ.get("CLINIC_ENV", "development")))
+    app.config.from_prefixed_env("CLINIC")
+    app.config.update(config or {})
+    app.jinja_env.add_extension("jinja2.ext.do")
+    _database_uri(app)
+    _refuse_unsafe_production(app)
+
+    from clinic import extensions, log_privacy, security
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
+    extensions.login_manager.init_app(app)
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    extensions.mail.init_app(app)
+    security.init_app(app)
+    log_privacy.install(app.logger)
+
+    from clinic import admin, api, auth, booking, cli, errors, intake, models, public, staff  # noqa: F401
+    from clinic.services import settings as clinic_settings
+
+    for area in (public, booking, intake, auth, staff, admin, api):
+        app.register_blueprint(area.bp)
+    extensions.csrf.exempt(api.bp)  # read-only JSON
+    errors.register(app)
+    cli.register(app)
+    clinic_settings.register(app)
+    return app
+
+
+def _database_uri(app: Flask) -> None:
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        uri = f"sqlite:///{Path(app.instance_path) / 'clinic.db'}"
+    elif uri.startswith("postgres://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgres://")
+    elif uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+
+
+def _refuse_unsafe_production(app: Flask) -> None:
+    """Outside development and testing, refuse to start with a default or short key, or with DEBUG on."""
+    if os.environ.get("CLINIC_ENV", "development") != "production" and (app.debug or app.testing):
+        return
+    key = app.config.get("SECRET_KEY") or ""
+    if key == DEV_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH:
+        raise RuntimeError(
+            "SECRET_KEY is missing, the development default or shorter than "
+            f"{MIN_SECRET_KEY_LENGTH} characters: set a long random SECRET_KEY in production"
+        )
+    if app.debug:
+        raise RuntimeError("DEBUG must be off in production")

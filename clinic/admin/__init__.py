@@ -1,0 +1,3 @@
+from clinic.admin.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from clinic.api.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,60 @@
+"""The public JSON API (SPEC section 5)."""
+
+from datetime import date
+
+from flask import Blueprint, abort, jsonify, request
+
+from clinic.scheduling import DayPlan
+from clinic.services import availability
+from clinic.services.settings import clinic_info
+from clinic.timeutil import utcnow
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def day_json(day: DayPlan, tz) -> dict:
+    body = {
+        "date": day.date.isoformat(),
+        "weekday": day.weekday,
+        "open": day.is_open,
+        "opens": day.opens.strftime("%H:%M") if day.opens else None,
+        "closes": day.closes.strftime("%H:%M") if day.closes else None,
+        "slots": [
+            {
+                "start": slot.starts_at.astimezone(tz).isoformat(),
+                "end": slot.ends_at.astimezone(tz).isoformat(),
+                "remaining": slot.remaining,
+            }
+            for slot in day.slots
+        ],
+    }
+    if day.closure_reason is not None:
+        body["closure"] = day.closure_reason
+    return body
+
+
+@bp.get("/availability")
+def availability_view():
+    """Offered slots for `days` days from `start` (default today in the clinic's timezone, 7 days)."""
+    info = clinic_info()
+    now = utcnow()
+    tz = info.rules.tz
+    start_param = request.args.get("start", "")
+    days_param = request.args.get("days", "7")
+    try:
+        start = date.fromisoformat(start_param) if start_param else now.astimezone(tz).date()
+    except ValueError:
+        abort(400, "start must be a date written YYYY-MM-DD")
+    if not days_param.isascii() or not days_param.isdigit() or len(days_param) > 4:
+        abort(400, "days must be a whole number from 1 to the booking horizon")
+    days = int(days_param)
+    if not 1 <= days <= info.horizon_days:
+        abort(400, f"days must be from 1 to {info.horizon_days}")
+    if not date(2000, 1, 1) <= start <= date(9000, 1, 1):
+        abort(400, "start is out of range")
+    schedule, plans = availability.days_from(start, days, now=now)
+    return jsonify(
+        timezone=info.timezone,
+        slot_minutes=info.slot_minutes,
+        days=[day_json(day, schedule.tz) for day in plans],
+    )

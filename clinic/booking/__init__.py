@@ -1,0 +1,3 @@
+from clinic.booking.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,7 @@
+"""Command-line tasks: `flask --app clinic <command>`."""
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    pass

@@ -1,0 +1,79 @@
+"""Friendly error pages, and JSON errors for the API. Never a stack trace."""
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from clinic.extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("Something in that request was not right", "The page could not understand what was sent. "
+          "If you were filling in a form, please go back, reload the page and try again."),
+    403: ("You don't have access to this page", "Your account cannot open this page."),
+    404: ("We couldn't find that page", "The address may be mistyped, or the page may have moved."),
+    405: ("That action isn't available here", "Please go back and try again."),
+    409: ("That time was just taken", "Please choose another time."),
+    413: ("That was too much to send", "Please shorten what you typed and try again."),
+    422: ("Some details need another look", "Please go back and check the form."),
+    429: ("Too many attempts", "Please wait a little and try again. If you need to reach us sooner, call us."),
+    500: ("Something went wrong on our side", "We are sorry. Nothing you did caused this. Please try again "
+          "in a few minutes, or call us."),
+    503: ("We are briefly unavailable", "The service is busy or under maintenance. Please try again in a "
+          "minute, or call us."),
+}
+
+
+def render_error(code: int, detail: str | None = None, headers: dict | None = None):
+    title, text = MESSAGES.get(code, MESSAGES[500 if code >= 500 else 400])
+    if request.blueprint == "api" or request.path.startswith("/api/") or request.path == "/healthz":
+        body = jsonify(error=detail or title)
+        return body, code, headers or {}
+    return render_template("errors/error.html", code=code, title=title, text=detail or text), code, headers or {}
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_error(400, "This form has expired or was sent without its security token. "
+                                 "Please go back, reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        # A description given at abort() says what to fix; werkzeug's stock text says nothing useful.
+        custom = error.description != type(error).description
+        detail = error.description if custom and error.code < 500 else None
+        headers = {}
+        if isinstance(error, ServiceUnavailable):
+            headers["Retry-After"] = "5"
+        if error.code == 429:
+            headers["Retry-After"] = "60"
+        if error.code == 405:
+            headers["Allow"] = ", ".join(error.valid_methods or [])  # type: ignore[attr-defined]
+        return render_error(error.code, detail, headers)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(error: DBAPIError):
+        """The database is down or too busy: 503 with Retry-After, never a 500 with a trace."""
+        log.warning("database unavailable: %s", type(error.orig).__name__ if error.orig else type(error).__name__)
+        _safe_rollback()
+        return render_error(503, None, {"Retry-After": "5"})
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError):
+        _safe_rollback()
+        return render_error(500)
+
+
+def _safe_rollback() -> None:
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        log.warning("rollback failed after a database error")

@@ -1,0 +1,3 @@
+from clinic.intake.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,25 @@
+"""The clinic's tables. The schema itself comes from the Alembic migrations in migrations/."""
+
+from clinic.models.audit import AuditEvent
+from clinic.models.bookings import Booking, SlotClaim
+from clinic.models.outbox import OutboxMessage
+from clinic.models.requests import ConsultationRequest, Note
+from clinic.models.settings import ClinicSettings, Closure, OpeningHours
+from clinic.models.staff import LoginFailure, StaffUser
+from clinic.models.types import UTCDateTime, utcnow
+
+__all__ = [
+    "AuditEvent",
+    "Booking",
+    "ClinicSettings",
+    "Closure",
+    "ConsultationRequest",
+    "LoginFailure",
+    "Note",
+    "OpeningHours",
+    "OutboxMessage",
+    "SlotClaim",
+    "StaffUser",
+    "UTCDateTime",
+    "utcnow",
+]

@@ -1,0 +1,108 @@
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clinic.extensions import db
+from clinic.models.types import UTCDateTime, utcnow
+from clinic.triage.enums import Modality, Phq9Band, PreferredContact, Priority, RequestStatus
+
+if TYPE_CHECKING:
+    from clinic.models.bookings import Booking
+    from clinic.models.staff import StaffUser
+
+
+def enum_column(enum, name: str) -> sa.Enum:
+    """A portable enum: a short VARCHAR with a CHECK constraint, storing the members' values."""
+    return sa.Enum(enum, native_enum=False, create_constraint=True, name=name, length=24,
+                   values_callable=lambda e: [m.value for m in e])
+
+
+class ConsultationRequest(db.Model):
+    """A prospective patient's request for an initial consultation, with the screening computed on submit."""
+
+    __tablename__ = "consultation_requests"
+    __table_args__ = (
+        sa.Index("ix_requests_queue", "priority_rank", "appointment_at", "id"),
+        sa.Index("ix_requests_status_queue", "status", "priority_rank", "appointment_at", "id"),
+        sa.CheckConstraint("phq9_score BETWEEN 0 AND 27", name="phq9_score_range"),
+        sa.CheckConstraint("antidepressant_trials BETWEEN 0 AND 20", name="trials_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(12), unique=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True)  # signed into the manage link
+    status: Mapped[RequestStatus] = mapped_column(enum_column(RequestStatus, "request_status"),
+                                                  default=RequestStatus.NEW)
+    priority: Mapped[Priority] = mapped_column(enum_column(Priority, "priority"))
+    priority_rank: Mapped[int] = mapped_column(sa.SmallInteger)  # Priority.rank, so the queue sorts on an index
+
+    first_name: Mapped[str] = mapped_column(sa.String(80))
+    last_name: Mapped[str] = mapped_column(sa.String(80))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    phone: Mapped[str] = mapped_column(sa.String(20))  # E.164
+    date_of_birth: Mapped[date]
+    preferred_contact: Mapped[PreferredContact] = mapped_column(enum_column(PreferredContact, "preferred_contact"))
+
+    phq9_1: Mapped[int] = mapped_column(sa.SmallInteger)
+    phq9_2: Mapped[int] = mapped_column(sa.SmallInteger)
+    phq9_3: Mapped[int] = mapped_column(sa.SmallInteger)
+    phq9_4: Mapped[int] = mapped_column(sa.SmallInteger)
+    phq9_5: Mapped[int] = mapped_column(sa.SmallInteger)
+    phq9_6: Mapped[int] = mapped_column(sa.SmallInteger)
+    phq9_7: Mapped[int] = mapped_column(sa.SmallInteger)
+    phq9_8: Mapped[int] = mapped_column(sa.SmallInteger)
+    phq9_9: Mapped[int] = mapped_column(sa.SmallInteger)
+    phq9_score: Mapped[int] = mapped_column(sa.SmallInteger)
+    phq9_band: Mapped[Phq9Band] = mapped_column(enum_column(Phq9Band, "phq9_band"))
+    antidepressant_trials: Mapped[int] = mapped_column(sa.SmallInteger)
+    treatment_resistant: Mapped[bool]
+    conditions: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    modality: Mapped[Modality] = mapped_column(enum_column(Modality, "modality"))
+    medications: Mapped[str] = mapped_column(sa.Text, default="")
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    consent_version: Mapped[str] = mapped_column(sa.String(20))
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
+    )
+    # The start of the active booking, kept by the booking services so the queue sorts and filters
+    # by slot time without a join. None when the request has no active booking.
+    appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    bookings: Mapped[list["Booking"]] = relationship(back_populates="request", order_by="Booking.starts_at")
+    notes_list: Mapped[list["Note"]] = relationship(back_populates="request", order_by="Note.created_at")
+    assigned_to: Mapped["StaffUser | None"] = relationship()
+
+    @property
+    def phq9_answers(self) -> list[int]:
+        return [getattr(self, f"phq9_{i}") for i in range(1, 10)]
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def active_booking(self) -> "Booking | None":
+        return next((b for b in self.bookings if b.cancelled_at is None), None)
+
+
+class Note(db.Model):
+    """A staff note on a request, signed by its author and timestamped."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("consultation_requests.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    request: Mapped[ConsultationRequest] = relationship(back_populates="notes_list")
+    author: Mapped["StaffUser | None"] = relationship()

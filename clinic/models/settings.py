@@ -1,0 +1,81 @@
+from datetime import date, datetime, time
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clinic.extensions import db
+from clinic.models.types import UTCDateTime, utcnow
+
+
+class ClinicSettings(db.Model):
+    """The clinic's one row of booking rules and contact details (id is always 1)."""
+
+    __tablename__ = "clinic_settings"
+    __table_args__ = (
+        sa.CheckConstraint("id = 1", name="single_row"),
+        sa.CheckConstraint("slot_minutes BETWEEN 10 AND 240", name="slot_minutes_range"),
+        sa.CheckConstraint("capacity BETWEEN 1 AND 20", name="capacity_range"),
+        sa.CheckConstraint("min_notice_hours BETWEEN 0 AND 168", name="notice_range"),
+        sa.CheckConstraint("horizon_days BETWEEN 1 AND 365", name="horizon_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    phone: Mapped[str] = mapped_column(sa.String(40))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    address: Mapped[str] = mapped_column(sa.String(300))
+    timezone: Mapped[str] = mapped_column(sa.String(64))
+    slot_minutes: Mapped[int]
+    capacity: Mapped[int]
+    min_notice_hours: Mapped[int]
+    horizon_days: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class OpeningHours(db.Model):
+    """One weekday's opening interval (Monday is 0); both times empty means closed all day."""
+
+    __tablename__ = "opening_hours"
+    __table_args__ = (
+        sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        sa.CheckConstraint(
+            "(opens IS NULL AND closes IS NULL) OR (opens IS NOT NULL AND closes IS NOT NULL AND closes > opens)",
+            name="interval",
+        ),
+    )
+
+    weekday: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    opens: Mapped[time | None]
+    closes: Mapped[time | None]
+
+    @property
+    def is_closed(self) -> bool:
+        return self.opens is None
+
+
+class Closure(db.Model):
+    """Dates the clinic is closed: whole days, or only a time range within each of those days."""
+
+    __tablename__ = "closures"
+    __table_args__ = (
+        sa.CheckConstraint("end_date >= start_date", name="date_order"),
+        sa.CheckConstraint(
+            "(start_time IS NULL AND end_time IS NULL) OR "
+            "(start_time IS NOT NULL AND end_time IS NOT NULL AND end_time > start_time)",
+            name="time_order",
+        ),
+        sa.Index("ix_closures_dates", "start_date", "end_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start_date: Mapped[date]
+    end_date: Mapped[date]
+    start_time: Mapped[time | None]
+    end_time: Mapped[time | None]
+    reason: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
+
+    @property
+    def is_whole_day(self) -> bool:
+        return self.start_time is None

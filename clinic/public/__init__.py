@@ -1,0 +1,3 @@
+from clinic.public.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,51 @@
+"""Offered slots, read from the database in a fixed number of queries whatever the window."""
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from clinic.extensions import db
+from clinic.models import Booking
+from clinic.scheduling import DayPlan, Interval, OfferedSlot, Schedule
+from clinic.services.settings import clinic_info, schedule_for
+
+
+def active_bookings(window: Interval) -> list[Interval]:
+    """The active bookings overlapping `window`, in one query."""
+    rows = db.session.execute(
+        select(Booking.starts_at, Booking.ends_at).where(
+            Booking.cancelled_at.is_(None),
+            Booking.starts_at < window.ends_at,
+            Booking.ends_at > window.starts_at,
+        )
+    )
+    return [Interval(starts_at, ends_at) for starts_at, ends_at in rows]
+
+
+def days_from(start: date, days: int, *, now: datetime) -> tuple[Schedule, list[DayPlan]]:
+    """The plan of each day from `start`, with the slots still offered at `now`."""
+    schedule = schedule_for(start, start + timedelta(days=days))
+    bookings = active_bookings(schedule.window(start, days))
+    return schedule, schedule.availability(start, days, bookings, now=now)
+
+
+def horizon_schedule(now: datetime) -> tuple[Schedule, list[Interval]]:
+    """The schedule and bookings from today to the end of the horizon."""
+    horizon = clinic_info().horizon_days
+    schedule = schedule_for(now.date() - timedelta(days=1), now.date() + timedelta(days=horizon + 1))
+    today = schedule.today(now)
+    return schedule, active_bookings(schedule.window(today, horizon + 1))
+
+
+def offered_slot(starts_at: datetime, *, now: datetime) -> OfferedSlot:
+    """The offered slot starting at `starts_at`, or SlotUnavailable (or OutsideOpeningHours) saying why not."""
+    day = starts_at.date()
+    schedule = schedule_for(day - timedelta(days=1), day + timedelta(days=1))
+    bookings = active_bookings(Interval(starts_at - timedelta(days=1), starts_at + timedelta(days=1)))
+    return schedule.offered(starts_at, bookings, now=now)
+
+
+def nearest_slots(target: datetime | None, *, now: datetime, limit: int = 6) -> list[OfferedSlot]:
+    """The offered slots nearest to `target` (or the earliest ones), for a patient whose choice is gone."""
+    schedule, bookings = horizon_schedule(now)
+    return schedule.nearest(target or now, bookings, now=now, limit=limit)

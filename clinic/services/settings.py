@@ -1,0 +1,101 @@
+"""The clinic's settings, hours and closures, read from one place by every page, the API and emails."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import Flask, g, has_request_context
+from sqlalchemy import select
+
+from clinic.extensions import db
+from clinic.models import ClinicSettings, Closure, OpeningHours
+from clinic.scheduling import BookingRules, ClosureRule, DayHours, Schedule
+
+DEFAULTS = {
+    "name": "Northfield Clinic",
+    "phone": "(212) 555-0142",
+    "email": "care@northfield-clinic.example",
+    "address": "120 Harbor Street, Suite 300, New York, NY 10001",
+    "timezone": "America/New_York",
+    "slot_minutes": 30,
+    "capacity": 1,
+    "min_notice_hours": 2,
+    "horizon_days": 60,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicInfo:
+    """A detached copy of the settings row, safe to keep beyond the session."""
+
+    name: str
+    phone: str
+    email: str
+    address: str
+    timezone: str
+    slot_minutes: int
+    capacity: int
+    min_notice_hours: int
+    horizon_days: int
+
+    @property
+    def rules(self) -> BookingRules:
+        return BookingRules(self.timezone, self.slot_minutes, self.capacity, self.min_notice_hours,
+                            self.horizon_days)
+
+
+def _load() -> tuple[ClinicInfo, dict[int, DayHours | None]]:
+    """Settings and the week's hours in one query (the settings row joined to its seven weekdays)."""
+    if has_request_context() and "clinic_state" in g:
+        return g.clinic_state
+    rows = db.session.execute(
+        select(ClinicSettings, OpeningHours).join(OpeningHours, sa.true()).order_by(OpeningHours.weekday)
+    ).all()
+    hours: dict[int, DayHours | None] = dict.fromkeys(range(7))
+    if rows:
+        settings = rows[0][0]
+        info = ClinicInfo(**{name: getattr(settings, name) for name in DEFAULTS})
+        for _, day in rows:
+            if day.opens is not None and day.closes is not None:
+                hours[day.weekday] = DayHours(day.opens, day.closes)
+    else:
+        info = ClinicInfo(**DEFAULTS)
+    state = (info, hours)
+    if has_request_context():
+        g.clinic_state = state
+    return state
+
+
+def clinic_info() -> ClinicInfo:
+    """The settings, read once per request."""
+    return _load()[0]
+
+
+def weekly_hours() -> dict[int, DayHours | None]:
+    """Opening hours by weekday (Monday 0); None for a closed day. Read once per request."""
+    return _load()[1]
+
+
+def closures_between(first: date, last: date) -> list[ClosureRule]:
+    """The closures touching the dates first..last, in one query."""
+    rows = db.session.scalars(
+        select(Closure).where(Closure.start_date <= last, Closure.end_date >= first).order_by(Closure.start_date)
+    )
+    return [ClosureRule(c.start_date, c.end_date, c.reason, c.start_time, c.end_time) for c in rows]
+
+
+def schedule_for(first: date, last: date) -> Schedule:
+    """The scheduling rules in force for first..last (one query each for settings, hours and closures)."""
+    return Schedule(weekly_hours(), closures_between(first, last), clinic_info().rules)
+
+
+def forget() -> None:
+    """Drop this request's copies after an admin change, so the rest of the request reads the new values."""
+    if has_request_context():
+        g.pop("clinic_state", None)
+
+
+def register(app: Flask) -> None:
+    @app.context_processor
+    def inject_clinic() -> dict:
+        return {"clinic": clinic_info, "week_hours": weekly_hours, "one_day": timedelta(days=1)}

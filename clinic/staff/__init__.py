@@ -1,0 +1,3 @@
+from clinic.staff.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,1 @@
+"""Pure triage rules: screening and the request workflow. No Flask here."""

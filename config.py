@@ -1,0 +1,71 @@
+"""Configuration classes. `clinic.create_app` picks one by CLINIC_ENV, then applies CLINIC_* variables."""
+
+import os
+from datetime import timedelta
+
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused outside development and testing
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite file in the instance folder
+    # hide_parameters: database errors never carry patient data into logs or tracebacks
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    MAX_CONTENT_LENGTH = 256 * 1024
+    WTF_CSRF_TIME_LIMIT = 4 * 3600
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "clinic_session"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
+    STAFF_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+    REMEMBER_COOKIE_DURATION = timedelta(0)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    INTAKE_RATE_LIMIT = "10 per hour"
+    MAIL_BACKEND = "console"
+    MAIL_DEFAULT_SENDER = "Clinic <no-reply@clinic.example>"
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_TIMEOUT = 10
+    BASE_URL = "http://127.0.0.1:5000"  # used in emails sent from the command line
+    FORCE_HTTPS = False
+    DEBUG = False
+    TESTING = False
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+    SESSION_COOKIE_SECURE = False
+    MAIL_BACKEND = "file"
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production"  # noqa: S105
+    SESSION_COOKIE_SECURE = False
+    MAIL_BACKEND = "locmem"
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+class ProductionConfig(Config):
+    MAIL_BACKEND = "smtp"
+    FORCE_HTTPS = True
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def settings_class(env: str) -> type[Config]:
+    try:
+        return CONFIGS[env]
+    except KeyError:
+        raise RuntimeError(f"CLINIC_ENV must be one of {', '.join(CONFIGS)}, not {env!r}") from None
