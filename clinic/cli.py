@@ -1,7 +1,46 @@
-"""Command-line tasks: `flask --app clinic <command>`."""
+"""Command-line tasks: `flask --app clinic <command>`. Each command parses, calls a service, reports."""
 
+import click
 from flask import Flask
 
 
 def register(app: Flask) -> None:
-    pass
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--name", required=True, help="Full name shown to colleagues.")
+    @click.option("--role", type=click.Choice(["staff", "admin"]), default="staff", show_default=True)
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                  help="Prompted for when left out.")
+    def create_user_command(email: str, name: str, role: str, password: str) -> None:
+        """Create a staff or admin account."""
+        from clinic.services import accounts
+
+        try:
+            user = accounts.create_user(email=email, name=name, role=role, password=password, actor_id=None)
+        except accounts.AccountError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Created {user.role.value} account {user.email}")
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Create the demo admin and staff logins (printed) and a few weeks of realistic requests."""
+        from clinic.services import demo
+
+        for line in demo.seed_demo():
+            click.echo(line)
+
+    @app.cli.command("send-reminders")
+    def send_reminders_command() -> None:
+        """Email patients booked within the next 24 hours, once each (safe to run from cron)."""
+        from clinic.services import notifications
+
+        count = notifications.send_reminders()
+        click.echo(f"Queued {count} reminder(s).")
+
+    @app.cli.command("send-outbox")
+    def send_outbox_command() -> None:
+        """Retry emails that could not be sent yet (mail server down)."""
+        from clinic.services import outbox
+
+        sent, failed = outbox.send_pending()
+        click.echo(f"Sent {sent}, still waiting {failed}.")

@@ -20,6 +20,8 @@ from flask_migrate import upgrade
 from clinic import create_app
 from clinic.extensions import db
 
+pytest_plugins = ["tests.fixtures_auth", "tests.fixtures_intake"]
+
 PG_URL = os.environ.get("CLINIC_TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
