@@ -1,3 +1,4 @@
+from clinic.admin import accounts_routes  # noqa: F401  (/admin/staff views, registered on the same blueprint)
 from clinic.admin.routes import bp
 
 __all__ = ["bp"]
