@@ -34,6 +34,7 @@ class Config:
     MAIL_TIMEOUT = 10
     BASE_URL = "http://127.0.0.1:5000"  # used in emails sent from the command line
     FORCE_HTTPS = False
+    PROXY_COUNT = 0  # reverse proxies in front of the app (1 behind nginx)
     DEBUG = False
     TESTING = False
 

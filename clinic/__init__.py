@@ -7,6 +7,7 @@ from typing import Any
 
 from dotenv import load_dotenv
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEV_SECRET_KEY, settings_class
 
@@ -29,6 +30,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.add_extension("jinja2.ext.do")
     _database_uri(app)
     _refuse_unsafe_production(app)
+    if app.config.get("PROXY_COUNT"):
+        # Behind N reverse proxies: trust their X-Forwarded-* so rate limits and HTTPS see the real client.
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
     from clinic import extensions, log_privacy, security
 
@@ -47,6 +52,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for area in (public, booking, intake, auth, staff, admin, api):
         app.register_blueprint(area.bp)
     extensions.csrf.exempt(api.bp)  # read-only JSON
+    # Load balancers probe over plain HTTP inside the network: no redirect to HTTPS for the health check.
+    app.view_functions["public.healthz"].talisman_view_options = {"force_https": False}
     errors.register(app)
     cli.register(app)
     clinic_settings.register(app)
