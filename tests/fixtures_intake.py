@@ -1,4 +1,83 @@
 """Fixtures for consultation requests. Owned by the intake area; other areas may use them.
 
-- `make_request(**overrides)` -> request id: a stored request with an active booking (committed)
+- `make_request(**overrides)` -> request id: a stored request with an active booking (committed), made
+  through the intake service, so the screening, reference, booking, slot claim and audit are all real.
+
+  Overrides (all optional):
+  * any `IntakeData` field: first_name, last_name, email, phone (E.164), date_of_birth, preferred_contact,
+    antidepressant_trials, modality, conditions (codes), medications, notes;
+  * `phq9=[...]` (nine answers) or single answers such as `phq9_9=2`; `urgent=True` is item 9 = 1;
+  * `slot`: an aware datetime or ISO string of an offered slot (default: the earliest free one at the
+    app's clock, so successive calls take successive slots);
+  * `status`: a RequestStatus (or its value) set after creation; `cancelled=True` cancels the booking
+    through the booking service.
 """
+
+from datetime import date, datetime
+
+import pytest
+
+from clinic.extensions import db
+from clinic.models import ConsultationRequest
+from clinic.scheduling import parse_slot
+from clinic.services import availability
+from clinic.services import booking as booking_service
+from clinic.services.intake import IntakeData, submit
+from clinic.timeutil import utcnow
+from clinic.triage.enums import Modality, PreferredContact, RequestStatus
+
+DEFAULTS = {
+    "first_name": "Jordan",
+    "last_name": "Avery",
+    "email": "jordan.avery@example.com",
+    "phone": "+12125550142",
+    "date_of_birth": date(1985, 4, 12),
+    "preferred_contact": PreferredContact.EMAIL,
+    "antidepressant_trials": 2,
+    "modality": Modality.UNDECIDED,
+    "conditions": (),
+    "medications": "",
+    "notes": "",
+}
+ROUTINE_PHQ9 = (1, 1, 1, 1, 1, 1, 1, 1, 0)
+
+
+@pytest.fixture
+def make_request(app):
+    def make(**overrides) -> int:
+        overrides = dict(overrides)
+        phq9 = list(overrides.pop("phq9", ROUTINE_PHQ9))
+        for i in range(1, 10):
+            if f"phq9_{i}" in overrides:
+                phq9[i - 1] = overrides.pop(f"phq9_{i}")
+        if overrides.pop("urgent", False):
+            phq9[8] = max(phq9[8], 1)
+        status = overrides.pop("status", None)
+        cancelled = overrides.pop("cancelled", False)
+        slot = overrides.pop("slot", None)
+        with app.app_context():
+            now = utcnow()
+            if slot is None:
+                starts_at = availability.nearest_slots(None, now=now, limit=1)[0].starts_at
+            else:
+                starts_at = parse_slot(slot) if isinstance(slot, str) else slot
+            fields = {**DEFAULTS, **overrides}
+            fields["preferred_contact"] = PreferredContact(fields["preferred_contact"])
+            fields["modality"] = Modality(fields["modality"])
+            fields["conditions"] = tuple(fields["conditions"])
+            consultation = submit(IntakeData(starts_at=starts_at, phq9=tuple(phq9), **fields), now=now)
+            request_id = consultation.id
+            if cancelled:
+                booking_service.cancel(consultation, now=now, actor_id=None)
+            if status is not None:
+                consultation = db.session.get(ConsultationRequest, request_id)
+                consultation.status = RequestStatus(status)
+                db.session.commit()
+            return request_id
+
+    return make
+
+
+def slot_iso(when: datetime) -> str:
+    """How the picker writes a slot in a link: ISO 8601 with the offset."""
+    return when.isoformat()

@@ -1,0 +1,76 @@
+"""Calendar files (.ics) for a booking, and how appointment times are written for patients.
+
+Times are always given in the clinic's timezone and name it, in calendar files and in words.
+"""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event
+
+from clinic.models import Booking, ConsultationRequest
+
+PRODID = "-//Clinic//Consultation booking//EN"
+
+
+def subject_for(clinic_name: str) -> str:
+    """The one title patients see in subjects and calendars: never a drug, a diagnosis or a score."""
+    return f"Your consultation with {clinic_name}"
+
+
+def describe(starts_at: datetime, timezone: str) -> str:
+    """E.g. 'Monday, November 23, 2026 at 9:00 AM EST (America/New_York)'."""
+    local = starts_at.astimezone(ZoneInfo(timezone))
+    hour = local.strftime("%I").lstrip("0")
+    return (
+        f"{local.strftime('%A, %B')} {local.day}, {local.year} at {hour}:{local.strftime('%M %p')} "
+        f"{local.tzname()} ({timezone})"
+    )
+
+
+def describe_time(starts_at: datetime, timezone: str) -> str:
+    """Just the local clock time, e.g. '9:00 AM'."""
+    local = starts_at.astimezone(ZoneInfo(timezone))
+    return f"{local.strftime('%I').lstrip('0')}:{local.strftime('%M %p')}"
+
+
+def appointment_ics(
+    consultation: ConsultationRequest,
+    booking: Booking,
+    *,
+    clinic_name: str,
+    address: str,
+    phone: str,
+    timezone: str,
+    manage_url: str,
+    now: datetime,
+) -> str:
+    """One VEVENT in the clinic's timezone (with its VTIMEZONE). The UID stays the same across
+    reschedules and SEQUENCE grows, so a calendar updates the event instead of adding another;
+    a cancelled booking gives METHOD:CANCEL so calendars remove it."""
+    tz = ZoneInfo(timezone)
+    cancelled = booking.cancelled_at is not None
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
+    event = Event()
+    event.add("uid", f"{consultation.reference}@consultations.clinic")
+    event.add("sequence", len(consultation.bookings) + (1 if cancelled else 0))
+    event.add("dtstamp", now)
+    event.add("dtstart", booking.starts_at.astimezone(tz))
+    event.add("dtend", booking.ends_at.astimezone(tz))
+    event.add("summary", subject_for(clinic_name))
+    event.add("location", address)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add(
+        "description",
+        f"Reference: {consultation.reference}\n"
+        f"Times are in {timezone}.\n"
+        f"To change or cancel: {manage_url}\n"
+        f"Questions: {phone}",
+    )
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical().decode("utf-8")

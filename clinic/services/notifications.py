@@ -1,0 +1,147 @@
+"""What the clinic tells patients (and itself) by email: composed here, queued in the outbox.
+
+Subjects and calendar titles say only "Your consultation with <clinic name>": never a drug, a
+diagnosis or a score. Times name the clinic's timezone. Links use BASE_URL, never the request's
+Host header, so a forged header cannot plant a link in an email.
+"""
+
+from datetime import datetime, timedelta
+
+from flask import current_app, render_template
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from clinic.extensions import db
+from clinic.models import Booking, ConsultationRequest, OutboxMessage
+from clinic.services import outbox
+from clinic.services.calendar import appointment_ics, describe, subject_for
+from clinic.services.settings import ClinicInfo, clinic_info
+from clinic.services.tokens import manage_token
+from clinic.timeutil import utcnow
+from clinic.triage.enums import RequestStatus
+
+REMINDER_WINDOW = timedelta(hours=24)
+REMINDABLE = (RequestStatus.NEW, RequestStatus.CONTACTED, RequestStatus.SCHEDULED)
+ICS_NAME = "consultation.ics"
+
+
+def base_url() -> str:
+    return current_app.config["BASE_URL"].rstrip("/")
+
+
+def manage_url(consultation: ConsultationRequest) -> str:
+    return f"{base_url()}/appointments/{manage_token(consultation)}"
+
+
+def _ics_attachment(consultation: ConsultationRequest, booking: Booking, info: ClinicInfo, *, now: datetime):
+    content = appointment_ics(
+        consultation,
+        booking,
+        clinic_name=info.name,
+        address=info.address,
+        phone=info.phone,
+        timezone=info.timezone,
+        manage_url=manage_url(consultation),
+        now=now,
+    )
+    return {"filename": ICS_NAME, "mimetype": "text/calendar", "content": content}
+
+
+def _patient_message(
+    kind: str, consultation: ConsultationRequest, booking: Booking, *, now: datetime, **context
+) -> OutboxMessage:
+    info = clinic_info()
+    context = {
+        "info": info,
+        "consultation": consultation,
+        "when": describe(booking.starts_at, info.timezone),
+        "manage_url": manage_url(consultation),
+        "book_url": f"{base_url()}/book",
+        **context,
+    }
+    return outbox.queue(
+        kind,
+        [consultation.email],
+        subject_for(info.name),
+        render_template(f"emails/{kind}.txt", **context),
+        render_template(f"emails/{kind}.html", **context),
+        [_ics_attachment(consultation, booking, info, now=now)],
+    )
+
+
+def queue_confirmation(
+    consultation: ConsultationRequest, booking: Booking, *, now: datetime
+) -> OutboxMessage:
+    return _patient_message("confirmation", consultation, booking, now=now)
+
+
+def queue_cancellation(
+    consultation: ConsultationRequest, booking: Booking, *, now: datetime
+) -> OutboxMessage:
+    return _patient_message("cancellation", consultation, booking, now=now)
+
+
+def queue_reschedule(
+    consultation: ConsultationRequest, old: Booking, new: Booking, *, now: datetime
+) -> OutboxMessage:
+    info = clinic_info()
+    return _patient_message(
+        "reschedule", consultation, new, now=now, previous=describe(old.starts_at, info.timezone)
+    )
+
+
+def queue_reminder(consultation: ConsultationRequest, booking: Booking, *, now: datetime) -> OutboxMessage:
+    return _patient_message("reminder", consultation, booking, now=now)
+
+
+def queue_urgent_notice(consultation: ConsultationRequest) -> OutboxMessage:
+    """Tell the clinic at once that a request needs prompt review: reference and link only, nothing else."""
+    info = clinic_info()
+    context = {
+        "info": info,
+        "reference": consultation.reference,
+        "staff_url": f"{base_url()}/staff/requests/{consultation.id}",
+    }
+    return outbox.queue(
+        "urgent",
+        [info.email],
+        f"Request {consultation.reference} needs prompt review",
+        render_template("emails/urgent.txt", **context),
+    )
+
+
+def send_reminders(*, now: datetime | None = None) -> int:
+    """Queue and send a reminder for each active booking starting within 24 hours, once per booking.
+
+    Each booking is claimed by a guarded UPDATE of `reminder_sent_at`, so overlapping runs (cron every
+    few minutes, several hosts) never remind twice. Returns how many reminders were queued.
+    """
+    now = now or utcnow()
+    bookings = db.session.scalars(
+        select(Booking)
+        .join(Booking.request)
+        .where(
+            Booking.cancelled_at.is_(None),
+            Booking.reminder_sent_at.is_(None),
+            Booking.starts_at > now,
+            Booking.starts_at <= now + REMINDER_WINDOW,
+            ConsultationRequest.status.in_(REMINDABLE),
+        )
+        .options(joinedload(Booking.request))
+        .order_by(Booking.starts_at)
+    ).all()
+    queued = []
+    for booking in bookings:
+        claimed = db.session.execute(
+            update(Booking)
+            .where(
+                Booking.id == booking.id, Booking.reminder_sent_at.is_(None), Booking.cancelled_at.is_(None)
+            )
+            .values(reminder_sent_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed == 1:
+            queued.append(queue_reminder(booking.request, booking, now=now))
+    db.session.commit()
+    outbox.deliver(queued)
+    return len(queued)
