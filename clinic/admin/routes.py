@@ -1,7 +1,187 @@
-from flask import Blueprint
+"""The admin area: opening hours, closures, booking rules and the audit log (role admin only)."""
 
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from clinic.admin.charts import week_chart
+from clinic.admin.forms import AuditFilterForm, ClosureForm, DeleteForm, HoursForm, SettingsForm
 from clinic.auth.guards import require_role
+from clinic.scheduling import Schedule
+from clinic.services import audit_log, clinic_settings, closures, hours
+from clinic.services.settings import clinic_info, closures_between, weekly_hours
+from clinic.timeutil import utcnow
 from clinic.triage.enums import Role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 require_role(bp, Role.ADMIN)
+
+CHART_DAYS = 14
+
+
+def _apply_errors(form, errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        form[name].errors = [*form[name].errors, message]
+
+
+def _chart(proposed_hours=None):
+    """The picture of the coming days, with the proposed hours when an admin is about to change them."""
+    info = clinic_info()
+    today = utcnow().astimezone(info.rules.tz).date()
+    closures_soon = closures_between(today, today + timedelta(days=CHART_DAYS))
+    week = proposed_hours if proposed_hours is not None else weekly_hours()
+    return week_chart(Schedule(week, closures_soon, info.rules), today, CHART_DAYS)
+
+
+def _flagged_message(flagged: list[int] | None, saved: str) -> str:
+    if not flagged:
+        return saved
+    return f"{saved} {len(flagged)} booking(s) outside the offered times were kept and flagged for staff."
+
+
+@bp.route("/hours", methods=["GET", "POST"], endpoint="hours")
+def hours_page():
+    """The week's opening hours: a row per weekday; bookings a change leaves outside are listed first."""
+    form = HoursForm() if request.method == "POST" else HoursForm(data=HoursForm.initial(weekly_hours()))
+    affected, status = None, 200
+    if form.validate_on_submit():
+        try:
+            flagged = hours.update_hours(
+                form.proposed_hours(), actor_id=current_user.id, now=utcnow(), confirmed=form.is_confirmed
+            )
+        except hours.AdminChangeError as error:
+            _apply_errors(form, error.errors)
+            status = 422
+        except hours.ConfirmationNeeded as needed:
+            affected, status = needed.affected, 409
+            form.confirm.data = "yes"
+        else:
+            flash(
+                _flagged_message(flagged, "Opening hours saved.")
+                if flagged is not None
+                else "Nothing changed.",
+                "success",
+            )
+            return redirect(url_for(".hours"), 303)
+    elif request.method == "POST":
+        status = 422
+    chart = _chart(form.proposed_hours() if affected else None)
+    return render_template(
+        "admin/hours.html", form=form, affected=affected, chart=chart, tz=clinic_info().rules.tz
+    ), status
+
+
+@bp.route("/closures", methods=["GET", "POST"], endpoint="closures")
+def closures_page():
+    """Closures, upcoming and past, and a form to add one (bookings inside it are listed first)."""
+    form = ClosureForm()
+    affected, status = None, 200
+    if form.validate_on_submit():
+        start_time, end_time = form.times()
+        closure = closures.ClosureInput(
+            form.start_date.data, form.end_date.data, form.reason.data, start_time, end_time
+        )
+        try:
+            _, flagged = closures.add_closure(
+                closure, actor_id=current_user.id, now=utcnow(), confirmed=form.is_confirmed
+            )
+        except hours.AdminChangeError as error:
+            _apply_errors(form, error.errors)
+            status = 422
+        except hours.ConfirmationNeeded as needed:
+            affected, status = needed.affected, 409
+            form.confirm.data = "yes"
+        else:
+            flash(_flagged_message(flagged, "Closure added."), "success")
+            return redirect(url_for(".closures"), 303)
+    elif request.method == "POST":
+        status = 422
+    tz = clinic_info().rules.tz
+    upcoming, past = closures.list_closures(today=utcnow().astimezone(tz).date())
+    return render_template(
+        "admin/closures.html",
+        form=form,
+        affected=affected,
+        upcoming=upcoming,
+        past=past,
+        delete_form=DeleteForm(),
+        tz=tz,
+    ), status
+
+
+@bp.post("/closures/<int:closure_id>/delete")
+def delete_closure(closure_id: int):
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if not closures.delete_closure(closure_id, actor_id=current_user.id):
+        abort(404)
+    flash("Closure removed: those times are offered again.", "success")
+    return redirect(url_for(".closures"), 303)
+
+
+@bp.route("/settings", methods=["GET", "POST"], endpoint="settings")
+def settings_page():
+    """Booking rules and contact details; a new slot length or timezone first lists bookings left off-grid."""
+    current = clinic_settings.current_settings()
+    form = SettingsForm() if request.method == "POST" else SettingsForm(obj=current)
+    affected, status = None, 200
+    if form.validate_on_submit():
+        new = clinic_settings.SettingsInput(
+            **{
+                name: (form[name].data.strip() if isinstance(form[name].data, str) else form[name].data)
+                for name in clinic_settings.FIELDS
+            }
+        )
+        try:
+            flagged = clinic_settings.update_settings(
+                new, actor_id=current_user.id, now=utcnow(), confirmed=form.is_confirmed
+            )
+        except hours.AdminChangeError as error:
+            _apply_errors(form, error.errors)
+            status = 422
+        except hours.ConfirmationNeeded as needed:
+            affected, status = needed.affected, 409
+            form.confirm.data = "yes"
+        else:
+            flash(
+                _flagged_message(flagged, "Settings saved.") if flagged is not None else "Nothing changed.",
+                "success",
+            )
+            return redirect(url_for(".settings"), 303)
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "admin/settings.html",
+        form=form,
+        affected=affected,
+        current=current,
+        timezones=clinic_settings.timezone_names(),
+        tz=clinic_info().rules.tz,
+    ), status
+
+
+@bp.get("/audit", endpoint="audit")
+def audit_page():
+    """The audit log, newest first; filters stay in the URL so a filtered page can be shared or bookmarked."""
+    form = AuditFilterForm(request.args)
+    tz = clinic_info().rules.tz
+    page_arg = request.args.get("page", "1")
+    page = int(page_arg) if page_arg.isdigit() and 0 < len(page_arg) <= 6 else 1
+    if request.args and not form.validate():
+        return render_template(
+            "admin/audit.html", form=form, events=None, tz=tz, audit_log=audit_log, filters={}
+        ), 422
+    filters = audit_log.AuditFilters(
+        form.actor.data or "", form.action.data or "", form.from_date.data, form.to_date.data
+    )
+    events = audit_log.events_page(filters, page=max(page, 1), tz=tz)
+    kept = {
+        key: value
+        for key, value in request.args.items()
+        if key in {"actor", "action", "from", "to"} and value
+    }
+    return render_template(
+        "admin/audit.html", form=form, events=events, tz=tz, audit_log=audit_log, filters=kept
+    )

@@ -1,0 +1,116 @@
+"""Booking rules and contact details. A new slot length or timezone never moves a booking: each keeps its
+exact instant (stored in UTC), and those no longer on the new slot grid are flagged for staff."""
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from zoneinfo import available_timezones
+
+from clinic.extensions import db
+from clinic.models import ClinicSettings
+from clinic.scheduling import BookingRules, Schedule
+from clinic.services import audit, settings
+from clinic.services.hours import (
+    AdminChangeError,
+    BookingRef,
+    ConfirmationNeeded,
+    active_bookings_from,
+    change_date,
+    date_span,
+    flag,
+    left_outside,
+    read_hours,
+    slot_fit_errors,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsInput:
+    name: str
+    phone: str
+    email: str
+    address: str
+    timezone: str
+    slot_minutes: int
+    capacity: int
+    min_notice_hours: int
+    horizon_days: int
+
+    @property
+    def rules(self) -> BookingRules:
+        return BookingRules(
+            self.timezone, self.slot_minutes, self.capacity, self.min_notice_hours, self.horizon_days
+        )
+
+
+FIELDS = tuple(SettingsInput.__dataclass_fields__)
+
+
+@cache
+def timezone_names() -> tuple[str, ...]:
+    """The IANA names zoneinfo knows, sorted (for validation and the page's suggestions)."""
+    return tuple(sorted(name for name in available_timezones() if "/" in name or name == "UTC"))
+
+
+def current_settings() -> SettingsInput:
+    row = db.session.get(ClinicSettings, 1)
+    if row is None:
+        return SettingsInput(**settings.DEFAULTS)
+    return SettingsInput(**{name: getattr(row, name) for name in FIELDS})
+
+
+def preview_settings(new: SettingsInput, *, now: datetime) -> list[BookingRef]:
+    """The active future bookings the new slot length or timezone would leave off the grid."""
+    errors = {}
+    if new.timezone not in available_timezones():
+        errors["timezone"] = "Choose a timezone from the list, such as America/New_York."
+    hours = read_hours()
+    errors.update(slot_fit_errors(hours, new.slot_minutes, field="slot_minutes"))
+    if errors:
+        raise AdminChangeError(errors)
+    old = current_settings()
+    if (old.slot_minutes, old.timezone) == (new.slot_minutes, new.timezone):
+        return []
+    bookings = active_bookings_from(now)
+    if not bookings:
+        return []
+    first, last = date_span(bookings, Schedule(hours, (), old.rules))
+    closures = settings.closures_between(first - timedelta(days=1), last + timedelta(days=1))
+    return left_outside(Schedule(hours, closures, old.rules), Schedule(hours, closures, new.rules), bookings)
+
+
+def update_settings(
+    new: SettingsInput, *, actor_id: int | None, now: datetime, confirmed: bool
+) -> list[int] | None:
+    """Save the settings. Returns the ids of the bookings flagged, or None when nothing changed.
+
+    Raises ConfirmationNeeded (nothing saved) if bookings would leave the slot grid and `confirmed` is false.
+    """
+    old = current_settings()
+    if old == new:
+        return None
+    affected = preview_settings(new, now=now)
+    if affected and not confirmed:
+        db.session.rollback()
+        raise ConfirmationNeeded(affected)
+    row = db.session.get(ClinicSettings, 1) or ClinicSettings(id=1)
+    for name, value in asdict(new).items():
+        setattr(row, name, value)
+    db.session.add(row)
+    flagged = flag(affected, f"Off the slot grid after the settings change of {change_date(now)}", now=now)
+    before, after = asdict(old), asdict(new)
+    changed = [name for name in FIELDS if before[name] != after[name]]
+    audit.record(
+        "admin.settings",
+        actor_id=actor_id,
+        record_type="clinic_settings",
+        record_id=1,
+        details={
+            "before": {name: before[name] for name in changed},
+            "after": {name: after[name] for name in changed},
+            "flagged_bookings": flagged,
+        },
+    )
+    db.session.commit()
+    settings.forget()
+    return flagged

@@ -1,0 +1,162 @@
+"""Closures: whole days or part days over a date range. Bookings inside a new closure are kept and flagged."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from clinic.extensions import db
+from clinic.models import Closure
+from clinic.scheduling import ClosureRule, Schedule
+from clinic.scheduling.slots import local_instant
+from clinic.services import audit, settings
+from clinic.services.hours import (
+    AdminChangeError,
+    BookingRef,
+    ConfirmationNeeded,
+    active_bookings_from,
+    change_date,
+    flag,
+    left_outside,
+    read_hours,
+)
+
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True, slots=True)
+class ClosureInput:
+    start_date: date
+    end_date: date
+    reason: str
+    start_time: time | None = None
+    end_time: time | None = None
+
+    @property
+    def rule(self) -> ClosureRule:
+        return ClosureRule(self.start_date, self.end_date, self.reason, self.start_time, self.end_time)
+
+    def as_details(self) -> dict:
+        """Audit details: dates, times and the reason (a calendar note, never health data)."""
+        return {
+            "start_date": self.start_date.isoformat(),
+            "end_date": self.end_date.isoformat(),
+            "start_time": self.start_time.strftime("%H:%M") if self.start_time else None,
+            "end_time": self.end_time.strftime("%H:%M") if self.end_time else None,
+            "reason": self.reason,
+        }
+
+
+def closure_errors(closure: ClosureInput, *, today: date) -> dict[str, str]:
+    """The rules a closure must follow, by form field."""
+    errors = {}
+    if closure.end_date < closure.start_date:
+        errors["end_date"] = "The last day must be on or after the first day."
+    elif (closure.end_date - closure.start_date).days >= MAX_DAYS:
+        errors["end_date"] = "A closure can last at most a year; add another one for a longer break."
+    elif closure.end_date < today:
+        errors["end_date"] = "That closure is already over: choose dates from today on."
+    if (closure.start_time is None) != (closure.end_time is None):
+        missing = "end_time" if closure.end_time is None else "start_time"
+        errors[missing] = "Give both a start and an end time, or neither for whole days."
+    elif closure.start_time and closure.end_time and closure.end_time <= closure.start_time:
+        errors["end_time"] = "The end time must be after the start time."
+    if not closure.reason.strip():
+        errors["reason"] = "Give a reason, such as a holiday or training."
+    return errors
+
+
+def preview_closure(closure: ClosureInput, *, now: datetime) -> list[BookingRef]:
+    """The active future bookings the closure would cover; AdminChangeError if it breaks a rule."""
+    info = settings.clinic_info()
+    tz = info.rules.tz
+    errors = closure_errors(closure, today=now.astimezone(tz).date())
+    if errors:
+        raise AdminChangeError(errors)
+    bookings = active_bookings_from(
+        max(now, local_instant(closure.start_date, time(0), tz) - timedelta(days=1)),
+        until=local_instant(closure.end_date + timedelta(days=1), time(0), tz) + timedelta(days=1),
+    )
+    if not bookings:
+        return []
+    hours = read_hours()
+    existing = settings.closures_between(
+        closure.start_date - timedelta(days=1), closure.end_date + timedelta(days=1)
+    )
+    current = Schedule(hours, existing, info.rules)
+    proposed = Schedule(hours, [*existing, closure.rule], info.rules)
+    return left_outside(current, proposed, bookings)
+
+
+def add_closure(
+    closure: ClosureInput, *, actor_id: int | None, now: datetime, confirmed: bool
+) -> tuple[int, list[int]]:
+    """Store a closure; returns its id and the ids of the bookings flagged.
+
+    Raises ConfirmationNeeded (nothing saved) when bookings fall inside it and `confirmed` is false.
+    """
+    closure = ClosureInput(
+        closure.start_date, closure.end_date, closure.reason.strip(), closure.start_time, closure.end_time
+    )
+    affected = preview_closure(closure, now=now)
+    if affected and not confirmed:
+        db.session.rollback()
+        raise ConfirmationNeeded(affected)
+    row = Closure(
+        start_date=closure.start_date,
+        end_date=closure.end_date,
+        start_time=closure.start_time,
+        end_time=closure.end_time,
+        reason=closure.reason,
+        created_by_id=actor_id,
+    )
+    db.session.add(row)
+    db.session.flush()
+    flagged = flag(affected, f"Inside the closure added on {change_date(now)}: {closure.reason}", now=now)
+    audit.record(
+        "admin.closure_add",
+        actor_id=actor_id,
+        record_type="closure",
+        record_id=row.id,
+        details={"after": closure.as_details(), "flagged_bookings": flagged},
+    )
+    db.session.commit()
+    settings.forget()
+    return row.id, flagged
+
+
+def delete_closure(closure_id: int, *, actor_id: int | None) -> bool:
+    """Remove a closure (its times are offered again at once); False when there is no such closure."""
+    row = db.session.get(Closure, closure_id)
+    if row is None:
+        return False
+    before = ClosureInput(row.start_date, row.end_date, row.reason, row.start_time, row.end_time)
+    db.session.delete(row)
+    audit.record(
+        "admin.closure_delete",
+        actor_id=actor_id,
+        record_type="closure",
+        record_id=closure_id,
+        details={"before": before.as_details()},
+    )
+    db.session.commit()
+    settings.forget()
+    return True
+
+
+def list_closures(*, today: date, past_limit: int = 50) -> tuple[list[Closure], list[Closure]]:
+    """Upcoming (ending today or later, soonest first) and past closures (latest first), two queries."""
+    upcoming = list(
+        db.session.scalars(
+            select(Closure).where(Closure.end_date >= today).order_by(Closure.start_date, Closure.id)
+        )
+    )
+    past = list(
+        db.session.scalars(
+            select(Closure)
+            .where(Closure.end_date < today)
+            .order_by(Closure.end_date.desc(), Closure.id.desc())
+            .limit(past_limit)
+        )
+    )
+    return upcoming, past
