@@ -1,7 +1,291 @@
-from flask import Blueprint
+"""The staff dashboard: the queue, a request's detail and workflow, the agenda and the CSV export."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import partial
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
 
 from clinic.auth.guards import require_role
+from clinic.extensions import db
+from clinic.models import ConsultationRequest
+from clinic.scheduling import SlotUnavailable, parse_slot
+from clinic.services import agenda as agenda_service
+from clinic.services import availability, export
+from clinic.services import queue as queue_service
+from clinic.services import requests as request_service
+from clinic.services.booking import NoActiveBooking
+from clinic.services.settings import clinic_info, weekly_hours
+from clinic.staff import charts
+from clinic.staff.forms import AssignForm, CancelForm, NoteForm, QueueFilterForm, RescheduleForm, StatusForm
+from clinic.staff.history import describe_event
+from clinic.timeutil import utcnow
+from clinic.triage import screening
 from clinic.triage.enums import Role
+from clinic.triage.workflow import WorkflowError, next_statuses
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 require_role(bp, Role.STAFF)
+
+FILTER_NAMES = ("q", "status", "priority", "from", "to", "assigned")
+RESCHEDULE_DAYS = 14
+
+
+def _filter_form() -> tuple[QueueFilterForm, queue_service.QueueFilters, bool]:
+    form = QueueFilterForm(formdata=request.args)
+    valid = form.validate()
+    return form, form.filters(user_id=current_user.id), valid
+
+
+def _kept_args() -> dict[str, str]:
+    """The filters of the current URL, to keep in pagination, count and export links."""
+    return {name: request.args[name] for name in FILTER_NAMES if request.args.get(name)}
+
+
+@bp.get("/")
+def queue():
+    """The triage queue: urgent first, filters kept in the URL, counts, targets and the 12-week overview."""
+    form, filters, valid = _filter_form()
+    page_number = request.args.get("page", 1, type=int) or 1
+    now = utcnow()
+    tz = clinic_info().rules.tz
+    pagination = queue_service.page(filters, max(page_number, 1), tz=tz)
+    rows = queue_service.rows(
+        list(pagination.items), now=now, tz=tz, business_days=queue_service.open_weekdays(weekly_hours())
+    )
+    overview = queue_service.overview(now=now, tz=tz)
+    kept = _kept_args()
+    return render_template(
+        "staff/queue.html",
+        form=form,
+        filters=filters,
+        pagination=pagination,
+        rows=rows,
+        counts=queue_service.counts(filters, tz=tz),
+        overview=overview,
+        weekly_chart=charts.weekly_bars(overview),
+        band_chart=charts.band_mix(overview),
+        kept=kept,
+        tz=tz,
+        now=now,
+    ), (200 if valid else 400)
+
+
+def _render_detail(
+    request_id: int,
+    *,
+    code: int = 200,
+    status_form=None,
+    note_form=None,
+    assign_form=None,
+    error: str | None = None,
+):
+    try:
+        detail = request_service.view(request_id, actor_id=current_user.id)
+    except request_service.RequestNotFound:
+        abort(404)
+    consultation = detail.request
+    staff = queue_service.staff_names()
+    result = screening.screen(
+        consultation.phq9_answers, consultation.antidepressant_trials, consultation.conditions
+    )
+    if assign_form is None:
+        assign_form = AssignForm(formdata=None, data={"staff_id": str(consultation.assigned_to_id or "")})
+    assign_form.set_staff(staff)
+    info = clinic_info()
+    tz = info.rules.tz
+    now = utcnow()
+    row = queue_service.rows(
+        [consultation], now=now, tz=tz, business_days=queue_service.open_weekdays(weekly_hours())
+    )[0]
+    return render_template(
+        "staff/detail.html",
+        r=consultation,
+        row=row,
+        history=detail.history,
+        items=list(zip(screening.PHQ9_ITEMS, consultation.phq9_answers, strict=True)),
+        answers=screening.PHQ9_ANSWERS,
+        conditions=screening.CONDITIONS,
+        review_reasons=result.review_reasons,
+        describe=partial(describe_event, names=dict(staff)),
+        moves=next_statuses(consultation.status),
+        status_form=status_form or StatusForm(formdata=None),
+        note_form=note_form or NoteForm(formdata=None),
+        assign_form=assign_form,
+        cancel_form=CancelForm(formdata=None),
+        error=error,
+        tz=tz,
+        now=now,
+    ), code
+
+
+@bp.get("/requests/<int:request_id>")
+def detail(request_id: int):
+    """The whole request; each view is audited."""
+    return _render_detail(request_id)
+
+
+@bp.post("/requests/<int:request_id>/status")
+def change_status(request_id: int):
+    form = StatusForm()
+    if not form.validate_on_submit() or form.target() is None:
+        form.status.errors = ["Choose one of the statuses offered."]
+        return _render_detail(
+            request_id, code=422, status_form=form, error="Choose one of the statuses offered."
+        )
+    try:
+        consultation = request_service.change_status(
+            request_id, form.target(), actor_id=current_user.id, now=utcnow()
+        )
+    except request_service.RequestNotFound:
+        abort(404)
+    except WorkflowError as refused:
+        flash(str(refused), "error")
+        return _render_detail(request_id, code=409, status_form=form, error=str(refused))
+    flash(f"Status changed to {consultation.status.label.lower()}.", "success")
+    return redirect(url_for(".detail", request_id=request_id), 303)
+
+
+@bp.post("/requests/<int:request_id>/notes")
+def add_note(request_id: int):
+    form = NoteForm()
+    if form.validate_on_submit():
+        try:
+            request_service.add_note(request_id, form.body.data, actor_id=current_user.id, now=utcnow())
+        except request_service.RequestNotFound:
+            abort(404)
+        except request_service.NoteError as problem:
+            form.body.errors = [str(problem)]
+        else:
+            flash("Note added.", "success")
+            return redirect(url_for(".detail", request_id=request_id, _anchor="notes"), 303)
+    return _render_detail(request_id, code=422, note_form=form, error="The note was not saved: see below.")
+
+
+@bp.post("/requests/<int:request_id>/assign")
+def assign(request_id: int):
+    form = AssignForm().set_staff(queue_service.staff_names())
+    if form.validate_on_submit():
+        try:
+            request_service.assign(request_id, form.chosen(), actor_id=current_user.id, now=utcnow())
+        except request_service.RequestNotFound:
+            abort(404)
+        except request_service.AssignmentError as problem:
+            form.staff_id.errors = [str(problem)]
+        else:
+            flash("Assignment saved.", "success")
+            return redirect(url_for(".detail", request_id=request_id), 303)
+    else:
+        form.staff_id.errors = ["Choose a member of staff from the list, or nobody."]
+    return _render_detail(request_id, code=422, assign_form=form, error="The assignment was not saved.")
+
+
+@bp.post("/requests/<int:request_id>/cancel")
+def cancel(request_id: int):
+    """Cancel the booking on the patient's behalf: same rules and notice as when they cancel themselves."""
+    if not CancelForm().validate_on_submit():
+        abort(400)
+    try:
+        request_service.cancel_booking(request_id, actor_id=current_user.id, now=utcnow())
+    except request_service.RequestNotFound:
+        abort(404)
+    except NoActiveBooking:
+        flash("This request has no booking to cancel.", "error")
+    except WorkflowError as refused:
+        return _render_detail(request_id, code=409, error=str(refused))
+    else:
+        flash("The booking is cancelled and the patient has been told.", "success")
+    return redirect(url_for(".detail", request_id=request_id), 303)
+
+
+@bp.route("/requests/<int:request_id>/reschedule", methods=["GET", "POST"])
+def reschedule(request_id: int):
+    """Move the booking to another free slot on the patient's behalf."""
+    consultation = db.get_or_404(ConsultationRequest, request_id)
+    form = RescheduleForm()
+    code = 200
+    if form.validate_on_submit():
+        try:
+            request_service.reschedule_booking(
+                request_id, parse_slot(form.slot.data), actor_id=current_user.id, now=utcnow()
+            )
+        except ValueError:
+            form.slot.errors = ["Choose one of the times listed."]
+            code = 422
+        except SlotUnavailable:
+            form.slot.errors = ["That time is no longer free. Please choose another."]
+            code = 409
+        except (WorkflowError, NoActiveBooking) as refused:
+            form.slot.errors = [
+                str(refused) if isinstance(refused, WorkflowError) else "This request has no booking to move."
+            ]
+            code = 409
+        else:
+            flash("The booking is moved and the patient has been told.", "success")
+            return redirect(url_for(".detail", request_id=request_id), 303)
+        consultation = db.get_or_404(ConsultationRequest, request_id)
+    elif request.method == "POST":
+        code = 422
+    now = utcnow()
+    tz = clinic_info().rules.tz
+    _, days = availability.days_from(now.astimezone(tz).date(), RESCHEDULE_DAYS, now=now)
+    return render_template("staff/reschedule.html", r=consultation, form=form, days=days, tz=tz), code
+
+
+@bp.get("/schedule")
+def schedule():
+    """The agenda: a day slot by slot, or a week day by day."""
+    tz = clinic_info().rules.tz
+    view = request.args.get("view", "day")
+    if view not in ("day", "week"):
+        abort(400, "The view must be “day” or “week”.")
+    raw = request.args.get("date", "")
+    if raw:
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            abort(400, "The date must be written YYYY-MM-DD, for example 2026-11-23.")
+    else:
+        day = utcnow().astimezone(tz).date()
+    if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
+        abort(400, "That date is too far away.")
+    first, length = (agenda_service.monday_of(day), 7) if view == "week" else (day, 1)
+    return render_template(
+        "staff/schedule.html",
+        agenda=agenda_service.agenda(first, length),
+        view=view,
+        day=day,
+        previous=first - timedelta(days=length),
+        following=first + timedelta(days=length),
+        today=utcnow().astimezone(tz).date(),
+        tz=tz,
+    )
+
+
+@bp.get("/requests.csv")
+def export_csv():
+    """The filtered queue as CSV, streamed row by row; the export is audited with the filter names only."""
+    form, filters, valid = _filter_form()
+    if not valid:
+        problems = " ".join(error for field in form for error in field.errors)
+        abort(400, f"The export was not made: {problems}")
+    tz = clinic_info().rules.tz
+    export.record_export(filters, actor_id=current_user.id)
+    filename = f"requests-{utcnow().astimezone(tz).date().isoformat()}.csv"
+    return Response(
+        stream_with_context(export.lines(filters, tz=tz)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )

@@ -1,0 +1,234 @@
+"""The staff queue: filters, ordering, counts and the 12-week overview, each in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import selectinload
+
+from clinic.extensions import db
+from clinic.models import Booking, ConsultationRequest, StaffUser
+from clinic.scheduling.slots import local_instant
+from clinic.triage.enums import Phq9Band, Priority, RequestStatus
+from clinic.triage.workflow import OPEN_STATUSES, describe_age, is_overdue, response_due
+
+PER_PAGE = 25
+OVERVIEW_WEEKS = 12
+R = ConsultationRequest
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilters:
+    """What the staff asked the queue for; every field is optional and they combine."""
+
+    status: RequestStatus | None = None
+    open_only: bool = False  # the default view: requests still waiting for the clinic
+    priority: Priority | None = None
+    q: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    assigned_to_id: int | None = None  # `assigned=me`
+
+    def names(self) -> list[str]:
+        """The names of the filters in use, for the audit log (never their values)."""
+        used = {
+            "status": self.status,
+            "priority": self.priority,
+            "q": self.q,
+            "from": self.date_from,
+            "to": self.date_to,
+            "assigned": self.assigned_to_id,
+        }
+        return [name for name, value in used.items() if value]
+
+
+def escape_like(text: str) -> str:
+    """Make LIKE's wildcards literal: a search for "50%" finds "50%", not everything starting with 50."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filter_conditions(
+    filters: QueueFilters, tz: ZoneInfo, *, with_status: bool = True
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if with_status and filters.status:
+        conditions.append(R.status == filters.status)
+    elif with_status and filters.open_only:
+        conditions.append(R.status.in_(OPEN_STATUSES))
+    if filters.priority:
+        conditions.append(R.priority == filters.priority)
+    if filters.q:
+        pattern = f"%{escape_like(filters.q.strip().lower())}%"
+        full_name = func.lower(R.first_name + " " + R.last_name)
+        conditions.append(
+            sa.or_(
+                full_name.like(pattern, escape="\\"),
+                func.lower(R.email).like(pattern, escape="\\"),
+                func.lower(R.reference).like(pattern, escape="\\"),
+            )
+        )
+    if filters.date_from:
+        conditions.append(R.appointment_at >= local_instant(filters.date_from, time(0), tz))
+    if filters.date_to:
+        conditions.append(R.appointment_at < local_instant(filters.date_to + timedelta(days=1), time(0), tz))
+    if filters.assigned_to_id:
+        conditions.append(R.assigned_to_id == filters.assigned_to_id)
+    return conditions
+
+
+def ordered(stmt: Select) -> Select:
+    """Urgent first, then high, then routine; within each the soonest slot first (none last), then id."""
+    return stmt.order_by(R.priority_rank, R.appointment_at.asc().nulls_last(), R.id)
+
+
+def page(filters: QueueFilters, page_number: int, *, tz: ZoneInfo, per_page: int = PER_PAGE) -> Pagination:
+    """One page of the queue, with each row's bookings and assignee loaded up front (four statements)."""
+    stmt = ordered(
+        select(R)
+        .where(*filter_conditions(filters, tz))
+        .options(selectinload(R.bookings), selectinload(R.assigned_to))
+    )
+    return db.paginate(stmt, page=page_number, per_page=per_page, error_out=False, max_per_page=100)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """A request as the queue shows it, with its response target worked out."""
+
+    request: ConsultationRequest
+    booking: Booking | None
+    due_at: datetime
+    overdue: bool
+    age: str
+
+
+def open_weekdays(hours: dict[int, Any]) -> frozenset[int]:
+    """The weekdays with opening hours: the clinic's business days (Mon–Sat if none are set)."""
+    return frozenset(day for day, interval in hours.items() if interval is not None) or frozenset(range(6))
+
+
+def rows(
+    requests: list[ConsultationRequest], *, now: datetime, tz: ZoneInfo, business_days: frozenset[int]
+) -> list[QueueRow]:
+    result = []
+    for request in requests:
+        due = response_due(request.priority, request.created_at, tz=tz, open_weekdays=business_days)
+        late = is_overdue(
+            request.priority, request.status, request.created_at, now=now, tz=tz, open_weekdays=business_days
+        )
+        result.append(
+            QueueRow(request, request.active_booking, due, late, describe_age(request.created_at, now))
+        )
+    return result
+
+
+@dataclass(slots=True)
+class QueueCounts:
+    by_status: dict[RequestStatus, int] = field(default_factory=dict)
+    urgent_open: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+    @property
+    def open(self) -> int:
+        return sum(self.by_status[status] for status in OPEN_STATUSES)
+
+
+def counts(filters: QueueFilters, *, tz: ZoneInfo) -> QueueCounts:
+    """Requests per status under the other filters, and the urgent requests still open (any filter)."""
+    result = QueueCounts(by_status=dict.fromkeys(RequestStatus, 0))
+    rows = db.session.execute(
+        select(R.status, func.count())
+        .where(*filter_conditions(filters, tz, with_status=False))
+        .group_by(R.status)
+    )
+    for status, number in rows:
+        result.by_status[RequestStatus(status)] = number
+    result.urgent_open = (
+        db.session.scalar(
+            select(func.count()).where(R.priority == Priority.URGENT, R.status.in_(OPEN_STATUSES))
+        )
+        or 0
+    )
+    return result
+
+
+def staff_names() -> list[tuple[int, str]]:
+    """Active staff, for the assignment choices."""
+    return list(
+        db.session.execute(
+            select(StaffUser.id, StaffUser.name).where(StaffUser.is_active.is_(True)).order_by(StaffUser.name)
+        ).tuples()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    starts_on: date  # the local Monday
+    by_priority: dict[Priority, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_priority.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    weeks: list[Week]
+    bands: dict[Phq9Band, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.bands.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "weeks": [
+                {"week": w.starts_on.isoformat(), **{p.value: n for p, n in w.by_priority.items()}}
+                for w in self.weeks
+            ],
+            "bands": {b.value: n for b, n in self.bands.items()},
+        }
+
+
+def overview(*, now: datetime, tz: ZoneInfo, weeks: int = OVERVIEW_WEEKS) -> Overview:
+    """Requests per local week by priority, and the PHQ-9 band mix, over the last `weeks` weeks.
+
+    One grouped query. The week of each request is a CASE over the weeks' start instants, computed in
+    Python in the clinic's timezone, so the bucketing is exact on SQLite and PostgreSQL alike (neither
+    has to know the timezone, and DST changes fall where they should).
+    """
+    today = now.astimezone(tz).date()
+    this_monday = today - timedelta(days=today.weekday())
+    mondays = [this_monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    starts = [local_instant(monday, time(0), tz) for monday in mondays]
+    bucket = sa.case(
+        *((R.created_at < starts[i + 1], i) for i in range(weeks - 1)),
+        else_=weeks - 1,
+    ).label("week")
+    # Grouped over a subquery: PostgreSQL binds the CASE's parameters separately in SELECT and GROUP BY
+    # and would not see them as one expression.
+    inner = (
+        select(bucket, R.priority.label("priority"), R.phq9_band.label("band"))
+        .where(R.created_at >= starts[0], R.created_at <= now.astimezone(UTC))
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(inner.c.week, inner.c.priority, inner.c.band, func.count()).group_by(
+            inner.c.week, inner.c.priority, inner.c.band
+        )
+    )
+    per_week = [dict.fromkeys(Priority, 0) for _ in range(weeks)]
+    bands = dict.fromkeys(Phq9Band, 0)
+    for week, priority, band, number in rows:
+        per_week[int(week)][Priority(priority)] += number
+        bands[Phq9Band(band)] += number
+    return Overview([Week(monday, per_week[i]) for i, monday in enumerate(mondays)], bands)

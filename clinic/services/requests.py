@@ -1,0 +1,193 @@
+"""What staff do to one request: read it, move it through the workflow, note, assign. Each step audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from clinic.extensions import db
+from clinic.models import AuditEvent, ConsultationRequest, Note, StaffUser
+from clinic.services import audit, booking
+from clinic.triage.enums import RequestStatus
+from clinic.triage.workflow import WorkflowError, check_move, next_statuses
+
+NOTE_MAX = 4000
+RECORD = "request"
+
+
+class RequestNotFound(LookupError):
+    """No request has that id."""
+
+
+class AssignmentError(ValueError):
+    """The chosen staff member does not exist or cannot take requests."""
+
+
+class NoteError(ValueError):
+    """The note is empty or too long."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestDetail:
+    request: ConsultationRequest
+    history: list[AuditEvent]
+
+
+def _load(request_id: int) -> ConsultationRequest:
+    consultation = db.session.get(ConsultationRequest, request_id)
+    if consultation is None:
+        raise RequestNotFound(request_id)
+    return consultation
+
+
+def view(request_id: int, *, actor_id: int) -> RequestDetail:
+    """The whole request with its bookings, notes and history, and an audit event saying who looked.
+
+    The read transaction begun by the sign-in check is ended first, so that on SQLite the audit insert
+    starts a fresh transaction and waits its turn under contention instead of failing at once.
+    """
+    db.session.commit()
+    exists = db.session.scalar(select(ConsultationRequest.id).where(ConsultationRequest.id == request_id))
+    if exists is None:
+        raise RequestNotFound(request_id)
+    audit.record("request.view", actor_id=actor_id, record_type=RECORD, record_id=request_id)
+    db.session.commit()
+    consultation = db.session.scalars(
+        select(ConsultationRequest)
+        .where(ConsultationRequest.id == request_id)
+        .options(
+            selectinload(ConsultationRequest.bookings),
+            selectinload(ConsultationRequest.notes_list).selectinload(Note.author),
+            selectinload(ConsultationRequest.assigned_to),
+        )
+    ).one()
+    booking_ids = [b.id for b in consultation.bookings]
+    history = list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(
+                sa.or_(
+                    sa.and_(AuditEvent.record_type == RECORD, AuditEvent.record_id == request_id),
+                    sa.and_(AuditEvent.record_type == "booking", AuditEvent.record_id.in_(booking_ids)),
+                )
+            )
+            .options(selectinload(AuditEvent.actor))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        )
+    )
+    return RequestDetail(consultation, history)
+
+
+def change_status(
+    request_id: int, target: RequestStatus, *, actor_id: int, now: datetime
+) -> ConsultationRequest:
+    """Move the request to `target` if the workflow allows it; otherwise WorkflowError and nothing changes.
+
+    Cancelling or declining a request that still holds a slot releases the slot through the booking
+    service, so the patient gets the same notice as when they cancel themselves.
+    """
+    consultation = _load(request_id)
+    current = consultation.status
+    check_move(current, target)
+    if (
+        target in (RequestStatus.CANCELLED, RequestStatus.DECLINED)
+        and consultation.active_booking is not None
+    ):
+        booking.cancel(consultation, now=now, actor_id=actor_id)
+        consultation = _load(request_id)
+    consultation.status = target
+    consultation.updated_at = now
+    audit.record(
+        "request.status",
+        actor_id=actor_id,
+        record_type=RECORD,
+        record_id=request_id,
+        details={"from": current.value, "to": RequestStatus(target).value},
+    )
+    db.session.commit()
+    return consultation
+
+
+def add_note(request_id: int, body: str, *, actor_id: int, now: datetime) -> Note:
+    """A note signed by its author and stamped with the time."""
+    body = (body or "").strip()
+    if not body:
+        raise NoteError("Write something before saving the note.")
+    if len(body) > NOTE_MAX:
+        raise NoteError(f"A note can be at most {NOTE_MAX} characters.")
+    _load(request_id)
+    note = Note(request_id=request_id, author_id=actor_id, body=body, created_at=now)
+    db.session.add(note)
+    db.session.flush()
+    audit.record(
+        "request.note",
+        actor_id=actor_id,
+        record_type=RECORD,
+        record_id=request_id,
+        details={"note_id": note.id},
+    )
+    db.session.commit()
+    return note
+
+
+def assign(request_id: int, staff_id: int | None, *, actor_id: int, now: datetime) -> ConsultationRequest:
+    """Give the request to an active staff member, or to nobody (`staff_id` None)."""
+    consultation = _load(request_id)
+    if staff_id is not None:
+        user = db.session.get(StaffUser, staff_id)
+        if user is None or not user.is_active:
+            raise AssignmentError("Choose an active member of staff.")
+    previous = consultation.assigned_to_id
+    consultation.assigned_to_id = staff_id
+    consultation.updated_at = now
+    audit.record(
+        "request.assign",
+        actor_id=actor_id,
+        record_type=RECORD,
+        record_id=request_id,
+        details={"from": previous, "to": staff_id},
+    )
+    db.session.commit()
+    return consultation
+
+
+def _check_open_for_booking(consultation: ConsultationRequest, target: RequestStatus) -> None:
+    if consultation.status != target:
+        check_move(consultation.status, target)
+
+
+def cancel_booking(request_id: int, *, actor_id: int, now: datetime) -> None:
+    """Cancel the booking on the patient's behalf, with the same notice as self-service.
+
+    Only where the workflow lets the request become cancelled: a completed visit stays completed.
+    """
+    consultation = _load(request_id)
+    _check_open_for_booking(consultation, RequestStatus.CANCELLED)
+    booking.cancel(consultation, now=now, actor_id=actor_id)
+
+
+def reschedule_booking(request_id: int, starts_at: datetime, *, actor_id: int, now: datetime) -> None:
+    """Move the booking on the patient's behalf; SlotUnavailable when the time is not free."""
+    consultation = _load(request_id)
+    if not next_statuses(consultation.status) or consultation.status == RequestStatus.CANCELLED:
+        raise WorkflowError(f"A {consultation.status.label.lower()} request cannot be rescheduled.")
+    booking.reschedule(consultation, starts_at, now=now, actor_id=actor_id)
+
+
+__all__ = [
+    "AssignmentError",
+    "NoteError",
+    "RequestDetail",
+    "RequestNotFound",
+    "WorkflowError",
+    "add_note",
+    "assign",
+    "cancel_booking",
+    "change_status",
+    "reschedule_booking",
+    "view",
+]

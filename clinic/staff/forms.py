@@ -1,0 +1,146 @@
+"""Forms of the staff dashboard: they check shape; the workflow and the services check the rules."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import SearchField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from clinic.services.queue import QueueFilters
+from clinic.services.requests import NOTE_MAX
+from clinic.triage.enums import Priority, RequestStatus
+
+DATE_MESSAGE = "Enter a date as YYYY-MM-DD, for example 2026-11-23."
+
+
+def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _iso_date(form, field) -> None:
+    if not field.data:
+        return
+    try:
+        field.parsed = date.fromisoformat(field.data.strip())
+    except ValueError:
+        raise ValidationError(DATE_MESSAGE) from None
+
+
+class QueueFilterForm(FlaskForm):
+    """The queue's filters, read from the query string (a GET form: no CSRF token needed)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(
+        "Search",
+        validators=[Optional(), Length(max=100, message="Search for at most 100 characters.")],
+        description="Name, email or reference",
+    )
+    status = SelectField(
+        "Status",
+        choices=_choices(
+            [("", "Open requests"), ("all", "All statuses")] + [(s.value, s.label) for s in RequestStatus]
+        ),
+        validate_choice=False,
+    )
+    priority = SelectField(
+        "Priority",
+        choices=_choices([("", "Any priority")] + [(p.value, p.value.capitalize()) for p in Priority]),
+        validate_choice=False,
+    )
+    assigned = SelectField(
+        "Assigned", choices=_choices([("", "Anyone"), ("me", "Assigned to me")]), validate_choice=False
+    )
+
+    CHOICE_MESSAGES = {
+        "status": "Choose one of the statuses in the list.",
+        "priority": "Choose urgent, high or routine.",
+        "assigned": "Choose anyone or “assigned to me”.",
+    }
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for name, message in self.CHOICE_MESSAGES.items():
+            field = self[name]
+            if field.data and field.data not in {choice.value for choice in field.choices}:
+                field.errors = [*field.errors, message]
+                ok = False
+        start, end = getattr(self["from"], "parsed", None), getattr(self["to"], "parsed", None)
+        if start and end and end < start:
+            self["to"].errors = [*self["to"].errors, "The end date must be on or after the start date."]
+            ok = False
+        return ok
+
+    def filters(self, *, user_id: int) -> QueueFilters:
+        """The valid filters only: a bad field is reported beside it and otherwise ignored."""
+
+        def ok(name: str) -> bool:
+            return bool(self[name].data) and not self[name].errors
+
+        return QueueFilters(
+            status=RequestStatus(self.status.data) if ok("status") and self.status.data != "all" else None,
+            # Without a status, the queue shows open requests, except for a search, which finds any.
+            open_only=not self.status.data and not ok("q"),
+            priority=Priority(self.priority.data) if ok("priority") else None,
+            q=self.q.data.strip() if ok("q") else "",
+            date_from=getattr(self["from"], "parsed", None) if ok("from") else None,
+            date_to=getattr(self["to"], "parsed", None) if ok("to") else None,
+            assigned_to_id=user_id if ok("assigned") else None,
+        )
+
+
+# "from" is a Python keyword, so these two fields are added by name.
+setattr(
+    QueueFilterForm,
+    "from",
+    StringField(
+        "Slot from",
+        validators=[Optional(), _iso_date],
+        description="YYYY-MM-DD",
+    ),
+)
+QueueFilterForm.to = StringField("Slot to", validators=[Optional(), _iso_date], description="YYYY-MM-DD")
+
+
+class StatusForm(FlaskForm):
+    """One button per allowed next status, each submitting `status`."""
+
+    status = StringField("Status", validators=[DataRequired("Choose the new status.")])
+
+    def target(self) -> RequestStatus | None:
+        try:
+            return RequestStatus(self.status.data)
+        except ValueError:
+            return None
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(
+        "Add a note",
+        validators=[
+            DataRequired("Write something before saving the note."),
+            Length(max=NOTE_MAX, message=f"A note can be at most {NOTE_MAX} characters."),
+        ],
+    )
+
+
+class AssignForm(FlaskForm):
+    staff_id = SelectField("Assigned to", choices=_choices([("", "Nobody")]), validate_choice=True)
+
+    def set_staff(self, staff: list[tuple[int, str]]) -> AssignForm:
+        self.staff_id.choices = _choices([("", "Nobody")] + [(str(i), name) for i, name in staff])
+        return self
+
+    def chosen(self) -> int | None:
+        return int(self.staff_id.data) if self.staff_id.data else None
+
+
+class RescheduleForm(FlaskForm):
+    slot = StringField("New time", validators=[DataRequired("Choose a new time.")])
+
+
+class CancelForm(FlaskForm):
+    """Only the CSRF token: the button is the whole form."""

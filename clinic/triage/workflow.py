@@ -1,0 +1,113 @@
+"""The request workflow and the response targets: pure rules, no Flask, no database.
+
+One table says which status may follow which. Staff see only the moves it allows, and the service
+refuses any other with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from clinic.triage.enums import Priority, RequestStatus
+
+S = RequestStatus
+
+# Which statuses may follow each status, in the order staff usually want them.
+# - no_show only after a booked, confirmed consultation (scheduled);
+# - a patient who did not show up may be called back (contacted) or rebooked (scheduled);
+# - a cancelled request may be reopened when the patient comes back (contacted);
+# - completed and declined are final: a returning patient makes a new request.
+ALLOWED_MOVES: dict[RequestStatus, tuple[RequestStatus, ...]] = {
+    S.NEW: (S.CONTACTED, S.SCHEDULED, S.DECLINED, S.CANCELLED),
+    S.CONTACTED: (S.SCHEDULED, S.DECLINED, S.CANCELLED),
+    S.SCHEDULED: (S.COMPLETED, S.NO_SHOW, S.CONTACTED, S.DECLINED, S.CANCELLED),
+    S.NO_SHOW: (S.CONTACTED, S.SCHEDULED, S.CANCELLED),
+    S.CANCELLED: (S.CONTACTED,),
+    S.COMPLETED: (),
+    S.DECLINED: (),
+}
+
+# Statuses still waiting for the clinic to act; the queue's urgent banner counts these.
+OPEN_STATUSES: tuple[RequestStatus, ...] = (S.NEW, S.CONTACTED, S.SCHEDULED, S.NO_SHOW)
+
+# How soon the clinic answers a request, counted from its arrival while it is still `new`.
+RESPONSE_HOURS = {Priority.URGENT: 4}
+RESPONSE_BUSINESS_DAYS = {Priority.HIGH: 1, Priority.ROUTINE: 2}
+
+
+class WorkflowError(Exception):
+    """A status move the workflow does not allow; the message is written for staff."""
+
+
+def next_statuses(current: RequestStatus) -> tuple[RequestStatus, ...]:
+    return ALLOWED_MOVES[RequestStatus(current)]
+
+
+def check_move(current: RequestStatus, target: RequestStatus) -> None:
+    """Raise WorkflowError unless `target` may follow `current`."""
+    current, target = RequestStatus(current), RequestStatus(target)
+    if target == current:
+        raise WorkflowError(f"This request is already {current.label.lower()}.")
+    allowed = ALLOWED_MOVES[current]
+    if target not in allowed:
+        if not allowed:
+            raise WorkflowError(
+                f"A {current.label.lower()} request is closed: its status can no longer change."
+            )
+        choices = ", ".join(s.label.lower() for s in allowed)
+        raise WorkflowError(
+            f"A {current.label.lower()} request cannot become {target.label.lower()}. "
+            f"Allowed next: {choices}."
+        )
+
+
+def add_business_days(
+    start: datetime, days: int, *, tz: ZoneInfo, open_weekdays: Collection[int]
+) -> datetime:
+    """The same local time `days` open days after `start` (open_weekdays: Monday 0 … Sunday 6)."""
+    if not open_weekdays:
+        raise ValueError("the clinic has no open weekday")
+    local = start.astimezone(tz)
+    day, counted = local.date(), 0
+    while counted < days:
+        day += timedelta(days=1)
+        if day.weekday() in open_weekdays:
+            counted += 1
+    return datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=tz).astimezone(UTC)
+
+
+def response_due(
+    priority: Priority, created_at: datetime, *, tz: ZoneInfo, open_weekdays: Collection[int]
+) -> datetime:
+    """When the clinic should have answered: urgent 4 hours, high 1 business day, routine 2 business days."""
+    priority = Priority(priority)
+    if priority in RESPONSE_HOURS:
+        return created_at.astimezone(UTC) + timedelta(hours=RESPONSE_HOURS[priority])
+    return add_business_days(created_at, RESPONSE_BUSINESS_DAYS[priority], tz=tz, open_weekdays=open_weekdays)
+
+
+def is_overdue(
+    priority: Priority,
+    status: RequestStatus,
+    created_at: datetime,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    open_weekdays: Collection[int],
+) -> bool:
+    """Only a request nobody has answered yet (`new`) can be late."""
+    if RequestStatus(status) != RequestStatus.NEW:
+        return False
+    return now >= response_due(priority, created_at, tz=tz, open_weekdays=open_weekdays)
+
+
+def describe_age(created_at: datetime, now: datetime) -> str:
+    """A short age for a list: "35 min", "6 h", "3 d"."""
+    seconds = max(0, int((now - created_at).total_seconds()))
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 48 * 3600:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
