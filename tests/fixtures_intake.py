@@ -13,9 +13,11 @@
     through the booking service.
 """
 
+from contextlib import nullcontext
 from datetime import date, datetime
 
 import pytest
+from flask import current_app, has_app_context
 
 from clinic.extensions import db
 from clinic.models import ConsultationRequest
@@ -55,7 +57,10 @@ def make_request(app):
         status = overrides.pop("status", None)
         cancelled = overrides.pop("cancelled", False)
         slot = overrides.pop("slot", None)
-        with app.app_context():
+        # Inside a test's own app context, use its session: a second session would wait on the first's
+        # SQLite write lock.
+        reuse = has_app_context() and current_app._get_current_object() is app
+        with nullcontext() if reuse else app.app_context():
             now = utcnow()
             if slot is None:
                 starts_at = availability.nearest_slots(None, now=now, limit=1)[0].starts_at
@@ -72,7 +77,7 @@ def make_request(app):
             if status is not None:
                 consultation = db.session.get(ConsultationRequest, request_id)
                 consultation.status = RequestStatus(status)
-                db.session.commit()
+            db.session.commit()  # also ends the read transaction, so nothing holds a lock afterwards
             return request_id
 
     return make
@@ -81,3 +86,29 @@ def make_request(app):
 def slot_iso(when: datetime) -> str:
     """How the picker writes a slot in a link: ISO 8601 with the offset."""
     return when.isoformat()
+
+
+def intake_form_data(slot: str, csrf_token: str, **overrides) -> dict:
+    """A complete, valid POST /consultation body (field names of SPEC section 4); override any field."""
+    data = {
+        "csrf_token": csrf_token,
+        "slot": slot,
+        "first_name": "Zoë",
+        "last_name": "O'Brien-Núñez",
+        "email": "zoe.obrien@example.com",
+        "phone": "(212) 555-0142",
+        "date_of_birth": "1990-01-02",
+        "preferred_contact": "email",
+        "antidepressant_trials": "3",
+        "conditions": [],
+        "modality": "infusion",
+        "medications": "",
+        "notes": "",
+        "consent_privacy": "y",
+        "consent_contact": "y",
+        "website": "",
+        **{f"phq9_{i}": "1" for i in range(1, 9)},
+        "phq9_9": "0",
+    }
+    data.update(overrides)
+    return data

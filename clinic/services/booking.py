@@ -26,13 +26,18 @@ class NoActiveBooking(BookingError):
     """The request has no active booking to cancel or move."""
 
 
+def _visible_seats(starts_at: datetime) -> set[int]:
+    """Seats of the slot already claimed by committed transactions (a hint; the constraint decides)."""
+    return set(db.session.scalars(select(SlotClaim.seat).where(SlotClaim.starts_at == starts_at)))
+
+
 def _claim_seat(booking: Booking, *, capacity: int) -> None:
     """Insert the booking's claim on a free seat of its slot, or raise SlotUnavailable.
 
     Seats that are visibly taken are skipped; a seat taken by a transaction we cannot see yet fails
     on the unique constraint inside its savepoint, and the next seat is tried.
     """
-    taken = set(db.session.scalars(select(SlotClaim.seat).where(SlotClaim.starts_at == booking.starts_at)))
+    taken = _visible_seats(booking.starts_at)
     for seat in (s for s in range(1, capacity + 1) if s not in taken):
         try:
             with db.session.begin_nested():

@@ -33,6 +33,11 @@ def manage_url(consultation: ConsultationRequest) -> str:
     return f"{base_url()}/appointments/{manage_token(consultation)}"
 
 
+def calendar_file(consultation: ConsultationRequest, booking: Booking, *, now: datetime) -> str:
+    """The .ics text for a booking: the same file the emails attach."""
+    return _ics_attachment(consultation, booking, clinic_info(), now=now)["content"]
+
+
 def _ics_attachment(consultation: ConsultationRequest, booking: Booking, info: ClinicInfo, *, now: datetime):
     content = appointment_ics(
         consultation,

@@ -45,6 +45,7 @@ def queue(
         body_html=body_html,
         attachments=list(attachments or []),
         attempts=0,
+        created_at=utcnow(),
     )
     db.session.add(message)
     return message

@@ -1,0 +1,281 @@
+"""The consultation request form and the reschedule form: shape checks only (the services check slots)."""
+
+import re
+import unicodedata
+from datetime import date
+
+import email_validator
+import phonenumbers
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Field,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from clinic.scheduling import parse_slot
+from clinic.triage.enums import Modality, PreferredContact
+from clinic.triage.screening import CONDITIONS, MAX_TRIALS, PHQ9_ANSWERS, PHQ9_ITEMS
+
+NAME_MAX = 80
+TEXT_MAX = 2000
+EMAIL_MAX = 254
+PHONE_MAX = 40
+ADULT_AGE = 18
+DEFAULT_REGION = "US"
+# Unicode categories never typed as part of a name: controls, surrogates, private use, unassigned, and
+# line or paragraph separators. Bidirectional overrides are refused too: they can disguise text.
+REFUSED_CATEGORIES = {"Cc", "Cs", "Co", "Cn", "Zl", "Zp"}
+BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+PREFERRED_CONTACT_CHOICES = [
+    (PreferredContact.EMAIL.value, "Email"),
+    (PreferredContact.PHONE.value, "Phone call"),
+    (PreferredContact.TEXT.value, "Text message"),
+]
+MODALITY_CHOICES = [
+    (Modality.INFUSION.value, "IV infusion"),
+    (Modality.NASAL_SPRAY.value, "Nasal spray"),
+    (Modality.UNDECIDED.value, "Not sure yet: I'd like to discuss the options"),
+]
+PHQ9_CHOICES = [(str(value), label) for value, label in enumerate(PHQ9_ANSWERS)]
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+WHOLE_NUMBER = re.compile(r"\d{1,3}")
+
+
+class ChoiceField(RadioField):
+    """Radio buttons whose error for a value not offered says what to do."""
+
+    def pre_validate(self, form) -> None:
+        if self.data is not None and not any(self.data == value for value, _ in self.choices):
+            raise ValidationError("Please choose one of the options shown.")
+
+
+class CheckboxesField(SelectMultipleField):
+    """A group of checkboxes (several may be ticked)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form) -> None:
+        known = {value for value, _ in self.choices}
+        if any(value not in known for value in self.data or []):
+            raise ValidationError("Please tick only the options shown.")
+
+
+def has_refused_characters(text: str) -> bool:
+    return any(unicodedata.category(c) in REFUSED_CATEGORIES or c in BIDI_CONTROLS for c in text)
+
+
+def required(message: str):
+    """Required, with a message that says what to do; whitespace alone counts as empty."""
+
+    def check(form, field: Field) -> None:
+        data = field.data
+        if data is None or (isinstance(data, str) and not data.strip()) or data is False:
+            field.errors[:] = []
+            raise StopValidation(message)
+
+    check.field_flags = {"required": True}
+    return check
+
+
+def printable_name(form, field: Field) -> None:
+    value = field.data or ""
+    if has_refused_characters(value):
+        raise ValidationError("Please use only letters, spaces and punctuation (no control characters).")
+    if len(value) > NAME_MAX:
+        raise ValidationError(f"Please use at most {NAME_MAX} characters.")
+
+
+def no_control_characters(form, field: Field) -> None:
+    """Free text may span lines, but carries no other control character."""
+    value = (field.data or "").replace("\r\n", "\n").replace("\t", " ")
+    if any(unicodedata.category(c) in {"Cc", "Cs"} and c != "\n" for c in value):
+        raise ValidationError("Please remove the special (control) characters from this text.")
+    if len(value) > TEXT_MAX:
+        raise ValidationError(f"Please shorten this to at most {TEXT_MAX} characters (now {len(value)}).")
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class IntakeForm(FlaskForm):
+    """POST /consultation. Field names are the contract in SPEC section 4."""
+
+    slot = StringField("Consultation time")
+    first_name = StringField(
+        "First name",
+        filters=[strip],
+        validators=[required("Please enter your first name."), printable_name],
+        render_kw={"maxlength": NAME_MAX, "autocomplete": "given-name"},
+    )
+    last_name = StringField(
+        "Last name",
+        filters=[strip],
+        validators=[required("Please enter your last name."), printable_name],
+        render_kw={"maxlength": NAME_MAX, "autocomplete": "family-name"},
+    )
+    email = EmailField(
+        "Email address",
+        filters=[strip],
+        validators=[required("Please enter your email address.")],
+        render_kw={"maxlength": EMAIL_MAX, "autocomplete": "email"},
+    )
+    phone = TelField(
+        "Phone number",
+        filters=[strip],
+        validators=[required("Please enter your phone number.")],
+        render_kw={"maxlength": PHONE_MAX, "autocomplete": "tel"},
+    )
+    date_of_birth = StringField(
+        "Date of birth",
+        filters=[strip],
+        validators=[required("Please enter your date of birth.")],
+        render_kw={"type": "date", "autocomplete": "bday"},
+    )
+    preferred_contact = ChoiceField(
+        "How should we contact you?",
+        choices=PREFERRED_CONTACT_CHOICES,
+        validators=[InputRequired("Please choose how we should contact you.")],
+    )
+    antidepressant_trials = StringField(
+        "How many different antidepressant medicines have you tried?",
+        filters=[strip],
+        validators=[required("Please enter a number (0 if none).")],
+        render_kw={"inputmode": "numeric", "maxlength": 2},
+    )
+    conditions = CheckboxesField(
+        "Do any of these apply to you now or in the past?",
+        choices=list(CONDITIONS.items()),
+    )
+    modality = ChoiceField(
+        "Which treatment would you like to discuss?",
+        choices=MODALITY_CHOICES,
+        validators=[InputRequired("Please choose a treatment, or 'Not sure yet'.")],
+    )
+    medications = TextAreaField(
+        "Medicines you take now (optional)",
+        validators=[no_control_characters],
+        render_kw={"maxlength": TEXT_MAX},
+    )
+    notes = TextAreaField(
+        "Anything else you would like us to know (optional)",
+        validators=[no_control_characters],
+        render_kw={"maxlength": TEXT_MAX},
+    )
+    consent_privacy = BooleanField(
+        "I have read the privacy notice and agree that the clinic stores and uses these details to review my "
+        "request.",
+        validators=[required("Please agree to the privacy notice so that we can review your request.")],
+    )
+    consent_contact = BooleanField(
+        "I agree that the clinic may contact me about this request by the means I chose.",
+        validators=[required("Please agree that we may contact you about this request.")],
+    )
+    website = StringField(
+        "Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"}
+    )  # honeypot: people never see it, bots fill it in
+
+    def __init__(self, *args, today: date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.parsed_phone = ""
+        self.parsed_email = ""
+        self.parsed_birth: date | None = None
+        self.parsed_trials = 0
+
+    def phq9_fields(self) -> list[Field]:
+        return [self[f"phq9_{i}"] for i in range(1, len(PHQ9_ITEMS) + 1)]
+
+    def validate_slot(self, field: Field) -> None:
+        try:
+            parse_slot(field.data or "")
+        except ValueError:
+            raise ValidationError("Please choose a consultation time.") from None
+
+    def validate_email(self, field: Field) -> None:
+        if len(field.data) > EMAIL_MAX or has_refused_characters(field.data):
+            raise ValidationError("Please enter a valid email address, like name@example.com.")
+        try:
+            result = email_validator.validate_email(field.data, check_deliverability=False)
+        except email_validator.EmailNotValidError:
+            raise ValidationError("Please enter a valid email address, like name@example.com.") from None
+        self.parsed_email = result.normalized
+
+    def validate_phone(self, field: Field) -> None:
+        message = "Please enter a phone number we can reach you on, like (212) 555-0142 or +44 20 7946 0958."
+        if len(field.data) > PHONE_MAX or has_refused_characters(field.data):
+            raise ValidationError(message)
+        try:
+            number = phonenumbers.parse(field.data, DEFAULT_REGION)
+        except phonenumbers.NumberParseException:
+            raise ValidationError(message) from None
+        if not phonenumbers.is_valid_number(number):
+            raise ValidationError(message)
+        self.parsed_phone = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def validate_antidepressant_trials(self, field: Field) -> None:
+        if not WHOLE_NUMBER.fullmatch(field.data) or int(field.data) > MAX_TRIALS:
+            raise ValidationError(f"Please enter a whole number from 0 to {MAX_TRIALS}.")
+        self.parsed_trials = int(field.data)
+
+    def validate_date_of_birth(self, field: Field) -> None:
+        try:
+            born = date.fromisoformat(field.data) if ISO_DATE.fullmatch(field.data) else None
+        except ValueError:
+            born = None
+        if born is None:
+            raise ValidationError("Please enter your date of birth as YYYY-MM-DD, for example 1985-04-12.")
+        if born > self.today or born.year < 1900:
+            raise ValidationError("Please check the year of your date of birth.")
+        if age_on(born, self.today) < ADULT_AGE:
+            raise ValidationError(
+                f"We are sorry: the clinic sees adults only (age {ADULT_AGE} or over). Please speak with "
+                "your doctor about other options. If you need help now, call or text 988."
+            )
+        self.parsed_birth = born
+
+    @property
+    def phq9_answers(self) -> tuple[int, ...]:
+        return tuple(int(f.data) for f in self.phq9_fields())
+
+
+def age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+for _number, _text in enumerate(PHQ9_ITEMS, start=1):
+    setattr(
+        IntakeForm,
+        f"phq9_{_number}",
+        ChoiceField(
+            _text,
+            choices=PHQ9_CHOICES,
+            validators=[InputRequired("Please choose one answer.")],
+        ),
+    )
+
+
+class RescheduleForm(FlaskForm):
+    """POST /appointments/<token>/reschedule: the new time (field `slot`)."""
+
+    slot = StringField("New time")
+
+    def validate_slot(self, field: Field) -> None:
+        try:
+            parse_slot(field.data or "")
+        except ValueError:
+            raise ValidationError("Please choose a new time.") from None
+
+
+class CancelForm(FlaskForm):
+    """POST /appointments/<token>/cancel: the CSRF token is all it carries."""
