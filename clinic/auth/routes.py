@@ -1,3 +1,111 @@
-from flask import Blueprint
+"""Sign-in and sign-out for staff, and the session timeouts that apply to every request."""
+
+from datetime import datetime
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from clinic.auth.forms import LoginForm
+from clinic.auth.guards import require_role
+from clinic.auth.redirects import safe_next
+from clinic.services import accounts
+from clinic.timeutil import utcnow
+from clinic.triage.enums import Role
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
+require_role(bp, Role.STAFF, exempt=("auth.login",))
+
+HOME = "/staff/"
+LOGIN_FAILED = "That email and password do not match. Please try again."
+SESSION_ENDED = "Your session has ended. Please sign in again."
+GUARDED_AREAS = ("/staff", "/admin")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = safe_next(request.args.get("next"))
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(next_url or HOME, 303)
+    form = LoginForm()
+    status = 200
+    failed = False
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data, now=utcnow())
+        except accounts.LoginLocked as locked:
+            seconds = max(60, int((locked.until - utcnow()).total_seconds()))
+            page = render_template("auth/locked.html", minutes=-(-seconds // 60))
+            return page, 429, {"Retry-After": str(seconds)}
+        except accounts.LoginFailed:
+            failed, status = True, 401
+        else:
+            _start_session(user)
+            return redirect(next_url or HOME, 303)
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "auth/login.html", form=form, failed=failed, failed_message=LOGIN_FAILED, next_url=next_url
+    ), status
+
+
+@bp.post("/logout")
+def logout():
+    accounts.logout(current_user.id)
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "success")
+    return redirect(url_for(".login"), 303)
+
+
+def _start_session(user) -> None:
+    """A fresh session (no fixation), permanent for the absolute lifetime, stamped for the timeouts."""
+    session.clear()
+    login_user(user, remember=False, fresh=True)
+    session.permanent = True
+    stamp = utcnow().isoformat()
+    session["login_at"] = stamp
+    session["seen_at"] = stamp
+
+
+@bp.before_app_request
+def end_stale_session():
+    """End a signed-in session after STAFF_IDLE_TIMEOUT idle or STAFF_ABSOLUTE_TIMEOUT since sign-in.
+
+    Reads only the cookie (no query). A protected page then sends the user to sign in again; any other page
+    simply carries on for an anonymous visitor.
+    """
+    if request.endpoint == "static" or "_user_id" not in session:
+        return None
+    now = utcnow()
+    login_at, seen_at = _when(session.get("login_at")), _when(session.get("seen_at"))
+    config = current_app.config
+    if (
+        login_at is not None
+        and seen_at is not None
+        and now - seen_at <= config["STAFF_IDLE_TIMEOUT"]
+        and now - login_at <= config["STAFF_ABSOLUTE_TIMEOUT"]
+    ):
+        session["seen_at"] = now.isoformat()
+        return None
+    session.clear()
+    if request.endpoint == "auth.login":
+        flash(SESSION_ENDED, "info")
+        return None
+    if not any(request.path == area or request.path.startswith(area + "/") for area in GUARDED_AREAS):
+        return None
+    flash(SESSION_ENDED, "info")
+    here = None
+    if request.method == "GET":  # a form posted after the timeout cannot be replayed by a redirect
+        query = request.query_string.decode("latin-1")
+        here = safe_next(request.path + (f"?{query}" if query else ""))
+    return redirect(url_for("auth.login", next=here), 303)
+
+
+def _when(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
