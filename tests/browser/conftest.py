@@ -149,6 +149,12 @@ def base_url(live_server) -> str:
 
 
 @pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """US English and the clinic's timezone, so dates and times read the same on every machine."""
+    return {**browser_context_args, "locale": "en-US", "timezone_id": "America/New_York"}
+
+
+@pytest.fixture(scope="session")
 def axe_source() -> str:
     if not AXE_PATH.is_file():
         missing(f"axe-core not installed at {AXE_PATH} (npm install)")
@@ -189,3 +195,11 @@ def sign_in(page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/staff/**")
+
+
+@pytest.fixture
+def context(new_context):
+    """A fresh browser context per test that fails in seconds, not Playwright's default 30 s."""
+    context = new_context()
+    context.set_default_timeout(10_000)
+    return context
