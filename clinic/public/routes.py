@@ -1,15 +1,88 @@
-from flask import Blueprint, jsonify, render_template
+from contextlib import suppress
+from datetime import date, time, timedelta
+
+from flask import Blueprint, abort, jsonify, render_template
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from clinic.extensions import db
+from clinic.scheduling import WEEKDAY_NAMES, ClosureRule, DayHours
+from clinic.services import articles
+from clinic.services.settings import ClinicInfo, clinic_info, closures_between, weekly_hours
+from clinic.timeutil import utcnow
 
 bp = Blueprint("public", __name__)
+
+UPCOMING_CLOSURE_DAYS = 45
+
+
+@bp.app_template_filter("clock")
+def clock(value: time) -> str:
+    """A wall-clock time as US patients read it: 8:00 AM, 5:30 PM."""
+    return f"{value.hour % 12 or 12}:{value.minute:02d} {'AM' if value.hour < 12 else 'PM'}"
+
+
+@bp.app_template_filter("tel")
+def tel(value: str) -> str:
+    """A phone number as a tel: link target: digits and a leading plus only."""
+    digits = "".join(ch for ch in value if ch.isdigit())
+    return f"+{digits}" if value.strip().startswith("+") else digits
+
+
+@bp.app_context_processor
+def inject_site() -> dict:
+    return {"site_info": site_info}
+
+
+def site_info() -> ClinicInfo | None:
+    """The clinic's details for the layout, or None when the database cannot be reached.
+
+    The layout wraps every page, error pages included: a 503 for a database outage must still render,
+    so the layout asks here rather than calling clinic() and failing a second time.
+    """
+    try:
+        return clinic_info()
+    except DBAPIError:
+        with suppress(DBAPIError):  # the connection may be gone: then there is nothing to roll back
+            db.session.rollback()
+        return None
+
+
+def _hours_context() -> dict:
+    """The week's hours (Monday first), today's weekday and the closures coming up, for home and contact."""
+    info = clinic_info()
+    hours: dict[int, DayHours | None] = weekly_hours()
+    today: date = utcnow().astimezone(info.rules.tz).date()
+    upcoming: list[ClosureRule] = closures_between(today, today + timedelta(days=UPCOMING_CLOSURE_DAYS))
+    return {
+        "hours_rows": [(index, WEEKDAY_NAMES[index], hours.get(index)) for index in range(7)],
+        "today": today,
+        "upcoming_closures": upcoming,
+    }
 
 
 @bp.get("/")
 def home():
-    return render_template("public/home.html")
+    return render_template("public/home.html", articles=articles.all_articles(), **_hours_context())
+
+
+@bp.get("/learn/")
+def learn():
+    return render_template("public/learn.html", articles=articles.all_articles())
+
+
+@bp.get("/learn/<slug>")
+def article(slug: str):
+    try:
+        item = articles.article(slug)
+    except articles.ArticleNotFound:
+        abort(404)
+    return render_template("public/article.html", article=item, next_article=articles.next_article(item))
+
+
+@bp.get("/contact")
+def contact():
+    return render_template("public/contact.html", **_hours_context())
 
 
 @bp.get("/healthz")
