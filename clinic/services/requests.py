@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, ConsultationRequest, Note, StaffUser
@@ -61,8 +61,8 @@ def view(request_id: int, *, actor_id: int) -> RequestDetail:
         .where(ConsultationRequest.id == request_id)
         .options(
             selectinload(ConsultationRequest.bookings),
-            selectinload(ConsultationRequest.notes_list).selectinload(Note.author),
-            selectinload(ConsultationRequest.assigned_to),
+            selectinload(ConsultationRequest.notes_list).joinedload(Note.author),
+            joinedload(ConsultationRequest.assigned_to),
         )
     ).one()
     booking_ids = [b.id for b in consultation.bookings]
@@ -75,7 +75,7 @@ def view(request_id: int, *, actor_id: int) -> RequestDetail:
                     sa.and_(AuditEvent.record_type == "booking", AuditEvent.record_id.in_(booking_ids)),
                 )
             )
-            .options(selectinload(AuditEvent.actor))
+            .options(joinedload(AuditEvent.actor))
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         )
     )
