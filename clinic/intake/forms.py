@@ -17,6 +17,7 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -36,16 +37,17 @@ REFUSED_CATEGORIES = {"Cc", "Cs", "Co", "Cn", "Zl", "Zp"}
 BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 PREFERRED_CONTACT_CHOICES = [
-    (PreferredContact.EMAIL.value, "Email"),
-    (PreferredContact.PHONE.value, "Phone call"),
-    (PreferredContact.TEXT.value, "Text message"),
+    SelectChoice(PreferredContact.EMAIL.value, "Email"),
+    SelectChoice(PreferredContact.PHONE.value, "Phone call"),
+    SelectChoice(PreferredContact.TEXT.value, "Text message"),
 ]
 MODALITY_CHOICES = [
-    (Modality.INFUSION.value, "IV infusion"),
-    (Modality.NASAL_SPRAY.value, "Nasal spray"),
-    (Modality.UNDECIDED.value, "Not sure yet: I'd like to discuss the options"),
+    SelectChoice(Modality.INFUSION.value, "IV infusion"),
+    SelectChoice(Modality.NASAL_SPRAY.value, "Nasal spray"),
+    SelectChoice(Modality.UNDECIDED.value, "Not sure yet: I'd like to discuss the options"),
 ]
-PHQ9_CHOICES = [(str(value), label) for value, label in enumerate(PHQ9_ANSWERS)]
+PHQ9_CHOICES = [SelectChoice(str(value), label) for value, label in enumerate(PHQ9_ANSWERS)]
+CONDITION_CHOICES = [SelectChoice(code, label) for code, label in CONDITIONS.items()]
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 WHOLE_NUMBER = re.compile(r"\d{1,3}")
 
@@ -54,7 +56,7 @@ class ChoiceField(RadioField):
     """Radio buttons whose error for a value not offered says what to do."""
 
     def pre_validate(self, form) -> None:
-        if self.data is not None and not any(self.data == value for value, _ in self.choices):
+        if self.data is not None and not any(self.data == choice.value for choice in self.choices):
             raise ValidationError("Please choose one of the options shown.")
 
 
@@ -65,7 +67,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
     def pre_validate(self, form) -> None:
-        known = {value for value, _ in self.choices}
+        known = {choice.value for choice in self.choices}
         if any(value not in known for value in self.data or []):
             raise ValidationError("Please tick only the options shown.")
 
@@ -155,7 +157,7 @@ class IntakeForm(FlaskForm):
     )
     conditions = CheckboxesField(
         "Do any of these apply to you now or in the past?",
-        choices=list(CONDITIONS.items()),
+        choices=CONDITION_CHOICES,
     )
     modality = ChoiceField(
         "Which treatment would you like to discuss?",
