@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 YEARS = [str(year) for year in range(2000, 2031)]
-SUFFIXES = ["123456", "123456789", "1234567890", *YEARS]
+SUFFIXES = ["123", "1234", "12345", "123456", "123456789", "1234567890", "!", "1!", "123!", *YEARS]
 TOP = 1000
 MIN_LENGTH = 12  # shorter variants are refused by the length rule anyway
 HEADER = [
