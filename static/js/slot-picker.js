@@ -54,7 +54,8 @@
         }
         var heading = picker.querySelector(".week-title");
         if (status && heading) {
-          status.textContent = "Showing " + heading.textContent.trim();
+          var title = heading.textContent.trim();
+          status.textContent = "Showing the " + title.charAt(0).toLowerCase() + title.slice(1);
         }
         if (heading) {
           heading.focus();
