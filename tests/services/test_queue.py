@@ -1,0 +1,132 @@
+"""The queue service: LIKE escaping, counts, ordering and the 12-week overview's local-week bucketing."""
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from clinic.services import queue
+from clinic.services.queue import QueueFilters, escape_like
+from clinic.triage.enums import Phq9Band, Priority, RequestStatus
+from tests.web.staff_rows import add_request
+
+NY = ZoneInfo("America/New_York")
+NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("50%", "50\\%"),
+        ("a_b", "a\\_b"),
+        ("back\\slash", "back\\\\slash"),
+        ("plain", "plain"),
+        ("%_\\", "\\%\\_\\\\"),
+    ],
+)
+def test_escape_like(text, escaped):
+    assert escape_like(text) == escaped
+
+
+def test_filter_names_never_carry_values():
+    filters = QueueFilters(
+        status=RequestStatus.NEW, q="Secret Name", date_from=date(2026, 11, 1), assigned_to_id=4
+    )
+    assert filters.names() == ["status", "q", "from", "assigned"]
+    assert QueueFilters().names() == []
+
+
+def test_counts_apply_other_filters_but_not_status(app):
+    add_request(app, priority="high", status="new", created_at=NOW)
+    add_request(app, priority="high", status="completed", created_at=NOW)
+    add_request(app, priority="routine", status="new", created_at=NOW)
+    add_request(app, priority="urgent", status="contacted", created_at=NOW)
+    add_request(app, priority="urgent", status="declined", created_at=NOW)
+    with app.test_request_context():
+        counts = queue.counts(QueueFilters(status=RequestStatus.NEW, priority=Priority.HIGH), tz=NY)
+        assert counts.by_status[RequestStatus.NEW] == 1
+        assert counts.by_status[RequestStatus.COMPLETED] == 1
+        assert counts.total == 2 and counts.open == 1
+        assert counts.urgent_open == 1  # whatever the filters: only the contacted one is open
+
+
+def test_page_orders_urgent_high_routine_then_slot_none_last(app):
+    base = NOW + timedelta(days=1)
+    ids = {
+        "routine": add_request(app, priority="routine", slot=base, created_at=NOW),
+        "high_none": add_request(app, priority="high", created_at=NOW),
+        "high_late": add_request(app, priority="high", slot=base + timedelta(hours=2), created_at=NOW),
+        "high_soon": add_request(app, priority="high", slot=base + timedelta(hours=1), created_at=NOW),
+        "urgent_none": add_request(app, priority="urgent", created_at=NOW),
+        "urgent": add_request(app, priority="urgent", slot=base + timedelta(days=9), created_at=NOW),
+    }
+    with app.test_request_context():
+        page = queue.page(QueueFilters(), 1, tz=NY)
+        order = [r.id for r in page.items]
+    expected = ["urgent", "urgent_none", "high_soon", "high_late", "high_none", "routine"]
+    assert order == [ids[name] for name in expected]
+
+
+def test_overview_buckets_by_local_monday(app):
+    # Sunday Nov 15, 23:30 in New York is Monday 04:30 UTC: it belongs to the week of Nov 9.
+    add_request(
+        app,
+        priority="urgent",
+        created_at=datetime(2026, 11, 15, 23, 30, tzinfo=NY),
+        phq9=(3, 3, 3, 3, 3, 3, 3, 3, 1),
+    )
+    add_request(app, priority="high", created_at=datetime(2026, 11, 16, 0, 10, tzinfo=NY))
+    add_request(app, priority="routine", created_at=datetime(2026, 11, 18, 9, 0, tzinfo=NY))
+    # The week after the DST change (Nov 1) starts at local midnight too.
+    add_request(app, priority="routine", created_at=datetime(2026, 11, 1, 23, 59, tzinfo=NY))
+    add_request(app, priority="routine", created_at=datetime(2026, 11, 2, 0, 1, tzinfo=NY))
+    add_request(app, priority="routine", created_at=datetime(2026, 8, 1, 12, 0, tzinfo=NY))  # too old
+    add_request(app, priority="routine", created_at=NOW + timedelta(hours=1))  # after now
+    with app.test_request_context():
+        overview = queue.overview(now=NOW, tz=NY)
+    weeks = {w.starts_on: w for w in overview.weeks}
+    assert len(overview.weeks) == 12
+    assert overview.weeks[0].starts_on == date(2026, 8, 31)
+    assert overview.weeks[-1].starts_on == date(2026, 11, 16)
+    assert weeks[date(2026, 11, 9)].by_priority == {Priority.URGENT: 1, Priority.HIGH: 0, Priority.ROUTINE: 0}
+    assert weeks[date(2026, 11, 16)].by_priority == {
+        Priority.URGENT: 0,
+        Priority.HIGH: 1,
+        Priority.ROUTINE: 1,
+    }
+    assert weeks[date(2026, 10, 26)].total == 1
+    assert weeks[date(2026, 11, 2)].total == 1
+    assert sum(w.total for w in overview.weeks) == 5
+    assert overview.bands[Phq9Band.SEVERE] == 1 and overview.bands[Phq9Band.MILD] == 4
+    assert overview.total == 5
+
+
+def test_overview_is_one_query_whatever_the_data(app, queries):
+    with app.test_request_context():
+        with queries() as empty:
+            queue.overview(now=NOW, tz=NY)
+    for i in range(30):
+        add_request(
+            app, priority=["urgent", "high", "routine"][i % 3], created_at=NOW - timedelta(days=i * 2)
+        )
+    with app.test_request_context():
+        with queries() as full:
+            overview = queue.overview(now=NOW, tz=NY)
+    assert len(empty) == len(full) == 1
+    assert sum(w.total for w in overview.weeks) == 30  # at most 58 days back: all inside 12 weeks
+    assert "GROUP BY" in full[0]
+
+
+def test_rows_mark_overdue_and_due_times(app):
+    late = add_request(app, priority="high", created_at=datetime(2026, 11, 16, 9, 0, tzinfo=NY))
+    with app.test_request_context():
+        page = queue.page(QueueFilters(), 1, tz=NY)
+        [row] = queue.rows(list(page.items), now=NOW, tz=NY, business_days=frozenset(range(6)))
+    assert row.request.id == late
+    assert row.overdue and row.due_at == datetime(2026, 11, 17, 9, 0, tzinfo=NY)
+    assert row.age == "2 d"
+
+
+def test_open_weekdays_from_hours():
+    assert queue.open_weekdays({0: object(), 1: None, 6: object()}) == frozenset({0, 6})
+    assert queue.open_weekdays(dict.fromkeys(range(7))) == frozenset(range(6))
