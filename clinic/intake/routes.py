@@ -1,7 +1,9 @@
 """The intake form (/consultation) and the patient's self-service pages (/appointments/<token>)."""
 
 import unicodedata
+from contextlib import suppress
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -15,15 +17,16 @@ from flask import (
     session,
     url_for,
 )
+from sqlalchemy.exc import DBAPIError
 from wtforms import RadioField, SelectMultipleField
 
-from clinic.extensions import limiter
+from clinic.extensions import db, limiter
 from clinic.intake.forms import CancelForm, IntakeForm, RescheduleForm
 from clinic.models import ConsultationRequest
 from clinic.scheduling import OfferedSlot, SlotUnavailable, parse_slot
 from clinic.services import availability, booking, intake, notifications, tokens
 from clinic.services.calendar import describe, describe_time
-from clinic.services.settings import clinic_info
+from clinic.services.settings import DEFAULTS, ClinicInfo, clinic_info
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Modality, PreferredContact, RequestStatus
 from clinic.triage.screening import CONDITIONS, PHQ9_QUESTION
@@ -53,6 +56,20 @@ def _intake_limit() -> str:
 
 def _clinic_today(now: datetime) -> date:
     return now.astimezone(clinic_info().rules.tz).date()
+
+
+def _info_or_none() -> ClinicInfo | None:
+    """The clinic's settings, or None while the database cannot be reached."""
+    try:
+        return clinic_info()
+    except DBAPIError:
+        _rollback_quietly()
+        return None
+
+
+def _rollback_quietly() -> None:
+    with suppress(DBAPIError):  # the connection may be gone: then there is nothing to roll back
+        db.session.rollback()
 
 
 def _local_iso(starts_at: datetime) -> str:
@@ -99,7 +116,7 @@ def _slot_state(text: str, *, now: datetime, taken: bool = False) -> dict:
     }
 
 
-def _render_form(form: IntakeForm, slot_state: dict, status: int):
+def _render_form(form: IntakeForm, slot_state: dict, status: int, *, unavailable: bool = False):
     errors = [
         (f"{f.id}-0" if isinstance(f, RadioField | SelectMultipleField) else f.id, f.label.text, f.errors[0])
         for f in form
@@ -107,14 +124,35 @@ def _render_form(form: IntakeForm, slot_state: dict, status: int):
     ]
     if form.slot.errors:
         errors.insert(0, ("time-heading", form.slot.label.text, form.slot.errors[0]))
+    info = None if unavailable else clinic_info()
     return render_template(
         "intake/consultation.html",
         form=form,
         slot=slot_state,
-        error_summary=errors,
+        error_summary=[] if unavailable else errors,
         phq9_question=PHQ9_QUESTION,
         conditions=CONDITIONS,
+        info=info,
+        unavailable=unavailable,
     ), status
+
+
+def _render_unavailable(form: IntakeForm):
+    """The database failed mid-submit: the form again with everything typed, 503 and Retry-After."""
+    _rollback_quietly()
+    try:
+        typed = datetime.fromisoformat((form.slot.data or "").strip())
+        hour = typed.strftime("%I").lstrip("0")
+        label = f"{typed.strftime('%A, %B')} {typed.day}, {typed.year} at {hour}:{typed.strftime('%M %p')}"
+        slot_state = {
+            "chosen": {"value": form.slot.data, "label": label, "week": None},
+            "problem": None,
+            "choices": [],
+        }
+    except ValueError:
+        slot_state = {"chosen": None, "problem": "missing", "choices": []}
+    html, _ = _render_form(form, slot_state, 503, unavailable=True)
+    return html, 503, {"Retry-After": "5"}
 
 
 def _clean_text(value: str | None) -> str:
@@ -144,20 +182,25 @@ def _intake_data(form: IntakeForm) -> intake.IntakeData:
 def consultation():
     """The intake form: 303 to the manage page, 422 on bad input, 409 when the slot went. Nothing is lost."""
     now = utcnow()
-    form = IntakeForm(today=_clinic_today(now))
+    info = _info_or_none()
+    form = IntakeForm(today=now.astimezone(ZoneInfo(info.timezone if info else DEFAULTS["timezone"])).date())
     if request.method == "GET":
         form.slot.data = request.args.get("slot", "")[:64]
         return _render_form(form, _slot_state(form.slot.data, now=now), 200)
     if form.website.data:
         return redirect(url_for(".received"), 303)  # a bot: look successful, keep nothing
-    if not form.validate():
-        return _render_form(form, _slot_state(form.slot.data or "", now=now), 422)
     try:
-        created = intake.submit(_intake_data(form), now=now)
-    except SlotUnavailable:
-        return _render_form(form, _slot_state(form.slot.data, now=now, taken=True), 409)
-    session[JUST_SUBMITTED] = created.public_id
-    return redirect(url_for(".manage", token=tokens.manage_token(created)), 303)
+        if not form.validate():
+            return _render_form(form, _slot_state(form.slot.data or "", now=now), 422)
+        try:
+            created = intake.submit(_intake_data(form), now=now)
+        except SlotUnavailable:
+            return _render_form(form, _slot_state(form.slot.data, now=now, taken=True), 409)
+        token = tokens.manage_token(created)
+        session[JUST_SUBMITTED] = created.public_id
+    except DBAPIError:
+        return _render_unavailable(form)
+    return redirect(url_for(".manage", token=token), 303)
 
 
 @bp.get("/consultation/received")

@@ -520,3 +520,25 @@ def test_generated_input_never_causes_a_500_or_loses_what_was_typed(unlimited_ap
     if name in TEXT_FIELDS:
         shown = value.strip() if name not in {"medications", "notes"} else value
         assert str(escape(shown)) in html
+
+
+def test_a_database_failure_mid_submit_is_503_with_everything_kept(app, client, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from clinic.services import intake
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(intake, "submit", database_gone)
+    response = post(client, notes="Typed for ten minutes", phq9_4="3")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    page = soup(response)
+    assert "Everything you typed is still here." in page.get_text()
+    assert page.find("input", {"type": "hidden", "name": "slot"})["value"] == SLOT
+    assert page.find("input", {"name": "first_name"})["value"] == "Zoë"
+    assert page.find("textarea", {"name": "notes"}).get_text().strip() == "Typed for ten minutes"
+    assert page.find("input", {"name": "phq9_4", "value": "3"}).has_attr("checked")
+    assert "OperationalError" not in response.get_data(as_text=True)
+    assert stored(app) == 0
