@@ -1,0 +1,257 @@
+"""Query discipline: every list and detail page, and the API, sends a fixed number of SQL statements
+whatever the data size.
+
+Each page is counted (the `queries()` fixture: a SQLAlchemy `before_cursor_execute` listener) with 3
+requests in the database, then again with 40, which bring their bookings, slot claims, notes, audit events
+and assignees: equal counts mean no statement per row, per slot or per day. A generous ceiling on the count
+also catches a page that loads more than it shows. `make bench` measures the same pages at 100,000.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from clinic.extensions import db
+from clinic.models import AuditEvent, Booking, ConsultationRequest, Note, SlotClaim, StaffUser
+from clinic.services import tokens
+from clinic.triage.enums import Modality, Phq9Band, PreferredContact, Priority, RequestStatus
+
+NY = ZoneInfo("America/New_York")
+NOW = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)  # Monday 06:00 in New York
+SMALL, LARGE = 3, 40
+CEILING = 15  # statements per page at most, whatever the page
+# The first three requests already match every filter below (urgent, high and routine, all new), so that
+# the small count and the large one load the same kinds of rows.
+PRIORITIES = (Priority.URGENT, Priority.HIGH, Priority.ROUTINE)
+STATUSES = (
+    RequestStatus.NEW,
+    RequestStatus.NEW,
+    RequestStatus.NEW,
+    RequestStatus.CONTACTED,
+    RequestStatus.SCHEDULED,
+    RequestStatus.COMPLETED,
+    RequestStatus.CANCELLED,
+)
+
+PUBLIC_PAGES = [
+    "/",
+    "/learn/",
+    "/learn/what-is-ketamine-therapy",
+    "/contact",
+    "/book",
+    "/book?week=2026-11-30",
+    "/api/v1/availability",
+    "/api/v1/availability?days=14",
+    "/api/v1/availability?days=60",
+]
+STAFF_PAGES = [
+    "/staff/",
+    "/staff/?status=all",
+    "/staff/?priority=high&status=new",
+    "/staff/?q=tester",
+    "/staff/?assigned=me",
+    "/staff/schedule?date=2026-11-23",
+    "/staff/schedule?date=2026-11-23&view=week",
+    "/staff/requests.csv?status=all",
+]
+ADMIN_PAGES = [
+    "/admin/audit",
+    "/admin/staff",
+    "/admin/hours",
+    "/admin/closures",
+    "/admin/settings",
+]
+
+
+def slot(i: int) -> datetime:
+    """The i-th slot of the clinic's default grid from Monday 2026-11-23 (19 a day, Sundays skipped)."""
+    day = NOW.astimezone(NY).date()
+    for _ in range(i // 19):
+        day += timedelta(days=2 if day.weekday() == 5 else 1)
+    return (datetime.combine(day, time(8), tzinfo=NY) + timedelta(minutes=30 * (i % 19))).astimezone(UTC)
+
+
+@pytest.fixture
+def grow(app, clock, make_staff) -> Callable[[int], list[int]]:
+    """`grow(n)`: bring the database to n requests, each with a booking (and its claim while active), a note
+    and audit events, assigned in turn to each member of staff (the signed-in one included) and two
+    colleagues; returns every request id."""
+    clock.set(NOW)
+    ids: list[int] = []
+    colleagues: list[int] = []
+
+    def to(size: int) -> list[int]:
+        if not colleagues:
+            colleagues.extend(make_staff(name=f"Colleague {k}") for k in range(2))
+            with app.app_context():
+                colleagues.extend(
+                    db.session.scalars(select(StaffUser.id).where(StaffUser.id.not_in(colleagues)))
+                )
+        with app.app_context():
+            for i in range(len(ids), size):
+                ids.append(_add_request(i, colleagues[i % len(colleagues)]))
+            db.session.commit()
+        return list(ids)
+
+    return to
+
+
+def _add_request(i: int, author_id: int) -> int:
+    priority, status = PRIORITIES[i % len(PRIORITIES)], STATUSES[i % len(STATUSES)]
+    active = status != RequestStatus.CANCELLED
+    starts_at = slot(i)
+    created_at = NOW - timedelta(days=i % 20, hours=1)
+    answers = [1] * 8 + [1 if priority == Priority.URGENT else 0]
+    request = ConsultationRequest(
+        reference=f"KT-Q{i:05d}".replace("0", "A").replace("1", "B"),
+        public_id=f"query{i:027d}",
+        status=status,
+        priority=priority,
+        priority_rank=priority.rank,
+        first_name="Robin",
+        last_name=f"Tester{i}",
+        email=f"robin{i}@example.com",
+        phone=f"+1212555{i:04d}",
+        date_of_birth=datetime(1980, 1, 1).date(),
+        preferred_contact=PreferredContact.EMAIL,
+        **{f"phq9_{k + 1}": answer for k, answer in enumerate(answers)},
+        phq9_score=sum(answers),
+        phq9_band=Phq9Band.MILD,
+        antidepressant_trials=2,
+        treatment_resistant=True,
+        conditions=["hypertension"] if priority == Priority.HIGH else [],
+        modality=Modality.INFUSION,
+        consent_version="test",
+        consented_at=created_at,
+        created_at=created_at,
+        updated_at=created_at,
+        assigned_to_id=author_id,
+        appointment_at=starts_at if active else None,
+    )
+    db.session.add(request)
+    db.session.flush()
+    booking = Booking(
+        request_id=request.id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=30),
+        created_at=created_at,
+        cancelled_at=None if active else NOW,
+    )
+    db.session.add(booking)
+    db.session.flush()
+    if active:
+        db.session.add(SlotClaim(starts_at=starts_at, seat=1, booking_id=booking.id))
+    note = Note(request_id=request.id, author_id=author_id, body=f"Called back ({i}).", created_at=created_at)
+    db.session.add(note)
+    db.session.flush()
+    db.session.add_all(
+        [
+            AuditEvent(
+                action="request.view",
+                actor_id=author_id,
+                record_type="request",
+                record_id=request.id,
+                at=created_at,
+            ),
+            AuditEvent(
+                action="request.note",
+                actor_id=author_id,
+                record_type="request",
+                record_id=request.id,
+                at=created_at,
+                details={"note_id": note.id},
+            ),
+            AuditEvent(
+                action="booking.cancel" if not active else "request.status",
+                actor_id=author_id,
+                record_type="booking" if not active else "request",
+                record_id=booking.id if not active else request.id,
+                at=created_at,
+                details=None if not active else {"from": "new", "to": status.value},
+            ),
+        ]
+    )
+    return request.id
+
+
+def count(client, queries, path: str) -> int:
+    """Statements sent for one GET of `path`, streamed bodies included; the page must answer 200."""
+    with queries() as statements:
+        response = client.get(path)
+        response.get_data()  # a streamed body (the CSV) runs its queries while it is read
+    assert response.status_code == 200, f"{path} answered {response.status_code}"
+    return len(statements)
+
+
+def assert_flat(client, queries, grow, path: str) -> None:
+    grow(SMALL)
+    client.get(path)  # caches filled, templates compiled: count the steady state
+    small = count(client, queries, path)
+    grow(LARGE)
+    large = count(client, queries, path)
+    assert small == large, f"{path}: {small} statements with {SMALL} requests, {large} with {LARGE}"
+    assert large <= CEILING, f"{path}: {large} statements"
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_pages_and_api_make_a_fixed_number_of_queries(client, queries, grow, path):
+    assert_flat(client, queries, grow, path)
+
+
+@pytest.mark.parametrize("path", STAFF_PAGES)
+def test_staff_pages_make_a_fixed_number_of_queries(staff_client, queries, grow, path):
+    assert_flat(staff_client, queries, grow, path)
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+def test_admin_pages_make_a_fixed_number_of_queries(admin_client, queries, grow, path):
+    assert_flat(admin_client, queries, grow, path)
+
+
+def test_request_detail_costs_the_same_with_one_note_or_forty(staff_client, queries, grow, app):
+    """A request's notes and history grow; the detail page's statements do not."""
+    request_id = grow(SMALL)[0]
+    staff_client.get(f"/staff/requests/{request_id}")
+    small = count(staff_client, queries, f"/staff/requests/{request_id}")
+    with app.app_context():
+        for k in range(LARGE):
+            note = Note(request_id=request_id, author_id=None, body=f"Follow-up {k}", created_at=NOW)
+            db.session.add(note)
+            db.session.flush()
+            db.session.add(
+                AuditEvent(
+                    action="request.note",
+                    actor_id=None,
+                    record_type="request",
+                    record_id=request_id,
+                    at=NOW,
+                    details={"note_id": note.id},
+                )
+            )
+        db.session.commit()
+    grow(LARGE)
+    large = count(staff_client, queries, f"/staff/requests/{request_id}")
+    assert small == large, f"detail: {small} statements with 1 note, {large} with {LARGE + 1}"
+    assert large <= CEILING
+
+
+def test_patient_manage_page_makes_a_fixed_number_of_queries(client, queries, grow, app):
+    request_id = grow(LARGE)[1]
+    with app.app_context():
+        token = tokens.manage_token(db.session.get(ConsultationRequest, request_id))
+    client.get(f"/appointments/{token}")
+    assert count(client, queries, f"/appointments/{token}") <= CEILING
+
+
+def test_the_queue_pages_through_forty_requests_without_a_query_per_row(staff_client, queries, grow):
+    """Page 1 and page 2 of the queue cost the same: rows, bookings and assignees come in fixed statements."""
+    grow(LARGE)
+    staff_client.get("/staff/?status=all")
+    assert count(staff_client, queries, "/staff/?status=all") == count(
+        staff_client, queries, "/staff/?status=all&page=2"
+    )
