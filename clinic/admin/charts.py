@@ -11,7 +11,7 @@ from clinic.scheduling import Schedule
 from clinic.scheduling.slots import local_instant
 
 LABEL_WIDTH = 120
-PLOT_WIDTH = 600
+PLOT_WIDTH = 840
 ROW_HEIGHT = 30
 BAR_HEIGHT = 20
 AXIS_HEIGHT = 24
@@ -130,7 +130,7 @@ def week_chart(schedule: Schedule, first: date, days: int = 14) -> WeekChart:
     return WeekChart(
         rows,
         ticks,
-        LABEL_WIDTH + PLOT_WIDTH + 10,
+        LABEL_WIDTH + PLOT_WIDTH + 24,
         AXIS_HEIGHT + days * ROW_HEIGHT + 6,
         LABEL_WIDTH,
         PLOT_WIDTH,

@@ -1,6 +1,7 @@
 """Admin forms: shape only (formats, ranges, required fields). Rules needing the database live in services."""
 
 from datetime import time
+from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, HiddenField, IntegerField, StringField, TextAreaField
@@ -17,6 +18,7 @@ from wtforms.validators import (
 from clinic.scheduling import WEEKDAY_NAMES, DayHours
 from clinic.services.hours import WEEKDAY_KEYS, describe, parse_hhmm
 
+TIMEZONE_MESSAGE = "Choose a timezone from the list, such as America/New_York."
 HHMM_MESSAGE = "Write the time as HH:MM, 24-hour (for example 09:00 or 17:30)."
 
 
@@ -181,6 +183,10 @@ class SettingsForm(ConfirmMixin, FlaskForm):
         "Address", validators=[DataRequired("Give the clinic's address."), Length(max=300)]
     )
     confirm = HiddenField()
+
+    def validate_timezone(self, field) -> None:
+        if (field.data or "").strip() not in available_timezones():
+            raise ValidationError(TIMEZONE_MESSAGE)
 
 
 class AuditFilterForm(FlaskForm):

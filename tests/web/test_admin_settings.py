@@ -123,6 +123,16 @@ def test_bad_settings_show_the_error_beside_the_field_and_keep_values(
     assert stored(app) == DEFAULTS
 
 
+def test_every_bad_field_is_reported_at_once(app, post_settings):
+    response = post_settings(slot_minutes="5", timezone="Mars/Olympus", email="nope")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "10 to 240" in error_beside(html, "slot_minutes")
+    assert "Choose a timezone" in error_beside(html, "timezone")
+    assert "valid email" in error_beside(html, "email")
+    assert 'value="Mars/Olympus"' in html
+
+
 def test_slot_length_must_fit_in_every_open_day(app, admin, post_settings):
     assert post(admin, "/admin/hours", week_form(wed_opens="09:00", wed_closes="10:00")).status_code == 303
     response = post_settings(slot_minutes="90")
