@@ -172,3 +172,11 @@ def test_picker_works_without_javascript_and_enhances_with_it(client, friday):
     assert picker.find_all("a", attrs={"data-week-link": True})
     assert page.find(attrs={"data-picker-status": True})["role"] == "status"
     assert "988" in page.find("footer").get_text()
+
+
+@pytest.mark.parametrize("query", ["", "?week=2026-11-23", f"?week={FAR_WEEK}", "?week=2027-03-01"])
+def test_every_booking_page_carries_the_crisis_line(client, friday, query):
+    response = client.get(f"/book{query}")
+    assert response.status_code == 200
+    crisis = soup(response).find("footer").find(class_="crisis-line").get_text(" ")
+    assert "911" in crisis and "988" in crisis and "not monitored around the clock" in crisis
