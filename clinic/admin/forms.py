@@ -199,3 +199,7 @@ class AuditFilterForm(FlaskForm):
     action = StringField("Action", validators=[Optional(), Length(max=64)])
     from_date = IsoDateField("From", validators=[Optional()], name="from")
     to_date = IsoDateField("To", validators=[Optional()], name="to")
+
+    def validate_to_date(self, field) -> None:
+        if field.data and self.from_date.data and field.data < self.from_date.data:
+            raise ValidationError("The end date must be on or after the start date.")

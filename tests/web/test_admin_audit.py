@@ -108,12 +108,26 @@ def test_filter_by_actor_id(app, admin, make_staff, add_events):
     assert re.findall(r"<code>([^<]+)</code>", html) == ["request.view"]
 
 
-def test_bad_date_filter_shows_the_error_beside_the_field(admin):
-    response = admin.get("/admin/audit?from=yesterday&actor=someone")
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("from=yesterday&actor=someone", "from", "Write the date as YYYY-MM-DD."),
+        ("to=2026-13-01&actor=someone", "to", "Write the date as YYYY-MM-DD."),
+        (
+            "from=2026-11-20&to=2026-11-19&actor=someone",
+            "to",
+            "The end date must be on or after the start date.",
+        ),
+    ],
+)
+def test_bad_date_filter_shows_the_error_beside_the_field(admin, query, field, message):
+    response = admin.get(f"/admin/audit?{query}")
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert re.search(r'<p class="error" id="from-error">Write the date as YYYY-MM-DD.</p>', html)
-    assert 'value="yesterday"' in html and 'value="someone"' in html
+    assert f'<p class="error" id="{field}-error">{message}</p>' in html
+    assert 'value="someone"' in html
+    for part in query.split("&"):
+        assert f'value="{part.partition("=")[2]}"' in html
 
 
 def test_pages_of_50_with_filters_kept_in_the_links(app, admin, add_events):
