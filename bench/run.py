@@ -275,6 +275,7 @@ class Row:
     load: Load | None = None
     note: str = ""
     ratio: float | None = None
+    cost: tuple[float, float, int] | None = None  # in process: median and best seconds, SQL statements
 
     def verdict(self) -> str:
         if self.load is None:
@@ -635,6 +636,52 @@ def detail_path(url: str) -> str:
     return f"/staff/requests/{request_id or 1}"
 
 
+class InProcess:
+    """The app in this process (test client, same database, a real sign-in): the median time of a page and
+    the SQL statements it sends, without wrk and the server competing for the two cores."""
+
+    def __init__(self, url: str, password: str) -> None:
+        from clinic import create_app
+        from clinic.extensions import db
+
+        self.app = create_app(in_process_config(url))
+        self.client = self.app.test_client()
+        self.password = password
+        self.signed_in = False
+        with self.app.app_context():
+            self.engine = db.engine
+
+    def cost(self, path: str, runs: int = 25) -> tuple[float, float, int]:
+        if not self.signed_in:
+            page = self.client.get("/staff/login")
+            match = CSRF_INPUT.search(page.get_data(as_text=True))
+            if match:
+                token = match.group(1) or match.group(2)
+                form = {"csrf_token": token, "email": dataset.STAFF_EMAIL, "password": self.password}
+                self.signed_in = self.client.post("/staff/login", data=form).status_code in (302, 303)
+        for _ in range(3):
+            self.client.get(path).get_data()
+        statements: list[str] = []
+
+        def counter(conn, cursor, statement, *rest) -> None:
+            if (
+                not statement.lstrip()
+                .upper()
+                .startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"))
+            ):
+                statements.append(statement)
+
+        sa.event.listen(self.engine, "before_cursor_execute", counter)
+        self.client.get(path).get_data()
+        sa.event.remove(self.engine, "before_cursor_execute", counter)
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            self.client.get(path).get_data()
+            timings.append(time.perf_counter() - started)
+        return statistics.median(timings), min(timings), len(statements)
+
+
 def profile(url: str, path: str, staff: bool, password: str) -> str:
     """pyinstrument over 30 requests of `path` in process (test client, same database, a real sign-in)."""
     from pyinstrument import Profiler
@@ -748,6 +795,7 @@ def main() -> None:
             f"capacity {builder.capacity} seats per slot"
         )
         env = app_env(url)
+        in_process = InProcess(url, builder.staff_password)
         for size in dataset.steps(args.size):
             with tqdm(
                 total=size - builder.size, unit="req", desc=f"  insert to {size:,}", ncols=90, file=sys.stdout
@@ -764,6 +812,9 @@ def main() -> None:
                     measure(server.port, t, cookie, login_problem, args, seconds=args.curve_duration)
                     for t in curve_targets
                 ]
+                for point in points:
+                    if point.load:
+                        point.cost = in_process.cost(point.target.path)
                 curve.append((size, seconds, points))
                 if last:
                     say("\n[4/5] targets at full size, between two runs of the ceiling")
@@ -887,29 +938,35 @@ def print_results(
         )
 
     say(
-        "\nCost curve (wrk, gunicorn restarted at each size; flat = the largest size keeps >= 75% of the "
-        "smallest's requests/s)"
+        "\nCost curve: wrk (requests/s, p99; gunicorn restarted at each size) and, in process, the median "
+        "and best time of one request (25 runs) and its SQL statements. Flat = the best time at the largest "
+        "size within 1.5x of the smallest's (the best of many: the least disturbed by the shared machine), "
+        "with the same number of statements."
     )
     curve_rows = []
     for size, seconds, points in curve:
         cells = [f"{size:,}", f"{seconds:.1f} s"]
         for row in points:
-            cells.append(f"{row.load.rps:,.0f}/s, p99 {fmt_ms(row.load.p99)}" if row.load else row.note)
+            if row.load and row.cost:
+                wrk_part = f"{row.load.rps:,.0f}/s, p99 {fmt_ms(row.load.p99)}"
+                cells.append(
+                    f"{wrk_part}; {fmt_ms(row.cost[0])} ({fmt_ms(row.cost[1])} best), {row.cost[2]} SQL"
+                )
+            else:
+                cells.append(row.note or "—")
         curve_rows.append(cells)
     verdicts = ["", "flat?"]
     for k in range(len(curve[0][2]) if curve else 0):
-        first, last = curve[0][2][k].load, curve[-1][2][k].load
+        first, last = curve[0][2][k].cost, curve[-1][2][k].cost
         if first and last:
-            kept = last.rps / first.rps
-            verdicts.append(("met" if kept >= 0.75 else "missed") + f": {kept:.0%} kept")
-            if kept < 0.75:
-                report.misses.append(
-                    (
-                        f"cost curve of {curve[-1][2][k].target.name}",
-                        curve[-1][2][k].target.path,
-                        curve[-1][2][k].target.staff,
-                    )
-                )
+            growth = last[1] / first[1]
+            flat = growth <= 1.5 and first[2] == last[2]
+            verdicts.append(
+                ("met" if flat else "missed") + f": best x{growth:.2f}, {first[2]} -> {last[2]} SQL"
+            )
+            if not flat:
+                target = curve[-1][2][k].target
+                report.misses.append((f"cost curve of {target.name}", target.path, target.staff))
         else:
             verdicts.append("—")
     curve_rows.append(verdicts)
