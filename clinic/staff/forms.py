@@ -23,9 +23,12 @@ def _iso_date(form, field) -> None:
     if not field.data:
         return
     try:
-        field.parsed = date.fromisoformat(field.data.strip())
+        parsed = date.fromisoformat(field.data.strip())
     except ValueError:
         raise ValidationError(DATE_MESSAGE) from None
+    if not 1900 <= parsed.year <= 2200:
+        raise ValidationError("Choose a date between the years 1900 and 2200.")
+    field.parsed = parsed
 
 
 class QueueFilterForm(FlaskForm):

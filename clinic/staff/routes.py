@@ -41,6 +41,7 @@ require_role(bp, Role.STAFF)
 
 FILTER_NAMES = ("q", "status", "priority", "from", "to", "assigned")
 RESCHEDULE_DAYS = 14
+MAX_PAGE = 10_000  # far past any real queue; keeps OFFSET a sane number
 
 
 def _filter_form() -> tuple[QueueFilterForm, queue_service.QueueFilters, bool]:
@@ -58,10 +59,10 @@ def _kept_args() -> dict[str, str]:
 def queue():
     """The triage queue: urgent first, filters kept in the URL, counts, targets and the 12-week overview."""
     form, filters, valid = _filter_form()
-    page_number = request.args.get("page", 1, type=int) or 1
+    page_number = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     now = utcnow()
     tz = clinic_info().rules.tz
-    pagination = queue_service.page(filters, max(page_number, 1), tz=tz)
+    pagination = queue_service.page(filters, page_number, tz=tz)
     rows = queue_service.rows(
         list(pagination.items), now=now, tz=tz, business_days=queue_service.open_weekdays(weekly_hours())
     )

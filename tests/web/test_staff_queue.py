@@ -191,6 +191,7 @@ def test_dates_filter_by_slot_day_in_clinic_time(app, staff_client, now):
         ("to=yesterday", "Enter a date as YYYY-MM-DD"),
         ("from=2026-11-20&to=2026-11-19", "The end date must be on or after the start date."),
         ("assigned=everyone", "Choose anyone or"),
+        ("to=9999-12-31", "between the years 1900 and 2200"),
         ("q=" + "x" * 101, "Search for at most 100 characters."),
     ],
 )
@@ -209,6 +210,7 @@ def test_bad_page_numbers_fall_back(app, staff_client, now):
     assert staff_client.get("/staff/?page=abc").status_code == 200
     assert staff_client.get("/staff/?page=-3").status_code == 200
     assert refs_in_order(staff_client.get("/staff/?page=99").get_data(as_text=True)) == []
+    assert staff_client.get(f"/staff/?page={10**30}").status_code == 200
 
 
 def test_pagination_25_per_page_keeps_filters(app, staff_client, now):
