@@ -143,6 +143,8 @@ def test_closed_request_offers_no_move(app, staff_client, now, make_request):
         staff_client.get(f"/staff/requests/{request_id}").get_data(as_text=True), "html.parser"
     )
     assert soup.select("#status-form button[name=status]") == []
+    assert soup.select(f"form[action='/staff/requests/{request_id}/cancel']") == []
+    assert "its booking is kept as a record" in soup.get_text()
 
 
 def test_legal_move_changes_status_and_is_audited(app, staff_client, now, make_request, nurse_id):
