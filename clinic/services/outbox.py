@@ -8,6 +8,7 @@ sending happens after the commit, and a failure only records the attempt. `send_
 import logging
 import smtplib
 from collections.abc import Iterable
+from contextlib import suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -115,21 +116,35 @@ def _send_one(message_id: int) -> bool:
 
 def _send(snapshot: dict[str, Any]) -> str | None:
     """Send one message; return None, or a short description of the failure (no addresses in it)."""
+    connection = _connection()
     try:
         email = EmailMultiAlternatives(
-            subject=snapshot["subject"], body=snapshot["body"], to=snapshot["to"], connection=_connection()
+            subject=snapshot["subject"], body=snapshot["body"], to=snapshot["to"], connection=connection
         )
         if snapshot["html"]:
             email.attach_alternative(snapshot["html"], "text/html")
         for attachment in snapshot["attachments"]:
             email.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
+        connection.open()  # opened here, so that it is closed here even when sending fails
         email.send(fail_silently=False)
     except (smtplib.SMTPException, OSError) as error:
         code = getattr(error, "smtp_code", None) or getattr(error, "errno", None)
         description = f"{type(error).__name__}" + (f" ({code})" if code else "")
         log.warning("email not sent, kept in the outbox for a retry: %s", description)
         return description[:MAX_ERROR_LENGTH]
+    finally:
+        _close(connection)
     return None
+
+
+def _close(connection) -> None:
+    """Close the backend's connection; a server that already hung up must not leak the socket."""
+    raw = getattr(connection, "connection", None)
+    with suppress(smtplib.SMTPException, OSError):
+        connection.close()
+    if raw is not None and hasattr(raw, "close"):
+        with suppress(OSError):
+            raw.close()
 
 
 def _connection():
