@@ -58,6 +58,23 @@ def _migrate(uri: str) -> None:
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    """Hash test passwords with a tiny argon2id cost: hundreds of test accounts would otherwise take minutes.
+
+    Production keeps argon2-cffi's strong defaults (tests/test_passwords.py checks them).
+    """
+    from argon2 import PasswordHasher
+
+    from clinic.services import passwords
+
+    strong, dummy = passwords._hasher, passwords._DUMMY_HASH
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    passwords._DUMMY_HASH = passwords._hasher.hash("not-a-real-password-used-for-timing-only")
+    yield
+    passwords._hasher, passwords._DUMMY_HASH = strong, dummy
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"

@@ -77,3 +77,13 @@ def test_weaker_hashes_are_flagged_for_rehash():
     weak = PasswordHasher(time_cost=1, memory_cost=8192).hash("quiet meadow lantern")
     assert passwords.needs_rehash(weak)
     assert passwords.verify_password(weak, "quiet meadow lantern")
+
+
+def test_production_hashing_meets_current_guidance():
+    """argon2id with at least OWASP's minimum cost (19 MiB, 2 iterations); the suite itself hashes cheaply."""
+    from clinic.services.passwords import PRODUCTION_HASHER
+
+    assert PRODUCTION_HASHER.type.name == "ID"
+    assert PRODUCTION_HASHER.memory_cost >= 19 * 1024
+    assert PRODUCTION_HASHER.time_cost >= 2
+    assert PRODUCTION_HASHER.hash("quiet meadow lantern").startswith("$argon2id$v=19$m=65536,t=3")

@@ -15,7 +15,8 @@ MIN_LENGTH = 12
 MAX_LENGTH = 1000  # long enough for any passphrase, short enough that nobody hashes a megabyte
 COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
 
-_hasher = PasswordHasher()
+PRODUCTION_HASHER = PasswordHasher()
+_hasher = PRODUCTION_HASHER
 # A hash to verify against when no account matches, so that a wrong address costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-used-for-timing-only")
 
