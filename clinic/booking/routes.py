@@ -33,6 +33,10 @@ def choose_slot():
     first_bookable_week = monday_of(today)
     last_bookable_week = monday_of(today + timedelta(days=info.horizon_days))
     schedule, days = availability.days_from(week, 7, now=now)
+    if not week_param and not any(day.slots for day in days) and week < last_bookable_week:
+        # Late on Saturday or on Sunday nothing is left this week: open on the next one.
+        week = week + timedelta(days=7)
+        schedule, days = availability.days_from(week, 7, now=now)
     return render_template(
         "booking/choose_slot.html",
         days=days,
