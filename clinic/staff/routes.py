@@ -153,7 +153,6 @@ def change_status(request_id: int):
     except request_service.RequestNotFound:
         abort(404)
     except WorkflowError as refused:
-        flash(str(refused), "error")
         return _render_detail(request_id, code=409, status_form=form, error=str(refused))
     flash(f"Status changed to {consultation.status.label.lower()}.", "success")
     return redirect(url_for(".detail", request_id=request_id), 303)
