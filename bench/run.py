@@ -341,13 +341,15 @@ def pure_availability(repeats: int) -> dict:
         )
         for day, start, end in layout.appointments(tomorrow, 2000)
     ]
-    timings = []
+    timings, cpu = [], []
     for _ in range(repeats):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         plans = schedule.availability(tomorrow, layout.DAYS, bookings, now=now)
+        cpu.append(time.process_time() - started_cpu)
         timings.append(time.perf_counter() - started)
     return {
         "median": statistics.median(timings),
+        "cpu_median": statistics.median(cpu),
         "runs": repeats,
         "capacity": capacity,
         "offered": sum(len(p.slots) for p in plans),
@@ -451,16 +453,18 @@ def this_app_on_layout(tomorrow, repeats: int) -> list[dict]:
         sa.event.listen(engine, "before_cursor_execute", count_statement)
         plans = sixty_days()
         sa.event.remove(engine, "before_cursor_execute", count_statement)
-        timings = []
+        timings, cpu = [], []
         for _ in range(repeats):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             sixty_days()
+            cpu.append(time.process_time() - started_cpu)
             timings.append(time.perf_counter() - started)
         engine.dispose()
         results.append(
             {
                 "appointments": count,
                 "median_ms": statistics.median(timings) * 1000,
+                "cpu_ms": statistics.median(cpu) * 1000,
                 "queries": len(statements),
                 "offered": sum(len(p.slots) for p in plans),
                 "capacity": capacity,
@@ -750,8 +754,8 @@ def main() -> None:
     say("\n[1/5] pure availability function")
     pure = pure_availability(300)
     say(
-        f"  Schedule.availability, 60 days, 2,000 bookings: median {pure['median'] * 1000:.2f} ms "
-        f"over {pure['runs']} runs"
+        f"  Schedule.availability, 60 days, 2,000 bookings: median {pure['cpu_median'] * 1000:.2f} ms CPU, "
+        f"{pure['median'] * 1000:.2f} ms wall-clock, over {pure['runs']} runs"
     )
 
     peer_result = None
@@ -796,6 +800,7 @@ def main() -> None:
         )
         env = app_env(url)
         in_process = InProcess(url, builder.staff_password)
+        maintenance = "VACUUM ANALYZE" if backend == "PostgreSQL" else "ANALYZE"
         for size in dataset.steps(args.size):
             with tqdm(
                 total=size - builder.size, unit="req", desc=f"  insert to {size:,}", ncols=90, file=sys.stdout
@@ -803,7 +808,7 @@ def main() -> None:
                 seconds = builder.grow_to(size, bar.update)
             say(
                 f"  {size:,} requests ({builder.notes:,} notes, {builder.audits:,} audit events in all): "
-                f"this step took {seconds:.1f} s"
+                f"inserted in {seconds:.1f} s, then {maintenance} {builder.maintenance_seconds:.1f} s"
             )
             last = size == args.size
             with serve("clinic:create_app()", env, args, "gunicorn-clinic") as server:
@@ -922,11 +927,11 @@ def print_results(
         [
             "pure availability, 60 d, 2,000 bookings",
             f"{pure['runs']} runs",
-            f"{pure['median'] * 1000:.2f} ms median",
+            f"{pure['cpu_median'] * 1000:.2f} ms CPU",
+            f"{pure['median'] * 1000:.2f} ms wall",
             "—",
-            "—",
-            "< 5 ms",
-            "met" if pure["median"] < 0.005 else "missed",
+            "< 5 ms median",
+            "met" if pure["cpu_median"] < 0.005 else "missed",
         ]
     )
     say(table(["target", "req/s", "p50", "p99", "ratio", "goal", "verdict"], body))
@@ -977,7 +982,11 @@ def print_results(
         )
     )
     say(f"Peak worker memory (VmHWM, largest gunicorn worker at the end): {peak_mb:.0f} MB")
-    say(f"Dataset insert: {sum(s for _, s, _ in curve):.1f} s in all for {args.size:,} requests")
+    total = sum(s for _, s, _ in curve)
+    say(
+        f"Dataset insert: {total:.1f} s in all for {args.size:,} requests with bookings, claims, notes and "
+        f"audit events (goal: well under a minute, {'met' if total < 60 else 'missed'})"
+    )
 
     if peer_result:
         say(
@@ -993,18 +1002,19 @@ def print_results(
         )
         peer_rows = []
         for theirs, ours in zip(peer_result["peer"]["results"], peer_result["ours"], strict=True):
-            ratio = theirs["median_ms"] / ours["median_ms"]
+            ratio = theirs["cpu_ms"] / ours["cpu_ms"]
+            wall_ratio = theirs["median_ms"] / ours["median_ms"]
             met = ratio >= 30 and ours["queries"] <= 3
             peer_rows.append(
                 [
                     f"{theirs['appointments']:,}",
-                    f"{theirs['median_ms']:.1f} ms",
+                    f"{theirs['cpu_ms']:.1f} ms ({theirs['median_ms']:.1f})",
                     str(theirs["queries"]),
                     str(theirs["offered"]),
-                    f"{ours['median_ms']:.2f} ms",
+                    f"{ours['cpu_ms']:.2f} ms ({ours['median_ms']:.2f})",
                     str(ours["queries"]),
                     str(ours["offered"]),
-                    f"{ratio:.0f}x",
+                    f"{ratio:.0f}x ({wall_ratio:.0f}x)",
                     "met" if met else "missed",
                 ]
             )
@@ -1012,10 +1022,10 @@ def print_results(
             table(
                 [
                     "appointments",
-                    "peer median",
+                    "peer median CPU (wall)",
                     "peer queries",
                     "peer slots",
-                    "this app median",
+                    "this app median CPU (wall)",
                     "this app queries",
                     "this app slots",
                     "faster",
@@ -1025,6 +1035,8 @@ def print_results(
             )
         )
         say(
+            "  Medians of CPU time (process_time: what the code costs, whoever else shares the cores), "
+            "wall-clock in brackets; the verdict uses CPU time.\n"
             f"  (this app runs with capacity {peer_result['ours'][-1]['capacity']} at 2,000 appointments, so "
             "that ~2 per slot are legal bookings; the peer lets them overlap, so slot counts differ there.)"
         )
