@@ -132,6 +132,7 @@ def rows(
 class QueueCounts:
     by_status: dict[RequestStatus, int] = field(default_factory=dict)
     urgent_open: int = 0
+    urgent_new: int = 0  # not contacted yet
 
     @property
     def total(self) -> int:
@@ -152,12 +153,15 @@ def counts(filters: QueueFilters, *, tz: ZoneInfo) -> QueueCounts:
     )
     for status, number in rows:
         result.by_status[RequestStatus(status)] = number
-    result.urgent_open = (
-        db.session.scalar(
-            select(func.count()).where(R.priority == Priority.URGENT, R.status.in_(OPEN_STATUSES))
-        )
-        or 0
+    urgent = db.session.execute(
+        select(R.status, func.count())
+        .where(R.priority == Priority.URGENT, R.status.in_(OPEN_STATUSES))
+        .group_by(R.status)
     )
+    for status, number in urgent:
+        result.urgent_open += number
+        if RequestStatus(status) == RequestStatus.NEW:
+            result.urgent_new = number
     return result
 
 

@@ -48,6 +48,7 @@ def test_counts_apply_other_filters_but_not_status(app):
         assert counts.by_status[RequestStatus.COMPLETED] == 1
         assert counts.total == 2 and counts.open == 1
         assert counts.urgent_open == 1  # whatever the filters: only the contacted one is open
+        assert counts.urgent_new == 0
 
 
 def test_page_orders_urgent_high_routine_then_slot_none_last(app):

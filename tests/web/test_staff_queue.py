@@ -57,7 +57,7 @@ def test_urgent_is_impossible_to_miss(app, staff_client, now):
     soup = BeautifulSoup(staff_client.get("/staff/").get_data(as_text=True), "html.parser")
     banner = soup.select_one("#urgent-banner")
     assert banner is not None and "notice-crisis" in banner["class"]
-    assert "1 urgent request open" in banner.get_text(" ", strip=True)  # the completed one is not open
+    assert "1 urgent request open, 1 not contacted yet" in banner.get_text(" ", strip=True)
     first_row = soup.select("table.queue-table tbody tr")[0]
     assert first_row.select_one(".badge.badge-urgent").get_text(strip=True) == "Urgent"
 
