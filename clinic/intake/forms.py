@@ -2,7 +2,7 @@
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 
 import email_validator
 import phonenumbers
@@ -30,6 +30,7 @@ TEXT_MAX = 2000
 EMAIL_MAX = 254
 PHONE_MAX = 40
 ADULT_AGE = 18
+MIN_SLOT_YEAR, MAX_SLOT_YEAR = 2000, 2999
 DEFAULT_REGION = "US"
 # Unicode categories never typed as part of a name: controls, surrogates, private use, unassigned, and
 # line or paragraph separators. Bidirectional overrides are refused too: they can disguise text.
@@ -70,6 +71,14 @@ class CheckboxesField(SelectMultipleField):
         known = {choice.value for choice in self.choices}
         if any(value not in known for value in self.data or []):
             raise ValidationError("Please tick only the options shown.")
+
+
+def parse_offered_range(text: str) -> datetime:
+    """parse_slot, refusing years no clinic books (far dates would overflow the date arithmetic)."""
+    starts_at = parse_slot(text)
+    if not MIN_SLOT_YEAR <= starts_at.year <= MAX_SLOT_YEAR:
+        raise ValueError("not a plausible consultation time")
+    return starts_at
 
 
 def has_refused_characters(text: str) -> bool:
@@ -200,7 +209,7 @@ class IntakeForm(FlaskForm):
 
     def validate_slot(self, field: Field) -> None:
         try:
-            parse_slot(field.data or "")
+            parse_offered_range(field.data or "")
         except ValueError:
             raise ValidationError("Please choose a consultation time.") from None
 
@@ -274,7 +283,7 @@ class RescheduleForm(FlaskForm):
 
     def validate_slot(self, field: Field) -> None:
         try:
-            parse_slot(field.data or "")
+            parse_offered_range(field.data or "")
         except ValueError:
             raise ValidationError("Please choose a new time.") from None
 

@@ -21,9 +21,9 @@ from sqlalchemy.exc import DBAPIError
 from wtforms import RadioField, SelectMultipleField
 
 from clinic.extensions import db, limiter
-from clinic.intake.forms import CancelForm, IntakeForm, RescheduleForm
+from clinic.intake.forms import CancelForm, IntakeForm, RescheduleForm, parse_offered_range
 from clinic.models import ConsultationRequest
-from clinic.scheduling import OfferedSlot, SlotUnavailable, parse_slot
+from clinic.scheduling import OfferedSlot, SlotUnavailable
 from clinic.services import availability, booking, intake, notifications, tokens
 from clinic.services.calendar import describe, describe_time
 from clinic.services.settings import DEFAULTS, ClinicInfo, clinic_info
@@ -85,7 +85,7 @@ def _slot_choices(slots: list[OfferedSlot]) -> list[dict]:
 def _slot_state(text: str, *, now: datetime, taken: bool = False) -> dict:
     """What the form shows about the time: the chosen offered slot, or why not and what to pick instead."""
     try:
-        starts_at = parse_slot(text)
+        starts_at = parse_offered_range(text)
     except ValueError:
         return {
             "chosen": None,
@@ -161,7 +161,7 @@ def _clean_text(value: str | None) -> str:
 
 def _intake_data(form: IntakeForm) -> intake.IntakeData:
     return intake.IntakeData(
-        starts_at=parse_slot(form.slot.data),
+        starts_at=parse_offered_range(form.slot.data),
         first_name=_clean_text(form.first_name.data),
         last_name=_clean_text(form.last_name.data),
         email=form.parsed_email,
@@ -341,7 +341,7 @@ def reschedule(token: str):
         return _render_reschedule(consultation, token, form, now=now, week=week)
     if not form.validate():
         return _render_reschedule(consultation, token, form, now=now, week=current_day, status=422)
-    starts_at = parse_slot(form.slot.data)
+    starts_at = parse_offered_range(form.slot.data)
     week = starts_at.astimezone(clinic_info().rules.tz).date()
     if starts_at == consultation.active_booking.starts_at:
         form.slot.errors.append("That is already your time. Please choose a different one.")

@@ -348,3 +348,21 @@ def test_from_the_picker_to_a_booking_then_reschedule_and_cancel(app, client):
     assert client.post(path + "/cancel", data={"csrf_token": csrf}).status_code == 303
     assert offered_on_book_page(client, "2026-11-25T14:30:00-05:00")
     assert claims(app) == []
+
+
+@pytest.mark.parametrize("week", ["9999-12-31", "0001-01-01", "garbage"])
+def test_reschedule_week_out_of_range_shows_a_bookable_week(client, week):
+    path = submit(client)
+    response = client.get(path + "/reschedule", query_string={"week": week})
+    assert response.status_code == 200
+    assert soup(response).find_all("input", {"type": "radio", "name": "slot"})
+
+
+def test_reschedule_to_an_absurd_year_is_422(app, client):
+    path = submit(client)
+    csrf = csrf_token_from(client.get(path + "/reschedule").get_data(as_text=True))
+    response = client.post(
+        path + "/reschedule", data={"csrf_token": csrf, "slot": "9999-12-31T23:59:59+14:00"}
+    )
+    assert response.status_code == 422
+    assert len(claims(app)) == 1

@@ -542,3 +542,15 @@ def test_a_database_failure_mid_submit_is_503_with_everything_kept(app, client, 
     assert page.find("input", {"name": "phq9_4", "value": "3"}).has_attr("checked")
     assert "OperationalError" not in response.get_data(as_text=True)
     assert stored(app) == 0
+
+
+@pytest.mark.parametrize(
+    "slot", ["9999-12-31T23:59:59+14:00", "0001-01-01T00:00:00-12:00", "1999-12-31T09:00:00-05:00"]
+)
+def test_absurd_slot_years_are_refused_not_a_500(app, client, slot):
+    assert client.get("/consultation", query_string={"slot": slot}).status_code == 200
+    _, token = form_page(client)
+    response = client.post("/consultation", data=intake_form_data(slot, token))
+    assert response.status_code == 422
+    assert "Please choose a consultation time." in soup(response).find(id="slot-error").get_text()
+    assert stored(app) == 0
