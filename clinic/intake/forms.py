@@ -102,7 +102,7 @@ def printable_name(form, field: Field) -> None:
     value = field.data or ""
     if has_refused_characters(value):
         raise ValidationError("Please use only letters, spaces and punctuation (no control characters).")
-    if len(value) > NAME_MAX:
+    if len(unicodedata.normalize("NFC", value)) > NAME_MAX:  # stored in NFC, which may be longer
         raise ValidationError(f"Please use at most {NAME_MAX} characters.")
 
 

@@ -277,6 +277,7 @@ BAD_INPUT = [
     ("first_name", "   ", "Please enter your first name."),
     ("first_name", "Bo\x07b", "control characters"),
     ("first_name", "x" * 81, "at most 80 characters"),
+    ("first_name", "\u0958" * 50, "at most 80 characters"),  # 100 characters once stored in NFC
     ("last_name", "Smith\u202e", "control characters"),
     ("last_name", "", "Please enter your last name."),
     ("email", "", "Please enter your email address."),
