@@ -4,15 +4,18 @@ The schema comes from the real migrations (`flask_migrate.upgrade`). Rows go in 
 `insert()` executemany in batches, through the models' own tables (so UTCDateTime, enums and JSON bind
 exactly as the app writes them), never the ORM per row.
 
-Layout (deterministic, seed 8):
-- The span: three years ending at the booking horizon (now + 60 days), so the public pages see a busy
-  future too. Its grid is every Mon–Sat 08:00–17:00 slot start in America/New_York: ~18,700 slots.
-- Every request has a booking, as the intake makes them. 100,000 bookings do not fit one seat per slot
-  (18,700 slots), so the clinic gets ceil(100,000 / slots) = 6 seats per slot (a six-chair network;
-  capacity is a clinic setting, 1–20). Request i takes slot perm[i % slots], seat i // slots + 1, with
-  perm a fixed shuffle: the first 1,000 requests are already spread over the three years, and growing
-  the dataset (1,000 -> 10,000 -> 100,000) never reuses a (slot, seat): the SlotClaim unique
-  constraint holds throughout.
+Layout (deterministic, seed 8): the same present, a growing past.
+- The span: three years ending at the booking horizon (now + 60 days). Its grid is every Mon–Sat
+  08:00–17:00 slot start in America/New_York: ~18,700 slots, ~980 of them still to come.
+- The present is the same at every size: the first 900 requests hold bookings spread over the 60 days to
+  come (about one per future slot), so the availability API, /book and the open queue face the same
+  near-term load at 1,000 as at 100,000 requests, and the cost curve measures what history costs.
+- Every later request is history: a booking on a past slot. 99,100 of them do not fit one seat per
+  slot (~17,700 past slots), so the clinic gets ceil(99,100 / past slots) = 6 seats per slot (a
+  six-chair network; capacity is a clinic setting, 1–20). History request j takes past slot
+  perm[j % slots], seat j // slots + 1, with perm a fixed shuffle: the first thousand are already spread
+  over three years, and growing the dataset (1,000 -> 10,000 -> 100,000) never reuses a (slot, seat),
+  so the SlotClaim unique constraint holds throughout.
 - Past slots end completed, no-show, cancelled or declined; future ones are new, contacted or scheduled
   (some cancelled). A cancelled or declined request's booking keeps its row with `cancelled_at` and
   has no SlotClaim, like the real cancel service.
@@ -44,6 +47,7 @@ SPAN_DAYS = 3 * 365
 HORIZON_DAYS = 60
 SLOT = timedelta(minutes=30)
 BATCH = 5_000
+PRESENT = 900  # bookings in the 60 days to come, the same at every size
 TABLES = ("consultation_requests", "bookings", "slot_claims", "notes", "audit_events")
 STAFF_EMAIL = "bench-staff@clinic.example"
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols, no 0/O or 1/I
@@ -174,13 +178,18 @@ class Dataset:
         self.slots = slot_grid(
             today + timedelta(days=HORIZON_DAYS - SPAN_DAYS), today + timedelta(days=HORIZON_DAYS)
         )
-        self.perm = list(range(len(self.slots)))
+        self.future = [slot for slot in self.slots if slot > self.now]
+        self.past = [slot for slot in self.slots if slot <= self.now]
+        self.perm = list(range(len(self.past)))
         random.Random(8).shuffle(self.perm)
-        self.capacity = max(1, ceil(self.target / len(self.slots)))
+        self.capacity = max(1, ceil(max(self.target - PRESENT, 0) / len(self.past)))
 
     def placement(self, i: int) -> tuple[datetime, int]:
-        """Request i's slot start (UTC) and seat."""
-        return self.slots[self.perm[i % len(self.slots)]], i // len(self.slots) + 1
+        """Request i's slot start (UTC) and seat: the present first, then history."""
+        if i < PRESENT:
+            return self.future[(i * len(self.future)) // PRESENT], 1
+        j = i - PRESENT
+        return self.past[self.perm[j % len(self.past)]], j // len(self.past) + 1
 
     def create_schema(self) -> None:
         """The real migrations, then the staff accounts and the clinic's capacity."""

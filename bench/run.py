@@ -633,7 +633,8 @@ def csv_export(server: Server, path: str, cookie: str) -> dict:
 
 
 def detail_path(url: str) -> str:
-    engine = sa.create_engine(url.replace("postgresql+psycopg://", "postgresql+psycopg://", 1))
+    """A request with a note and some history: the detail page has something to show."""
+    engine = sa.create_engine(url)
     with engine.connect() as conn:
         request_id = conn.exec_driver_sql("SELECT request_id FROM notes ORDER BY id DESC LIMIT 1").scalar()
     engine.dispose()
@@ -795,8 +796,10 @@ def main() -> None:
         builder = dataset.Dataset(create_app(in_process_config(url)), target=args.size)
         builder.create_schema()
         say(
-            f"  schema from the migrations; grid of {len(builder.slots):,} slots over 3 years, "
-            f"capacity {builder.capacity} seats per slot"
+            f"  schema from the migrations; {len(builder.slots):,} slots over 3 years "
+            f"({len(builder.future):,} to come), capacity {builder.capacity} seats per slot; the first "
+            f"{dataset.PRESENT} requests book the 60 days to come (the same present at every size), the rest "
+            "is history"
         )
         env = app_env(url)
         in_process = InProcess(url, builder.staff_password)
