@@ -25,7 +25,7 @@ from clinic import create_app
 from clinic.extensions import db
 from clinic.models import Booking, ClinicSettings, ConsultationRequest, OutboxMessage, SlotClaim
 from clinic.scheduling import SlotUnavailable
-from clinic.services import availability
+from clinic.services import availability, booking
 from clinic.services.intake import IntakeData, submit
 from clinic.services.settings import clinic_info
 from clinic.triage.enums import Modality, PreferredContact
@@ -160,6 +160,37 @@ def test_threads_posting_the_form(shared_app, capacity):
     assert all(isinstance(s, int) for s in statuses), next(s for s in statuses if not isinstance(s, int))
     assert sorted(statuses) == [303] * capacity + [409] * (ATTEMPTS - capacity)
     assert_consistent(shared_app, capacity)
+
+
+def test_concurrent_changes_to_one_booking_leave_exactly_one_active(shared_app):
+    """Several tabs move (or cancel) the same booking at once: never two active bookings for one request."""
+    with shared_app.app_context():
+        request_id = submit(intake_data(0), now=NOW).id
+        targets = [s.starts_at for s in availability.nearest_slots(SLOT_UTC, now=NOW, limit=9)][1:]
+
+    def attempt(i, barrier):
+        with shared_app.app_context():
+            barrier.wait()
+            consultation = db.session.get(ConsultationRequest, request_id)
+            try:
+                if i == len(targets):
+                    booking.cancel(consultation, now=NOW, actor_id=None)
+                else:
+                    booking.reschedule(consultation, targets[i], now=NOW, actor_id=None)
+            except (booking.BookingChanged, booking.NoActiveBooking):
+                return "changed meanwhile"
+            return "done"
+
+    results = run_threads(len(targets) + 1, attempt)
+    assert set(results) <= {"done", "changed meanwhile"}, results
+    assert "done" in results
+    with shared_app.app_context():
+        consultation = db.session.get(ConsultationRequest, request_id)
+        active = [b for b in consultation.bookings if b.cancelled_at is None]
+        claims = db.session.scalars(select(SlotClaim)).all()
+        assert len(active) <= 1 and len(claims) == len(active)
+        assert {c.booking_id for c in claims} == {b.id for b in active}
+        assert consultation.appointment_at == (active[0].starts_at if active else None)
 
 
 def _process_attempt(database_url: str, i: int, barrier, results) -> None:

@@ -275,7 +275,11 @@ def cancel(token: str):
             status=409,
             problem="This booking can no longer be changed online. Please call us.",
         )
-    booking.cancel(consultation, now=now, actor_id=None)
+    try:
+        booking.cancel(consultation, now=now, actor_id=None)
+    except booking.NoActiveBooking:
+        flash("This consultation was already cancelled.", "info")
+        return redirect(url_for(".manage", token=token), 303)
     flash("Your consultation is cancelled. We have emailed you a confirmation.", "success")
     return redirect(url_for(".manage", token=token), 303)
 
@@ -360,6 +364,9 @@ def reschedule(token: str):
         )
     except booking.NoActiveBooking:
         flash("This consultation is cancelled: please request a new one.", "info")
+        return redirect(url_for(".manage", token=token), 303)
+    except booking.BookingChanged:
+        flash("Your booking was changed at the same time from somewhere else. Please check it below.", "info")
         return redirect(url_for(".manage", token=token), 303)
     flash("Your consultation has moved. We have emailed you the new time.", "success")
     return redirect(url_for(".manage", token=token), 303)

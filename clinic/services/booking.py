@@ -7,7 +7,7 @@ or hosts, a full slot has no seat left to insert. Every function here owns its t
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from clinic.extensions import db
@@ -65,12 +65,30 @@ def hold(consultation: ConsultationRequest, slot: OfferedSlot) -> Booking:
     return booking
 
 
-def _release(booking: Booking, *, now: datetime, actor_id: int | None) -> None:
-    booking.cancelled_at = now
-    booking.cancelled_by = "patient" if actor_id is None else "staff"
-    booking.cancelled_by_staff_id = actor_id
+class BookingChanged(BookingError):
+    """Another change to the same booking committed first (a second tab, staff at the same time)."""
+
+
+def _release(booking: Booking, *, now: datetime, actor_id: int | None) -> bool:
+    """Cancel `booking` and free its seat; False if a concurrent change already cancelled it.
+
+    The UPDATE is guarded on `cancelled_at IS NULL`: of two transactions releasing the same booking, the
+    second waits for the first and then matches no row, so a request never ends up with two active bookings.
+    """
+    released = db.session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.cancelled_at.is_(None))
+        .values(
+            cancelled_at=now,
+            cancelled_by="patient" if actor_id is None else "staff",
+            cancelled_by_staff_id=actor_id,
+        )
+    ).rowcount
+    if released != 1:
+        return False
     db.session.execute(delete(SlotClaim).where(SlotClaim.booking_id == booking.id))
     db.session.expire(booking, ["claim"])
+    return True
 
 
 def cancel(consultation: ConsultationRequest, *, now: datetime, actor_id: int | None) -> Booking:
@@ -82,7 +100,9 @@ def cancel(consultation: ConsultationRequest, *, now: datetime, actor_id: int | 
     if booking is None:
         db.session.rollback()
         raise NoActiveBooking("this request has no active booking")
-    _release(booking, now=now, actor_id=actor_id)
+    if not _release(booking, now=now, actor_id=actor_id):
+        db.session.rollback()
+        raise NoActiveBooking("this booking was cancelled meanwhile")
     consultation.status = RequestStatus.CANCELLED
     consultation.appointment_at = None
     audit.record(
@@ -103,7 +123,8 @@ def reschedule(
 ) -> Booking:
     """Move the active booking to `starts_at`: claim the new slot and release the old one in one transaction.
 
-    Raises SlotUnavailable, with nothing changed, when the new slot is not offered or has no free seat.
+    Raises SlotUnavailable, with nothing changed, when the new slot is not offered or has no free seat, and
+    BookingChanged when a concurrent cancel or reschedule of the same booking committed first.
     Moving to the time already held changes nothing and returns the current booking.
     """
     old = consultation.active_booking
@@ -126,7 +147,9 @@ def reschedule(
     except SlotUnavailable:
         db.session.rollback()
         raise
-    _release(old, now=now, actor_id=actor_id)
+    if not _release(old, now=now, actor_id=actor_id):
+        db.session.rollback()
+        raise BookingChanged("the booking changed meanwhile")
     consultation.appointment_at = new.starts_at
     audit.record(
         "booking.reschedule",
