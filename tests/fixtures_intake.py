@@ -10,11 +10,15 @@
   * `slot`: an aware datetime or ISO string of an offered slot (default: the earliest free one at the
     app's clock, so successive calls take successive slots);
   * `status`: a RequestStatus (or its value) set after creation; `cancelled=True` cancels the booking
-    through the booking service.
+    through the booking service (use it rather than status="cancelled", which leaves the booking active).
+
+  Inside a test's own `with app.app_context():` it uses that context's session (a second session would
+  wait on the first one's SQLite write lock); it always ends with a commit.
+- `intake_form_data(slot, csrf_token, **overrides)` -> a complete, valid POST /consultation body.
 """
 
 from contextlib import nullcontext
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 from flask import current_app, has_app_context
@@ -81,11 +85,6 @@ def make_request(app):
             return request_id
 
     return make
-
-
-def slot_iso(when: datetime) -> str:
-    """How the picker writes a slot in a link: ISO 8601 with the offset."""
-    return when.isoformat()
 
 
 def intake_form_data(slot: str, csrf_token: str, **overrides) -> dict:
