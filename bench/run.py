@@ -876,7 +876,12 @@ def main() -> None:
                 "\nProfiles of the missed goals (pyinstrument, 30 requests in process; full HTML in "
                 "bench/.scratch/profile-*.html):"
             )
+            profiled: set[str] = set()
             for what, path, staff in report.misses:
+                if path in profiled:  # a page missing two goals (ratio, flat cost) is profiled once
+                    say(f"\n--- {what}: {path}: see its profile above")
+                    continue
+                profiled.add(path)
                 say(f"\n--- {what}: {path}")
                 try:
                     say(profile(url, path, staff, builder.staff_password))
