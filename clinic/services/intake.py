@@ -98,5 +98,4 @@ def _insert(data: IntakeData, screening: Screening, *, now: datetime) -> Consult
             error = collision
             continue
         return consultation
-    assert error is not None
-    raise error
+    raise error or RuntimeError("no reference code could be drawn")
