@@ -106,11 +106,6 @@ TYPED = {
 }
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the intake view does not yet catch a database error on POST /consultation to re-render the typed "
-    "form with a 503 (it falls through to the generic 503 page); see the issue 7 report",
-)
 def test_the_typed_consultation_form_is_shown_again(app, client, down):
     """The patient typed for ten minutes: a database outage must not throw it away."""
     slots = client.get("/api/v1/availability?days=14").get_json()
