@@ -22,7 +22,7 @@ class Config:
     STAFF_ABSOLUTE_TIMEOUT = timedelta(hours=12)
     REMEMBER_COOKIE_DURATION = timedelta(0)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = False  # a 429 page says when to retry; other responses need no Retry-After
     INTAKE_RATE_LIMIT = "10 per hour"
     MAIL_BACKEND = "console"
     MAIL_DEFAULT_SENDER = "Clinic <no-reply@clinic.example>"

@@ -35,6 +35,8 @@ def base_config(uri: str) -> dict:
         "SECRET_KEY": "testing-secret-key-not-for-production-0123456789",
         "MAIL_BACKEND": "locmem",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Flask-Limiter's switch is process-wide: say it for every app, or one test's "off" leaks into the next.
+        "RATELIMIT_ENABLED": True,
         "SERVER_NAME": None,
     }
 
