@@ -2,7 +2,7 @@
 
 import sqlite3
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -65,7 +65,18 @@ def _sqlite_begin(conn) -> None:
     """
     if conn.dialect.name != "sqlite":
         return
-    if has_request_context() and request.method in SAFE_METHODS:
+    if has_request_context() and request.method in SAFE_METHODS and not _view_writes():
         conn.exec_driver_sql("BEGIN")
     else:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def writes_on_get(view):
+    """Mark a GET view that writes (an audit event of a read): on SQLite it takes the write lock up front."""
+    view.writes_on_get = True
+    return view
+
+
+def _view_writes() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "writes_on_get", False))

@@ -9,6 +9,9 @@ from clinic.models import Booking
 from clinic.scheduling import DayPlan, Interval, OfferedSlot, Schedule
 from clinic.services.settings import clinic_info, schedule_for
 
+# No booking is longer than the longest slot length allowed (a CHECK on clinic_settings.slot_minutes).
+LONGEST_BOOKING = timedelta(minutes=240)
+
 
 def active_bookings(window: Interval) -> list[Interval]:
     """The active bookings overlapping `window`, in one query."""
@@ -16,6 +19,9 @@ def active_bookings(window: Interval) -> list[Interval]:
         select(Booking.starts_at, Booking.ends_at).where(
             Booking.cancelled_at.is_(None),
             Booking.starts_at < window.ends_at,
+            # Bound starts_at from below too, so the (cancelled_at, starts_at) index reads only the window:
+            # `ends_at > start` alone leaves every past booking inside the index range.
+            Booking.starts_at > window.starts_at - LONGEST_BOOKING,
             Booking.ends_at > window.starts_at,
         )
     )

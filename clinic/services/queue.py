@@ -62,7 +62,9 @@ def filter_conditions(
     elif with_status and filters.open_only:
         conditions.append(R.status.in_(OPEN_STATUSES))
     if filters.priority:
-        conditions.append(R.priority == filters.priority)
+        # The rank, not the name: ix_requests_status_queue (status, priority_rank, appointment_at, id) then
+        # serves the filter and the queue's order together.
+        conditions.append(R.priority_rank == Priority(filters.priority).rank)
     if filters.q:
         pattern = f"%{escape_like(filters.q.strip().lower())}%"
         full_name = func.lower(R.first_name + " " + R.last_name)
@@ -155,7 +157,7 @@ def counts(filters: QueueFilters, *, tz: ZoneInfo) -> QueueCounts:
         result.by_status[RequestStatus(status)] = number
     urgent = db.session.execute(
         select(R.status, func.count())
-        .where(R.priority == Priority.URGENT, R.status.in_(OPEN_STATUSES))
+        .where(R.priority_rank == Priority.URGENT.rank, R.status.in_(OPEN_STATUSES))
         .group_by(R.status)
     )
     for status, number in urgent:

@@ -19,7 +19,7 @@ from flask import (
 from flask_login import current_user
 
 from clinic.auth.guards import require_role
-from clinic.extensions import db
+from clinic.extensions import db, writes_on_get
 from clinic.models import ConsultationRequest
 from clinic.scheduling import SlotUnavailable, parse_slot
 from clinic.services import agenda as agenda_service
@@ -133,6 +133,7 @@ def _render_detail(
 
 
 @bp.get("/requests/<int:request_id>")
+@writes_on_get
 def detail(request_id: int):
     """The whole request; each view is audited."""
     return _render_detail(request_id)
@@ -275,6 +276,7 @@ def schedule():
 
 
 @bp.get("/requests.csv")
+@writes_on_get
 def export_csv():
     """The filtered queue as CSV, streamed row by row; the export is audited with the filter names only."""
     form, filters, valid = _filter_form()
