@@ -9,8 +9,13 @@ def register(app: Flask) -> None:
     @click.argument("email")
     @click.option("--name", required=True, help="Full name shown to colleagues.")
     @click.option("--role", type=click.Choice(["staff", "admin"]), default="staff", show_default=True)
-    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-                  help="Prompted for when left out.")
+    @click.option(
+        "--password",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        help="Prompted for when left out.",
+    )
     def create_user_command(email: str, name: str, role: str, password: str) -> None:
         """Create a staff or admin account."""
         from clinic.services import accounts

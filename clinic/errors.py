@@ -12,19 +12,29 @@ from clinic.extensions import db
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: ("Something in that request was not right", "The page could not understand what was sent. "
-          "If you were filling in a form, please go back, reload the page and try again."),
+    400: (
+        "Something in that request was not right",
+        "The page could not understand what was sent. "
+        "If you were filling in a form, please go back, reload the page and try again.",
+    ),
     403: ("You don't have access to this page", "Your account cannot open this page."),
     404: ("We couldn't find that page", "The address may be mistyped, or the page may have moved."),
     405: ("That action isn't available here", "Please go back and try again."),
     409: ("That time was just taken", "Please choose another time."),
     413: ("That was too much to send", "Please shorten what you typed and try again."),
     422: ("Some details need another look", "Please go back and check the form."),
-    429: ("Too many attempts", "Please wait a little and try again. If you need to reach us sooner, call us."),
-    500: ("Something went wrong on our side", "We are sorry. Nothing you did caused this. Please try again "
-          "in a few minutes, or call us."),
-    503: ("We are briefly unavailable", "The service is busy or under maintenance. Please try again in a "
-          "minute, or call us."),
+    429: (
+        "Too many attempts",
+        "Please wait a little and try again. If you need to reach us sooner, call us.",
+    ),
+    500: (
+        "Something went wrong on our side",
+        "We are sorry. Nothing you did caused this. Please try again in a few minutes, or call us.",
+    ),
+    503: (
+        "We are briefly unavailable",
+        "The service is busy or under maintenance. Please try again in a minute, or call us.",
+    ),
 }
 
 
@@ -33,14 +43,21 @@ def render_error(code: int, detail: str | None = None, headers: dict | None = No
     if request.blueprint == "api" or request.path.startswith("/api/") or request.path == "/healthz":
         body = jsonify(error=detail or title)
         return body, code, headers or {}
-    return render_template("errors/error.html", code=code, title=title, text=detail or text), code, headers or {}
+    return (
+        render_template("errors/error.html", code=code, title=title, text=detail or text),
+        code,
+        headers or {},
+    )
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        return render_error(400, "This form has expired or was sent without its security token. "
-                                 "Please go back, reload the page and try again.")
+        return render_error(
+            400,
+            "This form has expired or was sent without its security token. "
+            "Please go back, reload the page and try again.",
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -62,7 +79,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(DBAPIError)
     def database_unavailable(error: DBAPIError):
         """The database is down or too busy: 503 with Retry-After, never a 500 with a trace."""
-        log.warning("database unavailable: %s", type(error.orig).__name__ if error.orig else type(error).__name__)
+        log.warning(
+            "database unavailable: %s", type(error.orig).__name__ if error.orig else type(error).__name__
+        )
         _safe_rollback()
         return render_error(503, None, {"Retry-After": "5"})
 

@@ -35,7 +35,7 @@ def base_config(uri: str) -> dict:
         "SECRET_KEY": "testing-secret-key-not-for-production-0123456789",
         "MAIL_BACKEND": "locmem",
         "RATELIMIT_STORAGE_URI": "memory://",
-        # Flask-Limiter's switch is process-wide: say it for every app, or one test's "off" leaks into the next.
+        # Flask-Limiter's switch is process-wide: set it for every app, or one test's "off" leaks on.
         "RATELIMIT_ENABLED": True,
         "SERVER_NAME": None,
     }
@@ -89,7 +89,9 @@ def pg_template() -> Iterator[str]:
     if not PG_URL:
         if IN_CI:
             pytest.fail("CI must run the PostgreSQL tests: set CLINIC_TEST_DATABASE_URL")
-        pytest.skip("PostgreSQL runs need CLINIC_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1/test)")
+        pytest.skip(
+            "PostgreSQL runs need CLINIC_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1/test)"
+        )
     try:
         engine = _pg_admin_engine()
         with engine.connect() as conn:

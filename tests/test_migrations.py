@@ -20,8 +20,16 @@ def test_migrations_match_models(app):
 def test_fresh_database_has_default_rules(app):
     with app.app_context():
         settings = db.session.get(ClinicSettings, 1)
-        assert (settings.slot_minutes, settings.capacity, settings.min_notice_hours, settings.horizon_days) == (
-            30, 1, 2, 60,
+        assert (
+            settings.slot_minutes,
+            settings.capacity,
+            settings.min_notice_hours,
+            settings.horizon_days,
+        ) == (
+            30,
+            1,
+            2,
+            60,
         )
         assert settings.timezone == "America/New_York"
         hours = {h.weekday: (h.opens, h.closes) for h in db.session.scalars(select(OpeningHours))}

@@ -10,14 +10,19 @@ from clinic.models.types import UTCDateTime, utcnow
 
 
 class AuditEvent(db.Model):
-    """Append-only: who did what to which record, and when. Ids and settings only, never health or contact data."""
+    """Append-only: who did what to which record, and when.
+
+    Ids and settings only, never health or contact data.
+    """
 
     __tablename__ = "audit_events"
     __table_args__ = (sa.Index("ix_audit_events_record", "record_type", "record_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
+    )
     action: Mapped[str] = mapped_column(sa.String(64), index=True)
     record_type: Mapped[str | None] = mapped_column(sa.String(32))
     record_id: Mapped[int | None]

@@ -39,7 +39,9 @@ class Booking(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by: Mapped[str | None] = mapped_column(sa.String(16))  # "patient" or "staff"
-    cancelled_by_staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
+    cancelled_by_staff_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when an admin change (hours, closure) leaves this booking outside the offered times:
     # the booking is kept and staff see the flag on the queue and the agenda.

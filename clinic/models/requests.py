@@ -15,8 +15,14 @@ if TYPE_CHECKING:
 
 def enum_column(enum, name: str) -> sa.Enum:
     """A portable enum: a short VARCHAR with a CHECK constraint, storing the members' values."""
-    return sa.Enum(enum, native_enum=False, create_constraint=True, name=name, length=24,
-                   values_callable=lambda e: [m.value for m in e])
+    return sa.Enum(
+        enum,
+        native_enum=False,
+        create_constraint=True,
+        name=name,
+        length=24,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 class ConsultationRequest(db.Model):
@@ -33,17 +39,22 @@ class ConsultationRequest(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(12), unique=True)
     public_id: Mapped[str] = mapped_column(sa.String(32), unique=True)  # signed into the manage link
-    status: Mapped[RequestStatus] = mapped_column(enum_column(RequestStatus, "request_status"),
-                                                  default=RequestStatus.NEW)
+    status: Mapped[RequestStatus] = mapped_column(
+        enum_column(RequestStatus, "request_status"), default=RequestStatus.NEW
+    )
     priority: Mapped[Priority] = mapped_column(enum_column(Priority, "priority"))
-    priority_rank: Mapped[int] = mapped_column(sa.SmallInteger)  # Priority.rank, so the queue sorts on an index
+    priority_rank: Mapped[int] = mapped_column(
+        sa.SmallInteger
+    )  # Priority.rank, so the queue sorts on an index
 
     first_name: Mapped[str] = mapped_column(sa.String(80))
     last_name: Mapped[str] = mapped_column(sa.String(80))
     email: Mapped[str] = mapped_column(sa.String(254))
     phone: Mapped[str] = mapped_column(sa.String(20))  # E.164
     date_of_birth: Mapped[date]
-    preferred_contact: Mapped[PreferredContact] = mapped_column(enum_column(PreferredContact, "preferred_contact"))
+    preferred_contact: Mapped[PreferredContact] = mapped_column(
+        enum_column(PreferredContact, "preferred_contact")
+    )
 
     phq9_1: Mapped[int] = mapped_column(sa.SmallInteger)
     phq9_2: Mapped[int] = mapped_column(sa.SmallInteger)

@@ -39,7 +39,8 @@ class OpeningHours(db.Model):
     __table_args__ = (
         sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
         sa.CheckConstraint(
-            "(opens IS NULL AND closes IS NULL) OR (opens IS NOT NULL AND closes IS NOT NULL AND closes > opens)",
+            "(opens IS NULL AND closes IS NULL) OR "
+            "(opens IS NOT NULL AND closes IS NOT NULL AND closes > opens)",
             name="interval",
         ),
     )

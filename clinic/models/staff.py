@@ -18,8 +18,14 @@ class StaffUser(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     role: Mapped[Role] = mapped_column(
-        sa.Enum(Role, native_enum=False, create_constraint=True, name="role", length=16,
-                values_callable=lambda e: [m.value for m in e])
+        sa.Enum(
+            Role,
+            native_enum=False,
+            create_constraint=True,
+            name="role",
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     is_active: Mapped[bool] = mapped_column(default=True)

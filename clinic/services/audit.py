@@ -15,7 +15,12 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Add an audit event to the current transaction; the caller's commit writes it with the change."""
-    event = AuditEvent(action=action, actor_id=actor_id, record_type=record_type, record_id=record_id,
-                       details=details or None)
+    event = AuditEvent(
+        action=action,
+        actor_id=actor_id,
+        record_type=record_type,
+        record_id=record_id,
+        details=details or None,
+    )
     db.session.add(event)
     return event

@@ -44,7 +44,7 @@ def horizon_schedule(now: datetime) -> tuple[Schedule, list[Interval]]:
 
 
 def offered_slot(starts_at: datetime, *, now: datetime) -> OfferedSlot:
-    """The offered slot starting at `starts_at`, or SlotUnavailable (or OutsideOpeningHours) saying why not."""
+    """The offered slot starting at `starts_at`, or SlotUnavailable / OutsideOpeningHours saying why not."""
     day = starts_at.date()
     schedule = schedule_for(day - timedelta(days=1), day + timedelta(days=1))
     bookings = active_bookings(Interval(starts_at - timedelta(days=1), starts_at + timedelta(days=1)))

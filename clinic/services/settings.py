@@ -40,8 +40,9 @@ class ClinicInfo:
 
     @property
     def rules(self) -> BookingRules:
-        return BookingRules(self.timezone, self.slot_minutes, self.capacity, self.min_notice_hours,
-                            self.horizon_days)
+        return BookingRules(
+            self.timezone, self.slot_minutes, self.capacity, self.min_notice_hours, self.horizon_days
+        )
 
 
 def _load() -> tuple[ClinicInfo, dict[int, DayHours | None]]:
@@ -79,7 +80,9 @@ def weekly_hours() -> dict[int, DayHours | None]:
 def closures_between(first: date, last: date) -> list[ClosureRule]:
     """The closures touching the dates first..last, in one query."""
     rows = db.session.scalars(
-        select(Closure).where(Closure.start_date <= last, Closure.end_date >= first).order_by(Closure.start_date)
+        select(Closure)
+        .where(Closure.start_date <= last, Closure.end_date >= first)
+        .order_by(Closure.start_date)
     )
     return [ClosureRule(c.start_date, c.end_date, c.reason, c.start_time, c.end_time) for c in rows]
 

@@ -65,7 +65,9 @@ def test_monday_after_autumn_dst_change_opens_at_0800_local():
 def test_dst_day_itself_keeps_every_slot_the_same_length():
     sunday = date(2027, 3, 14)
     hours = {6: DayHours(time(0), time(6))}
-    (plan,) = Schedule(hours, [], BookingRules()).availability(sunday, 1, [], now=datetime(2027, 3, 10, tzinfo=UTC))
+    (plan,) = Schedule(hours, [], BookingRules()).availability(
+        sunday, 1, [], now=datetime(2027, 3, 10, tzinfo=UTC)
+    )
     assert all(s.ends_at - s.starts_at == timedelta(minutes=30) for s in plan.slots)
     assert len(plan.slots) == 10  # 00:00–06:00 local is only five hours that night
 
@@ -133,11 +135,15 @@ def test_nearest_offers_free_slots_around_the_target():
     monday = date(2026, 11, 23)
     now = local(monday, 0)
     taken = local(monday, 10).astimezone(UTC)
-    nearest = default_schedule().nearest(taken, [Interval(taken, taken + timedelta(minutes=30))], now=now, limit=2)
+    nearest = default_schedule().nearest(
+        taken, [Interval(taken, taken + timedelta(minutes=30))], now=now, limit=2
+    )
     assert [s.starts_at.astimezone(NY).time() for s in nearest] == [time(9, 30), time(10, 30)]
 
 
-@pytest.mark.parametrize("text", ["", "tomorrow", "2026-11-23T08:00:00", "2026-13-01T08:00:00-05:00", "x" * 500])
+@pytest.mark.parametrize(
+    "text", ["", "tomorrow", "2026-11-23T08:00:00", "2026-13-01T08:00:00-05:00", "x" * 500]
+)
 def test_parse_slot_refuses_anything_but_an_aware_iso_time(text):
     with pytest.raises(ValueError):
         parse_slot(text)
@@ -149,7 +155,9 @@ def test_parse_slot_reads_offsets():
 
 # Properties ------------------------------------------------------------------------------------
 
-times = st.integers(min_value=0, max_value=47).map(lambda half_hours: time(half_hours // 2, 30 * (half_hours % 2)))
+times = st.integers(min_value=0, max_value=47).map(
+    lambda half_hours: time(half_hours // 2, 30 * (half_hours % 2))
+)
 
 
 @st.composite
@@ -180,7 +188,9 @@ def closures(draw, start: date):
     return result
 
 
-timezones = st.sampled_from(["America/New_York", "America/Los_Angeles", "Europe/London", "Australia/Lord_Howe", "UTC"])
+timezones = st.sampled_from(
+    ["America/New_York", "America/Los_Angeles", "Europe/London", "Australia/Lord_Howe", "UTC"]
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -201,9 +211,9 @@ def test_offered_slots_obey_every_rule(data):
     schedule = Schedule(hours, closed, rules)
     now = datetime.combine(start, time(0), tzinfo=tz) + timedelta(minutes=data.draw(st.integers(-3000, 3000)))
     grid = [slot for offset in range(21) for slot in schedule.grid(start + timedelta(days=offset))]
-    bookings = [
-        data.draw(st.sampled_from(grid)) for _ in range(data.draw(st.integers(0, 30)))
-    ] if grid else []
+    bookings = (
+        [data.draw(st.sampled_from(grid)) for _ in range(data.draw(st.integers(0, 30)))] if grid else []
+    )
     plans = schedule.availability(start, 21, bookings, now=now.astimezone(UTC))
 
     for plan in plans:
@@ -235,7 +245,9 @@ def test_offered_slots_obey_every_rule(data):
         offered = {s.starts_at for s in plan.slots}
         for slot in schedule.grid(plan.date):
             taken = sum(1 for b in bookings if b.starts_at < slot.ends_at and slot.starts_at < b.ends_at)
-            in_window = now + timedelta(hours=rules.min_notice_hours) <= slot.starts_at <= now + timedelta(
-                days=rules.horizon_days
+            in_window = (
+                now + timedelta(hours=rules.min_notice_hours)
+                <= slot.starts_at
+                <= now + timedelta(days=rules.horizon_days)
             )
             assert (slot.starts_at in offered) == (in_window and taken < rules.capacity)

@@ -41,5 +41,7 @@ def test_a_get_that_audits_begins_immediate(staff_client, make_request, begins):
 def test_a_post_begins_immediate(client, begins, csrf):
     token = csrf("/staff/login")
     begins.clear()
-    client.post("/staff/login", data={"csrf_token": token, "email": "nobody@clinic.example", "password": "x" * 12})
+    client.post(
+        "/staff/login", data={"csrf_token": token, "email": "nobody@clinic.example", "password": "x" * 12}
+    )
     assert begins and set(begins) == {"BEGIN IMMEDIATE"}
