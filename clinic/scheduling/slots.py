@@ -182,6 +182,8 @@ class Schedule:
         whole = self._whole_day_closure(day)
         if hours is None or whole is not None:
             return DayPlan(day, False, None, None, closure_reason=whole.reason if whole else None)
+        # In UTC: adding hours to a local aware datetime is wall-clock arithmetic, an hour off across DST.
+        now = now.astimezone(UTC)
         earliest = now + timedelta(hours=self.rules.min_notice_hours)
         latest = now + timedelta(days=self.rules.horizon_days)
         capacity = self.rules.capacity

@@ -209,12 +209,15 @@ def test_offered_slots_obey_every_rule(data):
     hours = data.draw(weekly_hours())
     closed = data.draw(closures(start))
     schedule = Schedule(hours, closed, rules)
-    now = datetime.combine(start, time(0), tzinfo=tz) + timedelta(minutes=data.draw(st.integers(-3000, 3000)))
+    # In UTC, as the app's clock gives it: aware local datetimes add timedeltas in wall-clock time.
+    now = datetime.combine(start, time(0), tzinfo=tz).astimezone(UTC) + timedelta(
+        minutes=data.draw(st.integers(-3000, 3000))
+    )
     grid = [slot for offset in range(21) for slot in schedule.grid(start + timedelta(days=offset))]
     bookings = (
         [data.draw(st.sampled_from(grid)) for _ in range(data.draw(st.integers(0, 30)))] if grid else []
     )
-    plans = schedule.availability(start, 21, bookings, now=now.astimezone(UTC))
+    plans = schedule.availability(start, 21, bookings, now=now)
 
     for plan in plans:
         day_hours = hours[plan.date.weekday()]
@@ -251,3 +254,13 @@ def test_offered_slots_obey_every_rule(data):
                 <= now + timedelta(days=rules.horizon_days)
             )
             assert (slot.starts_at in offered) == (in_window and taken < rules.capacity)
+
+
+def test_notice_counts_real_hours_across_the_autumn_dst_change():
+    """Saturday 23:00 local plus 25 hours' notice is Sunday 23:00 local: the night has one more hour."""
+    saturday = date(2027, 11, 6)
+    hours = {day: DayHours(time(0), time(23, 30)) for day in range(7)}
+    schedule = Schedule(hours, [], BookingRules(min_notice_hours=25))
+    now = local(saturday, 23)  # local, not UTC: the engine must still count real hours
+    (sunday,) = schedule.availability(date(2027, 11, 7), 1, [], now=now)
+    assert sunday.slots[0].starts_at.astimezone(NY).time() == time(23)
