@@ -1,14 +1,16 @@
-"""Keep manage-link tokens out of every log line, the server's access log included."""
+"""Keep manage-link tokens, staff search terms and SQL result rows out of every log line."""
 
 import logging
 import re
 
 TOKEN_IN_PATH = re.compile(r"/appointments/[^/\s?\"']+")
 REDACTED = "/appointments/[token]"
+# The staff search (`q`: a name, email or reference) is kept in the URL, so request lines carry it.
+SEARCH_IN_QUERY = re.compile(r"([?&]q=)[^&\s\"'#]*")
 
 
 def redact(text: str) -> str:
-    return TOKEN_IN_PATH.sub(REDACTED, text)
+    return SEARCH_IN_QUERY.sub(r"\1[search]", TOKEN_IN_PATH.sub(REDACTED, text))
 
 
 class RedactTokens(logging.Filter):
@@ -24,7 +26,19 @@ class RedactTokens(logging.Filter):
         return True
 
 
+class DropResultRows(logging.Filter):
+    """SQLAlchemy logs every result row at DEBUG ("Row (...)"): patient data. Keep the SQL, drop the rows.
+
+    Bound parameters are hidden by the engine option hide_parameters; result rows have no such switch.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith(("Row ", "Col ")))
+
+
 _FILTER = RedactTokens()
+_ROWS = DropResultRows()
+SQL_LOGGERS = ("sqlalchemy.engine", "sqlalchemy.engine.Engine")
 LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "clinic", "flask.app", "")
 
 
@@ -36,3 +50,7 @@ def install(app_logger: logging.Logger) -> None:
         for handler in logger.handlers:
             if _FILTER not in handler.filters:
                 handler.addFilter(_FILTER)
+    for name in SQL_LOGGERS:
+        logger = logging.getLogger(name)
+        if _ROWS not in logger.filters:
+            logger.addFilter(_ROWS)
