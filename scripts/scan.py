@@ -52,6 +52,19 @@ LEVELS = {4: "critical", 3: "high", 2: "medium", 1: "low", 0: "info"}
 # Excluded from the crawl: signing out (the scan would lose its session) and account management (it could
 # reset its own password or deactivate itself, which also ends the session).
 EXCLUDED = ["/staff/logout", "/admin/staff*"]
+# Where the crawl starts besides "/": the public site does not link to the staff and admin areas, and the API
+# is only reached with its query string.
+START = [
+    "/staff/login",
+    "/staff/",
+    "/staff/schedule?view=week",
+    "/admin/hours",
+    "/admin/closures",
+    "/admin/settings",
+    "/admin/audit",
+    "/api/v1/availability?start=2026-01-05&days=7",
+    "/healthz",
+]
 
 
 def free_port() -> int:
@@ -103,6 +116,35 @@ def prepare_database(env: dict[str, str], password: str) -> None:
     )
     if created.returncode:
         print(f"scan: could not create the scan admin, scanning anonymously: {created.stderr.strip()[-300:]}")
+
+
+FIND_MANAGE_LINK = """
+from sqlalchemy import select
+from clinic import create_app
+from clinic.models import ConsultationRequest as Request
+from clinic.services.tokens import manage_token
+with create_app().app_context():
+    from clinic.extensions import db
+    for consultation in db.session.scalars(select(Request).order_by(Request.id.desc())):
+        if consultation.active_booking is not None:
+            print(manage_token(consultation))
+            break
+"""
+
+
+def a_manage_token(env: dict[str, str]) -> str | None:
+    """A demo patient's manage link, so the self-service pages are scanned too."""
+    result = subprocess.run(
+        [sys.executable, "-c", FIND_MANAGE_LINK],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    token = result.stdout.strip().splitlines()[-1:] if result.returncode == 0 else []
+    return token[0] if token else None
 
 
 def wait_until_up(url: str, server: subprocess.Popen, seconds: float = 30) -> None:
@@ -162,7 +204,9 @@ sys.exit(entry.load()())
 """
 
 
-def run_wapiti(base: str, cookie_file: Path | None, max_scan_time: int, report: Path) -> int:
+def run_wapiti(
+    base: str, cookie_file: Path | None, max_scan_time: int, report: Path, extra_start: list[str]
+) -> int:
     options = ["-u", base + "/", "--scope", "folder", "-m", ",".join(MODULES)]
     options += ["--max-scan-time", str(max_scan_time), "--max-attack-time", str(max(30, max_scan_time // 6))]
     options += ["--max-links-per-page", "40", "--max-files-per-dir", "60", "-d", "4", "-t", "10"]
@@ -170,9 +214,11 @@ def run_wapiti(base: str, cookie_file: Path | None, max_scan_time: int, report: 
     options += ["-f", "json", "-o", str(report)]
     for path in EXCLUDED:
         options += ["-x", base + path]
+    for path in START + extra_start:
+        options += ["-s", base + path]
     if cookie_file is not None:
         options += ["-c", str(cookie_file)]
-    print("scan: wapiti " + " ".join(options))
+    print("scan: wapiti " + re.sub(r"/appointments/[^/\s]+", "/appointments/[token]", " ".join(options)))
     with open(OUT / "wapiti.log", "w", encoding="utf-8") as log:
         return subprocess.run(
             ["/usr/bin/python3", "-c", WAPITI, *options],
@@ -207,6 +253,34 @@ def is_server_error(item: dict) -> bool:
     return item["kind"] == "anomalies" and "internal server error" in item["category"].lower()
 
 
+# Findings this set-up produces by design, and why they do not apply to the deployed app.
+EXPECTED = {
+    "X-XSS-Protection": "deliberately not sent: the header is obsolete (browsers removed the filter, which "
+    "could leak data); a Content-Security-Policy without inline script protects instead",
+    "Strict-Transport-Security": "HSTS is sent on HTTPS responses only; production runs behind TLS "
+    "(FORCE_HTTPS), while this scan speaks plain HTTP to 127.0.0.1",
+    "Secure flag": "the scan turns the session cookie's Secure flag off to use plain HTTP on the loopback; "
+    "production sets Secure (SESSION_COOKIE_SECURE)",
+}
+
+
+def crawled_paths() -> list[str]:
+    """The distinct paths Wapiti explored, from its log (query strings and ids folded)."""
+    log = OUT / "wapiti.log"
+    if not log.is_file():
+        return []
+    paths = set()
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        match = re.match(r"\[\+\] (?:GET |POST )?https?://[^/\s]+(/[^?\s]*)", line)
+        if match:
+            paths.add(re.sub(r"/\d+(?=/|$)", "/<id>", match.group(1)))
+    return sorted(paths)
+
+
+def explanation(item: dict) -> str:
+    return next((why for key, why in EXPECTED.items() if key.lower() in item["info"].lower()), "")
+
+
 def summary_markdown(
     found: list[dict], authenticated: bool, seconds: float, modules: list[str], max_scan_time: int
 ) -> str:
@@ -224,6 +298,10 @@ def summary_markdown(
         "",
         f"Modules: {', '.join(modules)}.",
         "",
+        f"Paths explored and attacked ({len(crawled := crawled_paths())}): "
+        + ", ".join(f"`{path}`" for path in crawled)
+        + ".",
+        "",
         "| severity | findings |",
         "| --- | --- |",
         *(f"| {name} | {by_level.get(name, 0)} |" for name in ("critical", "high", "medium", "low", "info")),
@@ -234,14 +312,15 @@ def summary_markdown(
         lines += [
             "## Findings",
             "",
-            "| kind | category | severity | request | parameter |",
-            "| --- | --- | --- | --- | --- |",
+            "| severity | category | request | parameter | what Wapiti says | assessment |",
+            "| --- | --- | --- | --- | --- | --- |",
         ]
         for item in sorted(found, key=lambda i: (-i["level"], i["category"], i["path"])):
             severity = LEVELS.get(item["level"], str(item["level"]))
+            info = " ".join(item["info"].split()).replace("|", "\\|")[:160]
             lines.append(
-                f"| {item['kind']} | {item['category']} | {severity} | `{item['method']} {item['path']}` "
-                f"| {item['parameter'] or '-'} |"
+                f"| {severity} | {item['category']} | `{item['method']} {item['path']}` "
+                f"| {item['parameter'] or '-'} | {info} | {explanation(item) or 'to review'} |"
             )
         lines.append("")
     else:
@@ -264,7 +343,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-scan-time", type=int, default=int(os.environ.get("SCAN_MAX_TIME", "480")))
     parser.add_argument("--anonymous", action="store_true", help="do not sign in")
+    parser.add_argument(
+        "--summarise-only", action="store_true", help="re-read scan-report/ instead of scanning"
+    )
     args = parser.parse_args()
+    report_path = OUT / "wapiti.json"
+    if args.summarise_only:
+        meta = json.loads((OUT / "meta.json").read_text(encoding="utf-8"))
+        found = findings(json.loads(report_path.read_text(encoding="utf-8")))
+        return summarise(found, meta["authenticated"], meta["seconds"], meta["max_scan_time"])
     if not shutil.which("wapiti"):
         print("scan: wapiti is not installed (apt-get install -y wapiti)")
         return 2
@@ -293,8 +380,9 @@ def main() -> int:
                 cookie_file = OUT / "cookies.json"
                 cookie_file.write_text(json.dumps(cookies), encoding="utf-8")
             started = time.monotonic()
-            report_path = OUT / "wapiti.json"
-            status = run_wapiti(base, cookie_file, args.max_scan_time, report_path)
+            token = a_manage_token(env)
+            extra = [f"/appointments/{token}", f"/appointments/{token}/reschedule"] if token else []
+            status = run_wapiti(base, cookie_file, args.max_scan_time, report_path, extra)
             seconds = time.monotonic() - started
         finally:
             server.terminate()
@@ -305,11 +393,16 @@ def main() -> int:
     if not report_path.is_file():
         print(f"scan: wapiti wrote no report (exit {status}); see {OUT / 'wapiti.log'}")
         return 2
+    meta = {"authenticated": cookies is not None, "seconds": seconds, "max_scan_time": args.max_scan_time}
+    (OUT / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     found = findings(json.loads(report_path.read_text(encoding="utf-8")))
+    return summarise(found, cookies is not None, seconds, args.max_scan_time)
+
+
+def summarise(found: list[dict], authenticated: bool, seconds: float, max_scan_time: int) -> int:
+    """Write docs/security-scan.md, print the summary; 1 on any high or critical finding or server error."""
     DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text(
-        summary_markdown(found, cookies is not None, seconds, MODULES, args.max_scan_time), encoding="utf-8"
-    )
+    DOC.write_text(summary_markdown(found, authenticated, seconds, MODULES, max_scan_time), encoding="utf-8")
     counts = Counter(LEVELS.get(i["level"], str(i["level"])) for i in found if i["kind"] == "vulnerabilities")
     errors = [i for i in found if is_server_error(i)]
     print(
