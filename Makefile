@@ -34,7 +34,7 @@ check: install
 
 # The whole suite (SQLite always; PostgreSQL too when CLINIC_TEST_DATABASE_URL is set), with coverage of clinic/.
 test: install node_modules/axe-core/axe.min.js
-	$(PY) -m pytest -n $(PYTEST_WORKERS) $(COVERAGE) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 $(COVERAGE) $(PYTEST_ARGS)
 
 # Dynamic scan: Wapiti against the app served by gunicorn on 127.0.0.1 with demo data.
 scan: install

@@ -10,7 +10,7 @@ from tests.browser.conftest import ADMIN_EMAIL, STAFF_EMAIL, sign_in
 from tests.browser.pages import fill_intake, pick_first_free_slot, submit_intake
 from tests.browser.test_journeys import create_request
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]  # one Chromium, one live server
 
 ARTICLES = sorted(
     p.stem for p in (Path(__file__).resolve().parents[2] / "clinic/public/articles").glob("*.md")

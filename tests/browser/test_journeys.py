@@ -15,7 +15,7 @@ from clinic.triage.enums import Modality, PreferredContact
 from tests.browser.conftest import ADMIN_EMAIL, STAFF_EMAIL, STAFF_NAME, sign_in
 from tests.browser.pages import MANAGE_URL, detail_value, fill_intake, pick_first_free_slot, submit_intake
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]  # one Chromium, one live server
 
 
 def create_request(live_server, *, urgent: bool, last_name: str) -> tuple[str, str]:

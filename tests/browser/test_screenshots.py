@@ -10,7 +10,7 @@ from tests.browser.conftest import ADMIN_EMAIL, STAFF_EMAIL, sign_in
 from tests.browser.pages import pick_first_free_slot
 from tests.browser.test_journeys import create_request
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]  # one Chromium, one live server
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 860}
