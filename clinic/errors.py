@@ -4,7 +4,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from clinic.extensions import db
@@ -74,6 +74,13 @@ def register(app: Flask) -> None:
         if error.code == 405:
             headers["Allow"] = ", ".join(error.valid_methods or [])  # type: ignore[attr-defined]
         return render_error(error.code, detail, headers)
+
+    @app.errorhandler(DataError)
+    def data_refused(error: DataError):
+        """The database refused a value as sent (a NUL byte, a number out of range): a 400, not a 503."""
+        log.info("database refused a value: %s", type(error.orig).__name__ if error.orig else "DataError")
+        _safe_rollback()
+        return render_error(400, "Something you sent contains characters or values we cannot accept.")
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)

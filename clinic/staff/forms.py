@@ -31,6 +31,12 @@ def _iso_date(form, field) -> None:
     field.parsed = parsed
 
 
+def printable_only(form, field) -> None:
+    """No control characters in a search: nobody types them, and PostgreSQL refuses NUL outright."""
+    if field.data and not field.data.isprintable():
+        raise ValidationError("Search for letters, digits and punctuation only.")
+
+
 class QueueFilterForm(FlaskForm):
     """The queue's filters, read from the query string (a GET form: no CSRF token needed)."""
 
@@ -39,7 +45,11 @@ class QueueFilterForm(FlaskForm):
 
     q = SearchField(
         "Search",
-        validators=[Optional(), Length(max=100, message="Search for at most 100 characters.")],
+        validators=[
+            Optional(),
+            Length(max=100, message="Search for at most 100 characters."),
+            printable_only,
+        ],
         description="Name, email or reference",
     )
     status = SelectField(
