@@ -273,7 +273,8 @@ def crawled_paths() -> list[str]:
     for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
         match = re.match(r"\[\+\] (?:GET |POST )?https?://[^/\s]+(/[^?\s]*)", line)
         if match:
-            paths.add(re.sub(r"/\d+(?=/|$)", "/<id>", match.group(1)))
+            path = re.sub(r"/appointments/[^/]+", "/appointments/<token>", match.group(1))
+            paths.add(re.sub(r"/\d+(?=/|$)", "/<id>", path))
     return sorted(paths)
 
 
