@@ -1,14 +1,14 @@
 """Booking rules and contact details. A new slot length or timezone never moves a booking: each keeps its
 exact instant (stored in UTC), and those no longer on the new slot grid are flagged for staff."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from functools import cache
 from zoneinfo import available_timezones
 
 from clinic.extensions import db
 from clinic.models import ClinicSettings
-from clinic.scheduling import BookingRules, Schedule
+from clinic.scheduling import Schedule
 from clinic.services import audit, settings
 from clinic.services.hours import (
     AdminChangeError,
@@ -23,25 +23,8 @@ from clinic.services.hours import (
     slot_fit_errors,
 )
 
-
-@dataclass(frozen=True, slots=True)
-class SettingsInput:
-    name: str
-    phone: str
-    email: str
-    address: str
-    timezone: str
-    slot_minutes: int
-    capacity: int
-    min_notice_hours: int
-    horizon_days: int
-
-    @property
-    def rules(self) -> BookingRules:
-        return BookingRules(
-            self.timezone, self.slot_minutes, self.capacity, self.min_notice_hours, self.horizon_days
-        )
-
+# What an admin submits is the same value as what every page reads: one type for both.
+SettingsInput = settings.ClinicInfo
 
 FIELDS = tuple(SettingsInput.__dataclass_fields__)
 
