@@ -201,10 +201,12 @@ def test_staff_finds_the_urgent_request_first_and_triages_it(page: Page, live_se
     expect(notes.last).to_contain_text(STAFF_NAME)
 
 
-def monday_ahead(live_server) -> str:
-    """The first Monday after today (clinic time) that the picker can show, from the live API."""
-    days = live_server.api("/api/v1/availability?days=14")["days"]
-    return next(day["date"] for day in days[1:] if day["weekday"] == "Monday")
+def free_monday(live_server) -> str:
+    """The latest Monday within the horizon with all 19 default slots free: no other journey books there."""
+    days = live_server.api("/api/v1/availability?days=60")["days"]
+    mondays = [day["date"] for day in days if day["weekday"] == "Monday" and len(day["slots"]) == 19]
+    assert mondays, "no fully free Monday in the horizon"
+    return mondays[-1]
 
 
 def as_24h(text: str) -> str:
@@ -238,7 +240,7 @@ def set_monday(page: Page, opens: str, closes: str) -> None:
 
 
 def test_admin_changes_monday_hours_and_the_picker_shows_them(page: Page, live_server):
-    monday = monday_ahead(live_server)
+    monday = free_monday(live_server)
     sign_in(page, ADMIN_EMAIL)
     try:
         set_monday(page, "10:00", "12:00")
