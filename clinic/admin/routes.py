@@ -1,6 +1,8 @@
 """The admin area: opening hours, closures, booking rules and the audit log (role admin only)."""
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -18,6 +20,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 require_role(bp, Role.ADMIN)
 
 CHART_DAYS = 14
+T = TypeVar("T")
 
 
 def _apply_errors(form, errors: dict[str, str]) -> None:
@@ -40,23 +43,35 @@ def _flagged_message(flagged: list[int] | None, saved: str) -> str:
     return f"{saved} {len(flagged)} booking(s) outside the offered times were kept and flagged for staff."
 
 
+def _attempt(form, change: Callable[[bool], T]) -> tuple[T | None, list | None, int]:
+    """Run an admin change that may leave bookings outside the offered times.
+
+    Returns (result, None, 200) when saved; (None, affected bookings, 409) when the admin must confirm first
+    (the form then carries confirm=yes); (None, None, 422) with the errors beside their fields.
+    """
+    try:
+        return change(form.is_confirmed), None, 200
+    except hours.AdminChangeError as error:
+        _apply_errors(form, error.errors)
+        return None, None, 422
+    except hours.ConfirmationNeeded as needed:
+        form.confirm.data = "yes"
+        return None, needed.affected, 409
+
+
 @bp.route("/hours", methods=["GET", "POST"], endpoint="hours")
 def hours_page():
     """The week's opening hours: a row per weekday; bookings a change leaves outside are listed first."""
     form = HoursForm() if request.method == "POST" else HoursForm(data=HoursForm.initial(weekly_hours()))
     affected, status = None, 200
     if form.validate_on_submit():
-        try:
-            flagged = hours.update_hours(
-                form.proposed_hours(), actor_id=current_user.id, now=utcnow(), confirmed=form.is_confirmed
-            )
-        except hours.AdminChangeError as error:
-            _apply_errors(form, error.errors)
-            status = 422
-        except hours.ConfirmationNeeded as needed:
-            affected, status = needed.affected, 409
-            form.confirm.data = "yes"
-        else:
+        flagged, affected, status = _attempt(
+            form,
+            lambda confirmed: hours.update_hours(
+                form.proposed_hours(), actor_id=current_user.id, now=utcnow(), confirmed=confirmed
+            ),
+        )
+        if status == 200:
             flash(
                 _flagged_message(flagged, "Opening hours saved.")
                 if flagged is not None
@@ -82,17 +97,14 @@ def closures_page():
         closure = closures.ClosureInput(
             form.start_date.data, form.end_date.data, form.reason.data, start_time, end_time
         )
-        try:
-            _, flagged = closures.add_closure(
-                closure, actor_id=current_user.id, now=utcnow(), confirmed=form.is_confirmed
-            )
-        except hours.AdminChangeError as error:
-            _apply_errors(form, error.errors)
-            status = 422
-        except hours.ConfirmationNeeded as needed:
-            affected, status = needed.affected, 409
-            form.confirm.data = "yes"
-        else:
+        added, affected, status = _attempt(
+            form,
+            lambda confirmed: closures.add_closure(
+                closure, actor_id=current_user.id, now=utcnow(), confirmed=confirmed
+            ),
+        )
+        if added is not None:
+            _, flagged = added
             flash(_flagged_message(flagged, "Closure added."), "success")
             return redirect(url_for(".closures"), 303)
     elif request.method == "POST":
@@ -134,17 +146,13 @@ def settings_page():
                 for name in clinic_settings.FIELDS
             }
         )
-        try:
-            flagged = clinic_settings.update_settings(
-                new, actor_id=current_user.id, now=utcnow(), confirmed=form.is_confirmed
-            )
-        except hours.AdminChangeError as error:
-            _apply_errors(form, error.errors)
-            status = 422
-        except hours.ConfirmationNeeded as needed:
-            affected, status = needed.affected, 409
-            form.confirm.data = "yes"
-        else:
+        flagged, affected, status = _attempt(
+            form,
+            lambda confirmed: clinic_settings.update_settings(
+                new, actor_id=current_user.id, now=utcnow(), confirmed=confirmed
+            ),
+        )
+        if status == 200:
             flash(
                 _flagged_message(flagged, "Settings saved.") if flagged is not None else "Nothing changed.",
                 "success",
