@@ -1,6 +1,5 @@
 """Closures: whole days or part days over a date range. Bookings inside a new closure are kept and flagged."""
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -24,27 +23,19 @@ from clinic.services.hours import (
 MAX_DAYS = 366
 
 
-@dataclass(frozen=True, slots=True)
-class ClosureInput:
-    start_date: date
-    end_date: date
-    reason: str
-    start_time: time | None = None
-    end_time: time | None = None
+# What an admin submits is the scheduling core's own closure value: one type for both.
+ClosureInput = ClosureRule
 
-    @property
-    def rule(self) -> ClosureRule:
-        return ClosureRule(self.start_date, self.end_date, self.reason, self.start_time, self.end_time)
 
-    def as_details(self) -> dict:
-        """Audit details: dates, times and the reason (a calendar note, never health data)."""
-        return {
-            "start_date": self.start_date.isoformat(),
-            "end_date": self.end_date.isoformat(),
-            "start_time": self.start_time.strftime("%H:%M") if self.start_time else None,
-            "end_time": self.end_time.strftime("%H:%M") if self.end_time else None,
-            "reason": self.reason,
-        }
+def audit_details(closure: ClosureRule) -> dict:
+    """Audit details: dates, times and the reason (a calendar note, never health data)."""
+    return {
+        "start_date": closure.start_date.isoformat(),
+        "end_date": closure.end_date.isoformat(),
+        "start_time": closure.start_time.strftime("%H:%M") if closure.start_time else None,
+        "end_time": closure.end_time.strftime("%H:%M") if closure.end_time else None,
+        "reason": closure.reason,
+    }
 
 
 def closure_errors(closure: ClosureInput, *, today: date) -> dict[str, str]:
@@ -84,7 +75,7 @@ def preview_closure(closure: ClosureInput, *, now: datetime) -> list[BookingRef]
         closure.start_date - timedelta(days=1), closure.end_date + timedelta(days=1)
     )
     current = Schedule(hours, existing, info.rules)
-    proposed = Schedule(hours, [*existing, closure.rule], info.rules)
+    proposed = Schedule(hours, [*existing, closure], info.rules)
     return left_outside(current, proposed, bookings)
 
 
@@ -118,7 +109,7 @@ def add_closure(
         actor_id=actor_id,
         record_type="closure",
         record_id=row.id,
-        details={"after": closure.as_details(), "flagged_bookings": flagged},
+        details={"after": audit_details(closure), "flagged_bookings": flagged},
     )
     db.session.commit()
     settings.forget()
@@ -137,7 +128,7 @@ def delete_closure(closure_id: int, *, actor_id: int | None) -> bool:
         actor_id=actor_id,
         record_type="closure",
         record_id=closure_id,
-        details={"before": before.as_details()},
+        details={"before": audit_details(before)},
     )
     db.session.commit()
     settings.forget()
