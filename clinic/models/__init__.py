@@ -3,7 +3,7 @@
 from clinic.models.audit import AuditEvent
 from clinic.models.bookings import Booking, SlotClaim
 from clinic.models.outbox import OutboxMessage
-from clinic.models.requests import ConsultationRequest, Note
+from clinic.models.requests import ConsultationRequest, Note, RequestTally
 from clinic.models.settings import ClinicSettings, Closure, OpeningHours
 from clinic.models.staff import LoginFailure, StaffUser
 from clinic.models.types import UTCDateTime, utcnow
@@ -18,6 +18,7 @@ __all__ = [
     "Note",
     "OpeningHours",
     "OutboxMessage",
+    "RequestTally",
     "SlotClaim",
     "StaffUser",
     "UTCDateTime",

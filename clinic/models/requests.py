@@ -32,6 +32,9 @@ class ConsultationRequest(db.Model):
     __table_args__ = (
         sa.Index("ix_requests_queue", "priority_rank", "appointment_at", "id"),
         sa.Index("ix_requests_status_queue", "status", "priority_rank", "appointment_at", "id"),
+        # Covers the queue's 12-week overview (a range of created_at, grouped by priority and band), so it
+        # reads the index alone.
+        sa.Index("ix_requests_created", "created_at", "priority", "phq9_band"),
         sa.CheckConstraint("phq9_score BETWEEN 0 AND 27", name="phq9_score_range"),
         sa.CheckConstraint("antidepressant_trials BETWEEN 0 AND 20", name="trials_range"),
     )
@@ -76,7 +79,7 @@ class ConsultationRequest(db.Model):
 
     consent_version: Mapped[str] = mapped_column(sa.String(20))
     consented_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     assigned_to_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
@@ -117,3 +120,19 @@ class Note(db.Model):
 
     request: Mapped[ConsultationRequest] = relationship(back_populates="notes_list")
     author: Mapped["StaffUser | None"] = relationship()
+
+
+class RequestTally(db.Model):
+    """How many requests there are per status and priority, so the queue counts without reading them all.
+
+    Kept by database triggers on consultation_requests (migration 0002), in the same transaction as every
+    insert, status or priority change and delete, whatever writes it. One row per pair, created up front.
+    """
+
+    __tablename__ = "request_tallies"
+
+    status: Mapped[RequestStatus] = mapped_column(
+        enum_column(RequestStatus, "tally_status"), primary_key=True
+    )
+    priority: Mapped[Priority] = mapped_column(enum_column(Priority, "tally_priority"), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)

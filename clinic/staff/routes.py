@@ -62,7 +62,8 @@ def queue():
     page_number = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     now = utcnow()
     tz = clinic_info().rules.tz
-    pagination = queue_service.page(filters, page_number, tz=tz)
+    counts = queue_service.counts(filters, tz=tz)
+    pagination = queue_service.page(filters, page_number, tz=tz, total=counts.matching)
     rows = queue_service.rows(
         list(pagination.items), now=now, tz=tz, business_days=queue_service.open_weekdays(weekly_hours())
     )
@@ -74,7 +75,7 @@ def queue():
         filters=filters,
         pagination=pagination,
         rows=rows,
-        counts=queue_service.counts(filters, tz=tz),
+        counts=counts,
         overview=overview,
         weekly_chart=charts.weekly_bars(overview),
         band_chart=charts.band_mix(overview),
