@@ -32,6 +32,9 @@ class Config:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_TIMEOUT = 10
+    # How long a worker may show the clinic's name and contact details in the page layout before reading
+    # them again (0: every request). Slots, bookings and emails always read the settings fresh.
+    SETTINGS_DISPLAY_SECONDS = 5
     BASE_URL = "http://127.0.0.1:5000"  # used in emails sent from the command line
     FORCE_HTTPS = False
     PROXY_COUNT = 0  # reverse proxies in front of the app (1 behind nginx)

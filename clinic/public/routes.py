@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from clinic.extensions import db
 from clinic.scheduling import WEEKDAY_NAMES, ClosureRule, DayHours
 from clinic.services import articles
-from clinic.services.settings import ClinicInfo, clinic_info, closures_between, weekly_hours
+from clinic.services.settings import ClinicInfo, clinic_info, closures_between, displayed_info, weekly_hours
 from clinic.timeutil import utcnow
 
 bp = Blueprint("public", __name__)
@@ -41,7 +41,7 @@ def site_info() -> ClinicInfo | None:
     so the layout asks here rather than calling clinic() and failing a second time.
     """
     try:
-        return clinic_info()
+        return displayed_info()
     except DBAPIError:
         with suppress(DBAPIError):  # the connection may be gone: then there is nothing to roll back
             db.session.rollback()

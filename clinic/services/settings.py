@@ -1,10 +1,11 @@
 """The clinic's settings, hours and closures, read from one place by every page, the API and emails."""
 
+import time as clock
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import Flask, g, has_request_context
+from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import select
 
 from clinic.extensions import db
@@ -92,10 +93,35 @@ def schedule_for(first: date, last: date) -> Schedule:
     return Schedule(weekly_hours(), closures_between(first, last), clinic_info().rules)
 
 
+def displayed_info() -> ClinicInfo:
+    """The clinic's name and contact details for the layout around every page.
+
+    The request's own copy when it has read the settings already (so a page never shows two versions).
+    Otherwise a copy kept by this process for SETTINGS_DISPLAY_SECONDS (default 5): an article or the home
+    page then sends no query at all. Nothing that decides anything reads this copy: slots, bookings, the
+    API, staff pages and emails read the settings in their own request. An admin change clears it at once
+    in the process that made it, and in every other process within those seconds.
+    """
+    if has_request_context() and "clinic_state" in g:
+        return g.clinic_state[0]
+    seconds = current_app.config.get("SETTINGS_DISPLAY_SECONDS", 5)
+    kept = current_app.extensions.get("clinic_display")
+    now = clock.monotonic()
+    if kept is not None and now < kept[0]:
+        return kept[1]
+    info = clinic_info()
+    if seconds > 0:
+        current_app.extensions["clinic_display"] = (now + seconds, info)
+    return info
+
+
 def forget() -> None:
-    """Drop this request's copies after an admin change, so the rest of the request reads the new values."""
+    """Drop the copies after an admin change, so the rest of the request and this process's later
+    requests read the new values."""
     if has_request_context():
         g.pop("clinic_state", None)
+    if has_app_context():
+        current_app.extensions.pop("clinic_display", None)
 
 
 def register(app: Flask) -> None:
