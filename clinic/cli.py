@@ -34,6 +34,22 @@ def register(app: Flask) -> None:
         for line in demo.seed_demo():
             click.echo(line)
 
+    @app.cli.command("check-tallies")
+    @click.option("--fix", is_flag=True, help="Recount the tallies that disagree.")
+    def check_tallies_command(fix: bool) -> None:
+        """Compare the queue's request tallies with the requests; exit 1 on a difference unless --fix."""
+        from clinic.services import tallies
+
+        wrong = tallies.recount() if fix else tallies.differences()
+        for d in wrong:
+            click.echo(f"{d.status.value}/{d.priority.value}: tally {d.kept}, requests {d.counted}")
+        if not wrong:
+            click.echo("The request tallies match the requests.")
+        elif fix:
+            click.echo(f"Recounted: {len(wrong)} tallies were wrong and now match.")
+        else:
+            raise click.ClickException(f"{len(wrong)} tallies disagree: run with --fix to recount them.")
+
     @app.cli.command("send-reminders")
     def send_reminders_command() -> None:
         """Email patients booked within the next 24 hours, once each (safe to run from cron)."""

@@ -170,6 +170,13 @@ def clock(app):
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
+def forget_process_caches(app) -> None:
+    """Drop what a worker keeps between requests (the layout's clinic details, the queue's overview), so
+    that a count of statements measures a cold request, the same after the data changed as before."""
+    for key in ("clinic_display", "queue_overview"):
+        app.extensions.pop(key, None)
+
+
 def csrf_token_from(html: str) -> str:
     match = CSRF_INPUT.search(html)
     assert match, "no csrf_token on the page"

@@ -20,6 +20,7 @@ from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ConsultationRequest, Note, SlotClaim, StaffUser
 from clinic.services import tokens
 from clinic.triage.enums import Modality, Phq9Band, PreferredContact, Priority, RequestStatus, Role
+from tests.conftest import forget_process_caches
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)  # Monday 06:00 in New York
@@ -191,7 +192,9 @@ def _add_request(i: int, author_id: int) -> int:
 
 
 def count(client, queries, path: str) -> int:
-    """Statements sent for one GET of `path`, streamed bodies included; the page must answer 200."""
+    """Statements sent for one GET of `path` with the worker's caches cold, streamed bodies included; the
+    page must answer 200."""
+    forget_process_caches(client.application)
     with queries() as statements:
         response = client.get(path)
         response.get_data()  # a streamed body (the CSV) runs its queries while it is read

@@ -25,6 +25,10 @@ def enum_column(enum, name: str) -> sa.Enum:
     )
 
 
+# The statuses still waiting for the clinic (workflow.OPEN_STATUSES), as SQL for the partial index.
+OPEN_PREDICATE = "status IN ('new', 'contacted', 'scheduled', 'no_show')"
+
+
 class ConsultationRequest(db.Model):
     """A prospective patient's request for an initial consultation, with the screening computed on submit."""
 
@@ -32,6 +36,16 @@ class ConsultationRequest(db.Model):
     __table_args__ = (
         sa.Index("ix_requests_queue", "priority_rank", "appointment_at", "id"),
         sa.Index("ix_requests_status_queue", "status", "priority_rank", "appointment_at", "id"),
+        # The default view, open requests in queue order, reads this (small) index from the start: its
+        # cost follows the open workload, never the history of closed requests.
+        sa.Index(
+            "ix_requests_open_queue",
+            "priority_rank",
+            "appointment_at",
+            "id",
+            postgresql_where=sa.text(OPEN_PREDICATE),
+            sqlite_where=sa.text(OPEN_PREDICATE),
+        ),
         # Covers the queue's 12-week overview (a range of created_at, grouped by priority and band), so it
         # reads the index alone.
         sa.Index("ix_requests_created", "created_at", "priority", "phq9_band"),
@@ -136,3 +150,6 @@ class RequestTally(db.Model):
     )
     priority: Mapped[Priority] = mapped_column(enum_column(Priority, "tally_priority"), primary_key=True)
     n: Mapped[int] = mapped_column(default=0)
+    # How many times n has changed (never decreases): tells a reader that something moved even when the
+    # counts come back to the same values.
+    changes: Mapped[int] = mapped_column(sa.BigInteger, default=0)

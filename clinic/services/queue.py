@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -60,7 +61,10 @@ def filter_conditions(
     if with_status and filters.status:
         conditions.append(R.status == filters.status)
     elif with_status and filters.open_only:
-        conditions.append(R.status.in_(OPEN_STATUSES))
+        # The values written into the SQL, as in the predicate of ix_requests_open_queue, so PostgreSQL
+        # can prove the partial index applies even to a prepared statement's generic plan.
+        open_values = [status.value for status in OPEN_STATUSES]
+        conditions.append(R.status.in_(sa.bindparam("open_statuses", open_values, literal_execute=True)))
     if filters.priority:
         # The rank, not the name: ix_requests_status_queue (status, priority_rank, appointment_at, id) then
         # serves the filter and the queue's order together.
@@ -151,6 +155,9 @@ class QueueCounts:
     urgent_open: int = 0
     urgent_new: int = 0  # not contacted yet
     matching: int | None = None  # requests the queue's filters select, when known without a count
+    # The tallies as read (each pair's count and change counter): different after any request is added,
+    # removed or moved, so the overview computed for one value holds until the next.
+    revision: tuple | None = None
 
     @property
     def total(self) -> int:
@@ -172,9 +179,13 @@ def counts(filters: QueueFilters, *, tz: ZoneInfo) -> QueueCounts:
         return _counted(filters, tz)
     result = QueueCounts(by_status=dict.fromkeys(RequestStatus, 0))
     wanted = Priority(filters.priority) if filters.priority else None
-    for status, priority, number in db.session.execute(
-        select(RequestTally.status, RequestTally.priority, RequestTally.n)
-    ):
+    tallies = db.session.execute(
+        select(RequestTally.status, RequestTally.priority, RequestTally.n, RequestTally.changes).order_by(
+            RequestTally.status, RequestTally.priority
+        )
+    ).all()
+    result.revision = tuple(tuple(row) for row in tallies)
+    for status, priority, number, _ in tallies:
         status, priority = RequestStatus(status), Priority(priority)
         if wanted is None or priority == wanted:
             result.by_status[status] += number
@@ -249,15 +260,35 @@ class Overview:
         }
 
 
-def overview(*, now: datetime, tz: ZoneInfo, weeks: int = OVERVIEW_WEEKS) -> Overview:
+def overview(
+    *, now: datetime, tz: ZoneInfo, weeks: int = OVERVIEW_WEEKS, revision: tuple | None = None
+) -> Overview:
     """Requests per local week by priority, and the PHQ-9 band mix, over the last `weeks` weeks.
 
-    One grouped query. The week of each request is a CASE over the weeks' start instants, computed in
-    Python in the clinic's timezone, so the bucketing is exact on SQLite and PostgreSQL alike (neither
-    has to know the timezone, and DST changes fall where they should).
+    With `revision` (QueueCounts.revision), this process keeps the result until the tallies change or a
+    new week starts: a request's creation time and PHQ-9 band never change after intake, so only a
+    request added, removed or re-triaged changes the overview, and each of those changes the tallies.
+    The queue then draws the overview with no query of its own, however many requests there are.
     """
     today = now.astimezone(tz).date()
     this_monday = today - timedelta(days=today.weekday())
+    key = (revision, this_monday, tz.key, weeks)
+    if revision is not None:
+        kept = current_app.extensions.get("queue_overview")
+        if kept is not None and kept[0] == key:
+            return kept[1]
+    result = _overview(this_monday, now=now, tz=tz, weeks=weeks)
+    if revision is not None:
+        current_app.extensions["queue_overview"] = (key, result)
+    return result
+
+
+def _overview(this_monday: date, *, now: datetime, tz: ZoneInfo, weeks: int) -> Overview:
+    """One grouped query. The week of each request is a CASE over the weeks' start instants, computed in
+    Python in the clinic's timezone, so the bucketing is exact on SQLite and PostgreSQL alike (neither
+    has to know the timezone, and DST changes fall where they should). The range reads the covering
+    index ix_requests_created alone.
+    """
     mondays = [this_monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
     starts = [local_instant(monday, time(0), tz) for monday in mondays]
     bucket = sa.case(

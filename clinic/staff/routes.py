@@ -67,7 +67,7 @@ def queue():
     rows = queue_service.rows(
         list(pagination.items), now=now, tz=tz, business_days=queue_service.open_weekdays(weekly_hours())
     )
-    overview = queue_service.overview(now=now, tz=tz)
+    overview = queue_service.overview(now=now, tz=tz, revision=counts.revision)
     kept = _kept_args()
     return render_template(
         "staff/queue.html",

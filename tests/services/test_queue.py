@@ -131,3 +131,37 @@ def test_rows_mark_overdue_and_due_times(app):
 def test_open_weekdays_from_hours():
     assert queue.open_weekdays({0: object(), 1: None, 6: object()}) == frozenset({0, 6})
     assert queue.open_weekdays(dict.fromkeys(range(7))) == frozenset(range(6))
+
+
+def test_overview_is_kept_until_the_tallies_change_or_a_week_starts(app, queries):
+    """The queue passes the tallies it read; the same tallies in the same week reuse the overview, with
+    no query. A new request (or any move between statuses) changes them, and so does a new week."""
+    add_request(app, priority="high", created_at=NOW - timedelta(days=2))
+
+    def drawn(now):
+        with app.test_request_context():
+            revision = queue.counts(QueueFilters(open_only=True), tz=NY).revision
+            with queries() as sent:
+                result = queue.overview(now=now, tz=NY, revision=revision)
+            return result, len(sent)
+
+    first, sent = drawn(NOW)
+    assert sent == 1 and first.total == 1
+    again, sent = drawn(NOW + timedelta(hours=1))
+    assert sent == 0 and again is first
+    add_request(app, priority="urgent", created_at=NOW - timedelta(hours=1))
+    changed, sent = drawn(NOW + timedelta(hours=1))
+    assert sent == 1 and changed.total == 2
+    assert changed.weeks[-1].by_priority[Priority.URGENT] == 1
+    next_week, sent = drawn(NOW + timedelta(days=7))
+    assert sent == 1 and next_week.weeks[-1].starts_on == changed.weeks[-1].starts_on + timedelta(days=7)
+    with app.test_request_context():
+        assert queue.overview(now=NOW + timedelta(days=7), tz=NY).as_dict() == next_week.as_dict()
+
+
+def test_the_open_queue_index_covers_exactly_the_open_statuses():
+    from clinic.models.requests import OPEN_PREDICATE
+    from clinic.triage.workflow import OPEN_STATUSES
+
+    listed = OPEN_PREDICATE.removeprefix("status IN (").removesuffix(")")
+    assert [value.strip(" '") for value in listed.split(",")] == [s.value for s in OPEN_STATUSES]

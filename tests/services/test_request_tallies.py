@@ -76,6 +76,20 @@ def test_tallies_follow_every_kind_of_write(app, make_staff):
         assert tallies() == grouped()
         assert sum(tallies().values()) == 4 + 30 - 10
 
+        # Counts that come back to the same values still show that something moved.
+        with app.test_request_context():
+            before = queue.counts(QueueFilters(), tz=NY).revision
+        added = db.session.scalar(
+            sa.insert(R.__table__)
+            .values({**columns, "reference": "KT-BULKZZ", "public_id": "z" * 32})
+            .returning(R.id)
+        )
+        db.session.execute(sa.delete(R).where(R.id == added))
+        db.session.commit()
+        with app.test_request_context():
+            after = queue.counts(QueueFilters(), tz=NY).revision
+        assert tallies() == grouped() and before != after
+
         # A rolled-back change leaves the tallies as they were.
         before = tallies()
         db.session.execute(sa.update(R).values(status=RequestStatus.NO_SHOW))
@@ -162,3 +176,34 @@ def test_opposite_status_moves_at_once_neither_deadlock_nor_drift(app):
     assert errors == []
     with app.app_context():
         assert tallies() == grouped() == {("new", "high"): 6, ("contacted", "high"): 6}
+
+
+def test_check_tallies_reports_a_difference_and_fix_recounts(app):
+    add_request(app, priority="urgent", status="new", created_at=NOW)
+    add_request(app, priority="routine", status="completed", created_at=NOW)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["check-tallies"])
+    assert result.exit_code == 0 and "match" in result.output
+    with app.app_context():
+        # What a load with the triggers off, or a hand edit, leaves behind.
+        db.session.execute(
+            sa.update(RequestTally)
+            .where(RequestTally.status == RequestStatus.NEW, RequestTally.priority == Priority.URGENT)
+            .values(n=7)
+        )
+        db.session.commit()
+        before = queue_revision(app)
+    result = runner.invoke(args=["check-tallies"])
+    assert result.exit_code == 1
+    assert "new/urgent: tally 7, requests 1" in result.output and "--fix" in result.output
+    result = runner.invoke(args=["check-tallies", "--fix"])
+    assert result.exit_code == 0 and "Recounted: 1" in result.output
+    with app.app_context():
+        assert tallies() == grouped()
+    assert queue_revision(app) != before  # the queue's kept overview is drawn again
+    assert "match" in runner.invoke(args=["check-tallies"]).output
+
+
+def queue_revision(app) -> tuple:
+    with app.test_request_context():
+        return queue.counts(QueueFilters(), tz=NY).revision
