@@ -125,12 +125,18 @@ class _BookingIndex:
         self._longest = max((b.ends_at - b.starts_at for b in ordered), default=timedelta(0))
 
     def count_overlapping(self, starts_at: datetime, ends_at: datetime) -> int:
-        if not self._starts:
+        starts = self._starts
+        if not starts:
             return 0
-        first = bisect_left(self._starts, starts_at - self._longest)
-        last = bisect_left(self._starts, ends_at, lo=first)
+        # Only bookings starting within the longest booking before the slot can still run into it.
+        first = bisect_left(starts, starts_at - self._longest)
+        last = bisect_left(starts, ends_at, first)
         ends = self._ends
-        return sum(1 for i in range(first, last) if ends[i] > starts_at)
+        count = 0
+        for i in range(first, last):
+            if ends[i] > starts_at:
+                count += 1
+        return count
 
 
 class Schedule:
@@ -159,23 +165,26 @@ class Schedule:
 
     def grid(self, day: date) -> list[Interval]:
         """Every slot of the day's hours, ignoring bookings, notice and horizon; closures removed."""
+        length = self.length
+        return [Interval(start, start + length) for start in self._slot_starts(day)]
+
+    def _slot_starts(self, day: date) -> list[datetime]:
+        """The UTC starts of the day's slots: from opening, one slot length apart, each ending by closing
+        time, none overlapping a part-day closure."""
         hours = self.hours[day.weekday()]
         if hours is None or self._whole_day_closure(day):
             return []
         opens = local_instant(day, hours.opens, self.tz)
         closes = local_instant(day, hours.closes, self.tz)
+        length = self.length
+        starts = [opens + length * k for k in range(max((closes - opens) // length, 0))]
         blocked = [
-            Interval(local_instant(day, c.start_time, self.tz), local_instant(day, c.end_time, self.tz))
+            (local_instant(day, c.start_time, self.tz), local_instant(day, c.end_time, self.tz))
             for c in self._part_closures(day)
         ]
-        slots = []
-        start, length = opens, self.length
-        while start + length <= closes:
-            slot = Interval(start, start + length)
-            if not any(slot.overlaps(b) for b in blocked):
-                slots.append(slot)
-            start += length
-        return slots
+        if blocked:
+            starts = [s for s in starts if not any(s < end and begin < s + length for begin, end in blocked)]
+        return starts
 
     def plan(self, day: date, bookings: _BookingIndex, now: datetime) -> DayPlan:
         hours = self.hours[day.weekday()]
@@ -186,14 +195,15 @@ class Schedule:
         now = now.astimezone(UTC)
         earliest = now + timedelta(hours=self.rules.min_notice_hours)
         latest = now + timedelta(days=self.rules.horizon_days)
-        capacity = self.rules.capacity
+        capacity, length, overlapping = self.rules.capacity, self.length, bookings.count_overlapping
         offered = []
-        for slot in self.grid(day):
-            if slot.starts_at < earliest or slot.starts_at > latest:
+        for start in self._slot_starts(day):
+            if start < earliest or start > latest:
                 continue
-            remaining = capacity - bookings.count_overlapping(slot.starts_at, slot.ends_at)
+            end = start + length
+            remaining = capacity - overlapping(start, end)
             if remaining > 0:
-                offered.append(OfferedSlot(slot.starts_at, slot.ends_at, remaining))
+                offered.append(OfferedSlot(start, end, remaining))
         return DayPlan(day, True, hours.opens, hours.closes, None, self._part_closures(day), tuple(offered))
 
     def availability(
