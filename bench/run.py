@@ -972,6 +972,16 @@ def print_results(
             f"{'chunked (streamed)' if export['chunked'] else 'not chunked'}, worker VmRSS growth "
             f"+{export['growth_mb']:.1f} MB, worker VmHWM {export['hwm_mb']:.0f} MB"
         )
+    floor = next((r for r in rows if r.target.path.startswith("/static/") and r.ratio), None)
+    short = [r for r in rows if r.ratio is not None and r.verdict().startswith("missed")]
+    if floor and short:
+        say(
+            "Why ratio goals are missed: a static file runs this app's request hooks alone (security "
+            "headers, session and sign-in state, rate limiter) and no view, and reaches "
+            f"{floor.ratio:.0%} of the ceiling, the most any page of this app can reach. Against that floor: "
+            + ", ".join(f"{r.target.name} {r.ratio / floor.ratio:.0%}" for r in short)
+            + ". The rest is each page's own work (queries, slots, rendering): see the profiles below."
+        )
 
     say(
         "\nCost curve: wrk (requests/s, p99; gunicorn restarted at each size) and, in process, the median "
