@@ -145,8 +145,9 @@ def upgrade():
             postgresql_where=sa.text(OPEN_PREDICATE), sqlite_where=sa.text(OPEN_PREDICATE),
         )
 
-    # Every pair up front, so the triggers only ever update; then today's counts, then the triggers (in
-    # one transaction on PostgreSQL, where the migration runs transactional DDL).
+    # Every pair up front, so the triggers only ever update; then today's counts, then the triggers. On
+    # PostgreSQL this is one transaction, and the index builds above hold a SHARE lock on the requests
+    # until it commits: no write can land between the count and the triggers on a live database.
     op.bulk_insert(tallies, [{'status': s, 'priority': p, 'n': 0, 'changes': 0} for s in STATUSES for p in PRIORITIES])
     op.execute(
         'UPDATE request_tallies SET n = (SELECT count(*) FROM consultation_requests r '
