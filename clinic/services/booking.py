@@ -51,7 +51,7 @@ def _claim_seat(booking: Booking, *, capacity: int) -> None:
 def hold(consultation: ConsultationRequest, slot: OfferedSlot) -> Booking:
     """Add a booking of `slot` for `consultation` to the current transaction, claim its seat.
 
-    For the intake service, which commits. On SlotUnavailable the whole transaction is rolled back.
+    The caller (intake, reschedule) commits. On SlotUnavailable the whole transaction is rolled back.
     """
     booking = Booking(request=consultation, starts_at=slot.starts_at, ends_at=slot.ends_at)
     db.session.add(booking)
@@ -139,18 +139,10 @@ def reschedule(
     except SlotUnavailable:
         db.session.rollback()
         raise
-    new = Booking(request=consultation, starts_at=slot.starts_at, ends_at=slot.ends_at)
-    db.session.add(new)
-    db.session.flush()
-    try:
-        _claim_seat(new, capacity=clinic_info().capacity)
-    except SlotUnavailable:
-        db.session.rollback()
-        raise
+    new = hold(consultation, slot)
     if not _release(old, now=now, actor_id=actor_id):
         db.session.rollback()
         raise BookingChanged("the booking changed meanwhile")
-    consultation.appointment_at = new.starts_at
     audit.record(
         "booking.reschedule",
         actor_id=actor_id,
