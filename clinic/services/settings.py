@@ -97,8 +97,8 @@ def displayed_info() -> ClinicInfo:
     """The clinic's name and contact details for the layout around every page.
 
     The request's own copy when it has read the settings already (so a page never shows two versions).
-    Otherwise a copy kept by this process for SETTINGS_DISPLAY_SECONDS (default 5): an article or the home
-    page then sends no query at all. Nothing that decides anything reads this copy: slots, bookings, the
+    Otherwise a copy kept by this process for SETTINGS_DISPLAY_SECONDS (default 5): an article then sends
+    no query at all. Nothing that decides anything reads this copy: slots, bookings, the
     API, staff pages and emails read the settings in their own request. An admin change clears it at once
     in the process that made it, and in every other process within those seconds.
     """
