@@ -39,8 +39,8 @@ from flask_migrate import upgrade
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ClinicSettings, ConsultationRequest, Note, SlotClaim, StaffUser
-from clinic.services import tallies
-from clinic.services.passwords import hash_password
+from clinic.services.accounts.passwords import hash_password
+from clinic.services.casework import tallies
 from clinic.triage.enums import Modality, Phq9Band, PreferredContact, Priority, RequestStatus, Role
 
 TZ = ZoneInfo("America/New_York")

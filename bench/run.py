@@ -416,7 +416,7 @@ def this_app_on_layout(tomorrow, repeats: int) -> list[dict]:
     from clinic import create_app
     from clinic.extensions import db
     from clinic.models import ClinicSettings
-    from clinic.services import availability
+    from clinic.services.booking import availability
 
     path = SCRATCH / "peer-side.sqlite3"
     results = []

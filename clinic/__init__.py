@@ -47,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     log_privacy.install(app.logger)
 
     from clinic import admin, api, auth, booking, cli, errors, intake, models, public, staff  # noqa: F401
-    from clinic.services import settings as clinic_settings
+    from clinic.services.rules import read as clinic_settings
 
     for area in (public, booking, intake, auth, staff, admin, api):
         app.register_blueprint(area.bp)

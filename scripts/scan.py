@@ -122,7 +122,7 @@ FIND_MANAGE_LINK = """
 from sqlalchemy import select
 from clinic import create_app
 from clinic.models import ConsultationRequest as Request
-from clinic.services.tokens import manage_token
+from clinic.services.booking.links import manage_token
 with create_app().app_context():
     from clinic.extensions import db
     for consultation in db.session.scalars(select(Request).order_by(Request.id.desc())):

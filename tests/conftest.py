@@ -68,7 +68,7 @@ def cheap_password_hashing():
     """
     from argon2 import PasswordHasher
 
-    from clinic.services import passwords
+    from clinic.services.accounts import passwords
 
     strong, dummy = passwords._hasher, passwords._DUMMY_HASH
     passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

@@ -12,7 +12,7 @@ import pytest
 
 from clinic.extensions import db
 from clinic.models import StaffUser
-from clinic.services.passwords import hash_password
+from clinic.services.accounts.passwords import hash_password
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Role
 from tests.conftest import csrf_token_from

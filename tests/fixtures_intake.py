@@ -26,9 +26,9 @@ from flask import current_app, has_app_context
 from clinic.extensions import db
 from clinic.models import ConsultationRequest
 from clinic.scheduling import parse_slot
-from clinic.services import availability
-from clinic.services import booking as booking_service
-from clinic.services.intake import IntakeData, submit
+from clinic.services.booking import availability
+from clinic.services.booking import seats as booking_service
+from clinic.services.booking.intake import IntakeData, submit
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Modality, PreferredContact, RequestStatus
 

@@ -25,9 +25,10 @@ from clinic import create_app
 from clinic.extensions import db
 from clinic.models import Booking, ClinicSettings, ConsultationRequest, OutboxMessage, SlotClaim
 from clinic.scheduling import SlotUnavailable
-from clinic.services import availability, booking
-from clinic.services.intake import IntakeData, submit
-from clinic.services.settings import clinic_info
+from clinic.services.booking import availability
+from clinic.services.booking import seats as booking
+from clinic.services.booking.intake import IntakeData, submit
+from clinic.services.rules.read import clinic_info
 from clinic.triage.enums import Modality, PreferredContact
 from tests.conftest import base_config, csrf_token_from
 from tests.fixtures_intake import intake_form_data

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models import Booking, ConsultationRequest, Note, SlotClaim, StaffUser
-from clinic.services.passwords import verify_password
-from clinic.services.settings import schedule_for
+from clinic.services.accounts.passwords import verify_password
+from clinic.services.rules.read import schedule_for
 from clinic.triage.enums import Phq9Band, Priority, RequestStatus
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)

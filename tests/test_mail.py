@@ -13,7 +13,7 @@ from sqlalchemy import select
 from clinic import create_app
 from clinic.extensions import db
 from clinic.models import ConsultationRequest, OutboxMessage
-from clinic.services import tokens
+from clinic.services.booking import links as tokens
 from tests.conftest import base_config, csrf_token_from
 from tests.fixtures_intake import intake_form_data
 

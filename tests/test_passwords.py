@@ -3,8 +3,8 @@
 import pytest
 from argon2 import PasswordHasher
 
-from clinic.services import passwords
-from clinic.services.passwords import COMMON_PASSWORDS, common_passwords, policy_problem
+from clinic.services.accounts import passwords
+from clinic.services.accounts.passwords import COMMON_PASSWORDS, common_passwords, policy_problem
 
 
 def test_bundled_list_is_large_lower_cased_and_names_its_source():
@@ -81,7 +81,7 @@ def test_weaker_hashes_are_flagged_for_rehash():
 
 def test_production_hashing_meets_current_guidance():
     """argon2id with at least OWASP's minimum cost (19 MiB, 2 iterations); the suite itself hashes cheaply."""
-    from clinic.services.passwords import PRODUCTION_HASHER
+    from clinic.services.accounts.passwords import PRODUCTION_HASHER
 
     assert PRODUCTION_HASHER.type.name == "ID"
     assert PRODUCTION_HASHER.memory_cost >= 19 * 1024

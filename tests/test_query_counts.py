@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ConsultationRequest, Note, SlotClaim, StaffUser
-from clinic.services import tokens
+from clinic.services.booking import links as tokens
 from clinic.triage.enums import Modality, Phq9Band, PreferredContact, Priority, RequestStatus, Role
 from tests.conftest import forget_process_caches
 

@@ -1,5 +1,5 @@
 """Forms of the /admin/staff pages. Shape only: the password policy and the last-admin rule live in
-clinic.services.accounts, and the views put its messages beside the fields."""
+clinic.services.accounts.users, and the views put its messages beside the fields."""
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField

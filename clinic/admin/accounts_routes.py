@@ -7,8 +7,8 @@ from flask_login import current_user
 
 from clinic.admin.accounts_forms import ConfirmForm, CreateStaffForm, PasswordResetForm, RoleForm
 from clinic.admin.routes import bp
-from clinic.services import accounts
-from clinic.services.settings import clinic_info
+from clinic.services.accounts import users as accounts
+from clinic.services.rules.read import clinic_info
 
 
 def _fail(form, error: accounts.AccountError) -> None:

@@ -16,7 +16,7 @@ from wtforms.validators import (
 )
 
 from clinic.scheduling import WEEKDAY_NAMES, DayHours
-from clinic.services.hours import WEEKDAY_KEYS, describe, parse_hhmm
+from clinic.services.rules.hours import WEEKDAY_KEYS, describe, parse_hhmm
 
 TIMEZONE_MESSAGE = "Choose a timezone from the list, such as America/New_York."
 HHMM_MESSAGE = "Write the time as HH:MM, 24-hour (for example 09:00 or 17:30)."

@@ -11,8 +11,10 @@ from clinic.admin.charts import week_chart
 from clinic.admin.forms import AuditFilterForm, ClosureForm, DeleteForm, HoursForm, SettingsForm
 from clinic.auth.guards import require_role
 from clinic.scheduling import Schedule
-from clinic.services import audit_log, clinic_settings, closures, hours
-from clinic.services.settings import clinic_info, closures_between, weekly_hours
+from clinic.services.audit import log as audit_log
+from clinic.services.rules import closures, hours
+from clinic.services.rules import settings as clinic_settings
+from clinic.services.rules.read import clinic_info, closures_between, weekly_hours
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Role
 

@@ -5,8 +5,8 @@ from datetime import date
 from flask import Blueprint, abort, jsonify, request
 
 from clinic.scheduling import DayPlan
-from clinic.services import availability
-from clinic.services.settings import clinic_info
+from clinic.services.booking import availability
+from clinic.services.rules.read import clinic_info
 from clinic.timeutil import utcnow
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -8,7 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from clinic.auth.forms import LoginForm
 from clinic.auth.guards import require_role
 from clinic.auth.redirects import safe_next
-from clinic.services import accounts
+from clinic.services.accounts import users as accounts
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Role
 

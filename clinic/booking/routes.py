@@ -2,8 +2,8 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, render_template, request
 
-from clinic.services import availability
-from clinic.services.settings import clinic_info
+from clinic.services.booking import availability
+from clinic.services.rules.read import clinic_info
 from clinic.timeutil import utcnow
 
 bp = Blueprint("booking", __name__)

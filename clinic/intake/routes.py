@@ -24,9 +24,12 @@ from clinic.extensions import db, limiter
 from clinic.intake.forms import CancelForm, IntakeForm, RescheduleForm, parse_offered_range
 from clinic.models import ConsultationRequest
 from clinic.scheduling import OfferedSlot, SlotUnavailable
-from clinic.services import availability, booking, intake, notifications, tokens
-from clinic.services.calendar import describe, describe_time
-from clinic.services.settings import DEFAULTS, ClinicInfo, clinic_info
+from clinic.services.booking import availability, intake
+from clinic.services.booking import links as tokens
+from clinic.services.booking import seats as booking
+from clinic.services.mail import notifications
+from clinic.services.mail.calendar import describe, describe_time
+from clinic.services.rules.read import DEFAULTS, ClinicInfo, clinic_info
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Modality, PreferredContact, RequestStatus
 from clinic.triage.screening import CONDITIONS, PHQ9_QUESTION

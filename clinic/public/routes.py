@@ -6,9 +6,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from clinic.extensions import db
+from clinic.public import articles
 from clinic.scheduling import WEEKDAY_NAMES, ClosureRule, DayHours
-from clinic.services import articles
-from clinic.services.settings import ClinicInfo, clinic_info, closures_between, displayed_info, weekly_hours
+from clinic.services.rules.read import ClinicInfo, clinic_info, closures_between, displayed_info, weekly_hours
 from clinic.timeutil import utcnow
 
 bp = Blueprint("public", __name__)

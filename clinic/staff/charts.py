@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from clinic.services.queue import Overview
+from clinic.services.casework.queue import Overview
 from clinic.triage.enums import Phq9Band, Priority
 
 PRIORITY_COLOURS = {Priority.URGENT: "#b42318", Priority.HIGH: "#c4570c", Priority.ROUTINE: "#667085"}

@@ -22,15 +22,16 @@ from clinic.auth.guards import require_role
 from clinic.extensions import db, writes_on_get
 from clinic.models import ConsultationRequest
 from clinic.scheduling import SlotUnavailable, parse_slot
-from clinic.services import agenda as agenda_service
-from clinic.services import availability, export
-from clinic.services import queue as queue_service
-from clinic.services import requests as request_service
-from clinic.services.booking import NoActiveBooking
-from clinic.services.settings import clinic_info, weekly_hours
+from clinic.services.audit.history import describe_event
+from clinic.services.booking import availability
+from clinic.services.booking.seats import NoActiveBooking
+from clinic.services.casework import agenda as agenda_service
+from clinic.services.casework import export
+from clinic.services.casework import queue as queue_service
+from clinic.services.casework import requests as request_service
+from clinic.services.rules.read import clinic_info, weekly_hours
 from clinic.staff import charts
 from clinic.staff.forms import AssignForm, CancelForm, NoteForm, QueueFilterForm, RescheduleForm, StatusForm
-from clinic.staff.history import describe_event
 from clinic.timeutil import utcnow
 from clinic.triage import screening
 from clinic.triage.enums import Role

@@ -86,7 +86,7 @@ class _ListHandler(logging.Handler):
 
 def _create_people(app) -> None:
     from clinic.models import StaffUser
-    from clinic.services.passwords import hash_password
+    from clinic.services.accounts.passwords import hash_password
     from clinic.triage.enums import Role
 
     with app.app_context():
@@ -102,7 +102,7 @@ def _create_people(app) -> None:
 
 def _seed_demo(app) -> None:
     try:
-        from clinic.services import demo
+        from clinic.cli import demo
     except ImportError:
         return
     with app.app_context():

@@ -8,8 +8,8 @@ from playwright.sync_api import Page, expect
 
 from clinic.extensions import db
 from clinic.models import OpeningHours
-from clinic.services import availability, intake
-from clinic.services.tokens import manage_token
+from clinic.services.booking import availability, intake
+from clinic.services.booking.links import manage_token
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Modality, PreferredContact
 from tests.browser.conftest import ADMIN_EMAIL, STAFF_EMAIL, STAFF_NAME, sign_in

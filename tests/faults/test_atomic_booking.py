@@ -6,8 +6,9 @@ from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ConsultationRequest, OutboxMessage, SlotClaim
-from clinic.services import availability, intake, notifications
-from clinic.services import booking as booking_service
+from clinic.services.booking import availability, intake
+from clinic.services.booking import seats as booking_service
+from clinic.services.mail import notifications
 from clinic.timeutil import utcnow
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from clinic import create_app
 from clinic.extensions import db
 from clinic.models import ConsultationRequest
-from clinic.services.tokens import manage_token
+from clinic.services.booking.links import manage_token
 from tests.conftest import base_config, csrf_token_from
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))  # e.g. FUZZ_EXAMPLES=500 for a longer hunt

@@ -249,7 +249,7 @@ def test_test_client_journeys_log_no_canary(app, client, staff, everything_logge
 
 
 def test_a_database_error_and_a_500_log_no_canary(app, client, staff, everything_logged, capfd, monkeypatch):
-    from clinic.services import intake
+    from clinic.services.booking import intake
 
     secrets = Secrets()
     c = FlaskClientAdapter(client)
@@ -313,7 +313,7 @@ def test_gunicorn_logs_have_no_canary(database_url, backend, tmp_path):
     setup = create_app(base_config(database_url))
     with setup.app_context():
         from clinic.models import StaffUser
-        from clinic.services.passwords import hash_password
+        from clinic.services.accounts.passwords import hash_password
         from clinic.triage.enums import Role
 
         db.session.add(

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from clinic.extensions import db
 from clinic.models import ConsultationRequest, OutboxMessage
-from clinic.services.tokens import manage_token
+from clinic.services.booking.links import manage_token
 from clinic.timeutil import utcnow
 from tests.conftest import csrf_token_from
 from tests.security.forms import submit, submit_html
@@ -76,7 +76,7 @@ def test_staff_note_is_escaped(client, make_request, make_staff, login_as):
 def test_closure_reason_is_escaped_everywhere_patients_and_staff_see_it(app, client, make_staff, login_as):
     login_as(client, make_staff(role="admin"))
     with app.app_context():
-        from clinic.services.settings import clinic_info
+        from clinic.services.rules.read import clinic_info
 
         today = utcnow().astimezone(clinic_info().rules.tz).date()
     day = today + timedelta(days=(7 - today.weekday()) % 7 + 1)  # a Tuesday ahead

@@ -1,4 +1,4 @@
-"""clinic.services.accounts: creation, sign-in and lockout, roles, passwords, deactivation, last admin."""
+"""clinic.services.accounts.users: creation, sign-in, lockout, roles, passwords, deactivation, last admin."""
 
 import json
 import threading
@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, LoginFailure, StaffUser
-from clinic.services import accounts, passwords
+from clinic.services.accounts import passwords
+from clinic.services.accounts import users as accounts
 from clinic.triage.enums import Role
 from tests.fixtures_auth import DEFAULT_PASSWORD
 

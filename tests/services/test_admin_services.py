@@ -12,8 +12,10 @@ from clinic.admin.charts import week_chart
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ClinicSettings, Closure, ConsultationRequest, SlotClaim
 from clinic.scheduling import BookingRules, ClosureRule, DayHours, Schedule
-from clinic.services import audit_log, clinic_settings, closures, hours
-from clinic.services.hours import BookingRef, fits, left_outside
+from clinic.services.audit import log as audit_log
+from clinic.services.rules import closures, hours
+from clinic.services.rules import settings as clinic_settings
+from clinic.services.rules.hours import BookingRef, fits, left_outside
 from clinic.triage.enums import Modality, Phq9Band, PreferredContact, Priority
 
 NY = ZoneInfo("America/New_York")

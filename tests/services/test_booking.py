@@ -12,7 +12,10 @@ from sqlalchemy import func, select, update
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ClinicSettings, ConsultationRequest, OutboxMessage, SlotClaim
 from clinic.scheduling import OutsideOpeningHours, SlotUnavailable
-from clinic.services import availability, booking, intake, notifications, outbox, references, tokens
+from clinic.services.booking import availability, intake, references
+from clinic.services.booking import links as tokens
+from clinic.services.booking import seats as booking
+from clinic.services.mail import notifications, outbox
 from clinic.triage.enums import Priority, RequestStatus
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from clinic.services import queue
-from clinic.services.queue import QueueFilters, escape_like
+from clinic.services.casework import queue
+from clinic.services.casework.queue import QueueFilters, escape_like
 from clinic.triage.enums import Phq9Band, Priority, RequestStatus
 from tests.web.staff_rows import add_request
 

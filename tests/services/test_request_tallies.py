@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models import ConsultationRequest, RequestTally
-from clinic.services import queue
-from clinic.services import requests as request_service
-from clinic.services.queue import QueueFilters
+from clinic.services.casework import queue
+from clinic.services.casework import requests as request_service
+from clinic.services.casework.queue import QueueFilters
 from clinic.triage.enums import Priority, RequestStatus
 from tests.web.staff_rows import add_request
 

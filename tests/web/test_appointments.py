@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ConsultationRequest, SlotClaim
-from clinic.services import tokens
+from clinic.services.booking import links as tokens
 from clinic.triage.enums import RequestStatus
 from tests.conftest import csrf_token_from
 from tests.fixtures_intake import intake_form_data

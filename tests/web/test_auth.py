@@ -14,7 +14,7 @@ from sqlalchemy import select
 from clinic.auth.redirects import safe_next
 from clinic.extensions import db
 from clinic.models import AuditEvent, StaffUser
-from clinic.services import accounts
+from clinic.services.accounts import users as accounts
 from tests.fixtures_auth import DEFAULT_PASSWORD
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from clinic import create_app
 from clinic.extensions import db, limiter
 from clinic.models import AuditEvent, Booking, ClinicSettings, ConsultationRequest, OutboxMessage, SlotClaim
-from clinic.services import tokens
+from clinic.services.booking import links as tokens
 from clinic.triage.enums import Priority
 from clinic.triage.screening import CONDITIONS, PHQ9_ANSWERS, PHQ9_ITEMS
 from tests.conftest import base_config, csrf_token_from
@@ -526,7 +526,7 @@ def test_generated_input_never_causes_a_500_or_loses_what_was_typed(unlimited_ap
 def test_a_database_failure_mid_submit_is_503_with_everything_kept(app, client, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from clinic.services import intake
+    from clinic.services.booking import intake
 
     def database_gone(*args, **kwargs):
         raise OperationalError("INSERT", {}, Exception("server closed the connection"))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from clinic.extensions import db
 from clinic.models import ClinicSettings, Closure, OpeningHours
-from clinic.services import articles
+from clinic.public import articles
 
 ROOT = Path(__file__).resolve().parents[2]
 SLUGS = [

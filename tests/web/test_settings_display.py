@@ -54,7 +54,7 @@ def test_the_copy_lasts_its_seconds_then_the_new_values_show(app, client, monkey
     # A page that reads the settings itself shows the new name everywhere, layout included.
     contact = client.get("/contact").get_data(as_text=True)
     assert "Harborview Clinic" in contact and "Northfield Clinic" not in contact
-    monkeypatch.setattr("clinic.services.settings.clock.monotonic", lambda: 10.0**9)  # the seconds pass
+    monkeypatch.setattr("clinic.services.rules.read.clock.monotonic", lambda: 10.0**9)  # the seconds pass
     page = client.get(ARTICLE).get_data(as_text=True)
     assert "Harborview Clinic" in page and "Northfield Clinic" not in page
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ConsultationRequest, Note, OutboxMessage, SlotClaim, StaffUser
-from clinic.services import availability
+from clinic.services.booking import availability
 from clinic.triage.enums import RequestStatus
 from clinic.triage.screening import PHQ9_ANSWERS, PHQ9_ITEMS
 from tests.conftest import csrf_token_from

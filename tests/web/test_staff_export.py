@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, StaffUser
-from clinic.services.export import HEADER, neutralise
+from clinic.services.casework.export import HEADER, neutralise
 from tests.web.staff_rows import add_request
 
 NY = ZoneInfo("America/New_York")
@@ -137,8 +137,8 @@ def test_export_is_streamed(app, staff_client, now):
 
 def test_export_memory_stays_flat_in_batches(app, now):
     """The generator fetches in batches with one statement: rows are written as they arrive."""
-    from clinic.services.export import lines
-    from clinic.services.queue import QueueFilters
+    from clinic.services.casework.export import lines
+    from clinic.services.casework.queue import QueueFilters
 
     for _ in range(7):
         add_request(app, created_at=NOW)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from clinic.extensions import db
 from clinic.models import Booking
 from clinic.scheduling import DayPlan, Interval, OfferedSlot, Schedule
-from clinic.services.settings import clinic_info, schedule_for
+from clinic.services.rules.read import clinic_info, schedule_for
 
 # No booking is longer than the longest slot length allowed (a CHECK on clinic_settings.slot_minutes).
 LONGEST_BOOKING = timedelta(minutes=240)

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from clinic.extensions import db
 from clinic.models import Booking, ConsultationRequest, OpeningHours
 from clinic.scheduling import DayHours, Interval, Schedule
-from clinic.services import audit, settings
+from clinic.services.audit import record as audit
+from clinic.services.rules import read as settings
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

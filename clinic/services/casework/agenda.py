@@ -16,7 +16,7 @@ from clinic.extensions import db
 from clinic.models import Booking
 from clinic.scheduling import ClosureRule, DayHours
 from clinic.scheduling.slots import Interval, local_instant
-from clinic.services.settings import clinic_info, closures_between, weekly_hours
+from clinic.services.rules.read import clinic_info, closures_between, weekly_hours
 
 
 @dataclass(slots=True)

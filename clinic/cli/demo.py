@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, Closure, ConsultationRequest, Note, SlotClaim, StaffUser
 from clinic.scheduling import Schedule
-from clinic.services.intake import CONSENT_VERSION
-from clinic.services.passwords import hash_password
-from clinic.services.references import new_public_id, new_reference
-from clinic.services.settings import clinic_info, schedule_for
+from clinic.services.accounts.passwords import hash_password
+from clinic.services.booking.intake import CONSENT_VERSION
+from clinic.services.booking.references import new_public_id, new_reference
+from clinic.services.rules.read import clinic_info, schedule_for
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Modality, PreferredContact, RequestStatus, Role
 from clinic.triage.screening import CONDITIONS, screen

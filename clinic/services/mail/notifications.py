@@ -13,10 +13,10 @@ from sqlalchemy.orm import joinedload
 
 from clinic.extensions import db
 from clinic.models import Booking, ConsultationRequest, OutboxMessage
-from clinic.services import outbox
-from clinic.services.calendar import appointment_ics, describe, subject_for
-from clinic.services.settings import ClinicInfo, clinic_info
-from clinic.services.tokens import manage_token
+from clinic.services.booking.links import manage_token
+from clinic.services.mail import outbox
+from clinic.services.mail.calendar import appointment_ics, describe, subject_for
+from clinic.services.rules.read import ClinicInfo, clinic_info
 from clinic.timeutil import utcnow
 from clinic.triage.enums import RequestStatus
 

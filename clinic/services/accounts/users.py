@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from clinic.extensions import db
 from clinic.models import LoginFailure, StaffUser
-from clinic.services import audit, passwords
+from clinic.services.accounts import passwords
+from clinic.services.audit import record as audit
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Role
 

@@ -13,8 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from clinic.extensions import db
 from clinic.models import Booking, ConsultationRequest, SlotClaim
 from clinic.scheduling import OfferedSlot, SlotUnavailable
-from clinic.services import audit, availability, notifications, outbox
-from clinic.services.settings import clinic_info
+from clinic.services.audit import record as audit
+from clinic.services.booking import availability
+from clinic.services.mail import notifications, outbox
+from clinic.services.rules.read import clinic_info
 from clinic.triage.enums import RequestStatus
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from clinic.extensions import db
 from clinic.models import ConsultationRequest, StaffUser
-from clinic.services import audit
-from clinic.services.queue import QueueFilters, filter_conditions, ordered
+from clinic.services.audit import record as audit
+from clinic.services.casework.queue import QueueFilters, filter_conditions, ordered
 
 BATCH = 500
 HEADER = (

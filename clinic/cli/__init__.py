@@ -18,7 +18,7 @@ def register(app: Flask) -> None:
     )
     def create_user_command(email: str, name: str, role: str, password: str) -> None:
         """Create a staff or admin account."""
-        from clinic.services import accounts
+        from clinic.services.accounts import users as accounts
 
         try:
             user = accounts.create_user(email=email, name=name, role=role, password=password, actor_id=None)
@@ -29,7 +29,7 @@ def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Create the demo admin and staff logins (printed) and a few weeks of realistic requests."""
-        from clinic.services import demo
+        from clinic.cli import demo
 
         for line in demo.seed_demo():
             click.echo(line)
@@ -38,7 +38,7 @@ def register(app: Flask) -> None:
     @click.option("--fix", is_flag=True, help="Recount the tallies that disagree.")
     def check_tallies_command(fix: bool) -> None:
         """Compare the queue's request tallies with the requests; exit 1 on a difference unless --fix."""
-        from clinic.services import tallies
+        from clinic.services.casework import tallies
 
         wrong = tallies.recount() if fix else tallies.differences()
         for d in wrong:
@@ -53,7 +53,7 @@ def register(app: Flask) -> None:
     @app.cli.command("send-reminders")
     def send_reminders_command() -> None:
         """Email patients booked within the next 24 hours, once each (safe to run from cron)."""
-        from clinic.services import notifications
+        from clinic.services.mail import notifications
 
         count = notifications.send_reminders()
         click.echo(f"Queued {count} reminder(s).")
@@ -61,7 +61,7 @@ def register(app: Flask) -> None:
     @app.cli.command("send-outbox")
     def send_outbox_command() -> None:
         """Retry emails that could not be sent yet (mail server down)."""
-        from clinic.services import outbox
+        from clinic.services.mail import outbox
 
         sent, failed = outbox.send_pending()
         click.echo(f"Sent {sent}, still waiting {failed}.")

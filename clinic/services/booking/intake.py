@@ -9,8 +9,11 @@ from sqlalchemy.exc import IntegrityError
 from clinic.extensions import db
 from clinic.models import ConsultationRequest
 from clinic.scheduling import SlotUnavailable
-from clinic.services import audit, availability, booking, notifications, outbox
-from clinic.services.references import new_public_id, new_reference
+from clinic.services.audit import record as audit
+from clinic.services.booking import availability
+from clinic.services.booking import seats as booking
+from clinic.services.booking.references import new_public_id, new_reference
+from clinic.services.mail import notifications, outbox
 from clinic.triage.enums import Modality, PreferredContact, RequestStatus
 from clinic.triage.screening import Screening, screen
 

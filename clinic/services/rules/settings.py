@@ -9,8 +9,9 @@ from zoneinfo import available_timezones
 from clinic.extensions import db
 from clinic.models import ClinicSettings
 from clinic.scheduling import Schedule
-from clinic.services import audit, settings
-from clinic.services.hours import (
+from clinic.services.audit import record as audit
+from clinic.services.rules import read as settings
+from clinic.services.rules.hours import (
     AdminChangeError,
     BookingRef,
     ConfirmationNeeded,

@@ -11,7 +11,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, ConsultationRequest, Note, StaffUser
-from clinic.services import audit, booking
+from clinic.services.audit import record as audit
+from clinic.services.booking import seats as booking
 from clinic.triage.enums import RequestStatus
 from clinic.triage.workflow import WorkflowError, check_move, next_statuses
 

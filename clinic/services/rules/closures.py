@@ -8,8 +8,9 @@ from clinic.extensions import db
 from clinic.models import Closure
 from clinic.scheduling import ClosureRule, Schedule
 from clinic.scheduling.slots import local_instant
-from clinic.services import audit, settings
-from clinic.services.hours import (
+from clinic.services.audit import record as audit
+from clinic.services.rules import read as settings
+from clinic.services.rules.hours import (
     AdminChangeError,
     BookingRef,
     ConfirmationNeeded,

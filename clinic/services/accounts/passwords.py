@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1000  # long enough for any passphrase, short enough that nobody hashes a megabyte
-COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
+COMMON_PASSWORDS = Path(__file__).resolve().parents[2] / "data" / "common-passwords.txt"
 
 PRODUCTION_HASHER = PasswordHasher()
 _hasher = PRODUCTION_HASHER

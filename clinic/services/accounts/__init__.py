@@ -1,0 +1,1 @@
+"""Staff accounts: sign-in, administration and passwords."""

@@ -1,0 +1,1 @@
+"""Offering, holding and moving consultation seats: availability, intake, seats, manage links, references."""

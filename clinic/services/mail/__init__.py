@@ -1,0 +1,1 @@
+"""What the clinic emails: the messages, the outbox that sends them, the calendar files they carry."""

@@ -1,0 +1,1 @@
+"""The clinic's rules: reading them (settings, hours, closures) and changing them safely."""
