@@ -15,11 +15,18 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from clinic.scheduling import WEEKDAY_NAMES, DayHours
-from clinic.services.rules.hours import WEEKDAY_KEYS, describe, parse_hhmm
+from clinic.scheduling import WEEKDAY_KEYS, WEEKDAY_NAMES, DayHours
 
 TIMEZONE_MESSAGE = "Choose a timezone from the list, such as America/New_York."
 HHMM_MESSAGE = "Write the time as HH:MM, 24-hour (for example 09:00 or 17:30)."
+
+
+def parse_hhmm(value: str) -> time:
+    """`HH:MM` (24-hour) to a time; ValueError otherwise."""
+    value = (value or "").strip()
+    if len(value) != 5 or value[2] != ":" or not (value[:2] + value[3:]).isdigit():
+        raise ValueError("not HH:MM")
+    return time(int(value[:2]), int(value[3:]))
 
 
 def hhmm(form, field) -> None:
@@ -101,10 +108,6 @@ class HoursForm(ConfirmMixin, FlaskForm):
             data[f"{key}_closes"] = f"{day.closes:%H:%M}" if day else ""
             data[f"{key}_closed"] = day is None
         return data
-
-    @staticmethod
-    def describe(day: DayHours | None) -> str:
-        return describe(day)
 
 
 for _key, _name in zip(WEEKDAY_KEYS, WEEKDAY_NAMES, strict=True):

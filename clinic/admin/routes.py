@@ -14,6 +14,7 @@ from clinic.scheduling import Schedule
 from clinic.services.audit import log as audit_log
 from clinic.services.rules import closures, hours
 from clinic.services.rules import settings as clinic_settings
+from clinic.services.rules.changes import AdminChangeError, ConfirmationNeeded
 from clinic.services.rules.read import clinic_info, closures_between, weekly_hours
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Role
@@ -53,10 +54,10 @@ def _attempt(form, change: Callable[[bool], T]) -> tuple[T | None, list | None, 
     """
     try:
         return change(form.is_confirmed), None, 200
-    except hours.AdminChangeError as error:
+    except AdminChangeError as error:
         _apply_errors(form, error.errors)
         return None, None, 422
-    except hours.ConfirmationNeeded as needed:
+    except ConfirmationNeeded as needed:
         form.confirm.data = "yes"
         return None, needed.affected, 409
 

@@ -2,15 +2,12 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, render_template, request
 
+from clinic.scheduling import monday_of
 from clinic.services.booking import availability
 from clinic.services.rules.read import clinic_info
 from clinic.timeutil import utcnow
 
 bp = Blueprint("booking", __name__)
-
-
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 @bp.get("/book")

@@ -2,6 +2,7 @@
 
 from clinic.scheduling.errors import OutsideOpeningHours, SchedulingError, SlotUnavailable
 from clinic.scheduling.slots import (
+    WEEKDAY_KEYS,
     WEEKDAY_NAMES,
     BookingRules,
     ClosureRule,
@@ -10,11 +11,16 @@ from clinic.scheduling.slots import (
     Interval,
     OfferedSlot,
     Schedule,
+    hours_text,
+    local_instant,
     parse_slot,
 )
+from clinic.scheduling.weeks import BookableWeeks, monday_of
 
 __all__ = [
+    "WEEKDAY_KEYS",
     "WEEKDAY_NAMES",
+    "BookableWeeks",
     "BookingRules",
     "ClosureRule",
     "DayHours",
@@ -25,5 +31,8 @@ __all__ = [
     "Schedule",
     "SchedulingError",
     "SlotUnavailable",
+    "hours_text",
+    "local_instant",
+    "monday_of",
     "parse_slot",
 ]

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from clinic.scheduling.errors import OutsideOpeningHours, SlotUnavailable
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # form field prefixes, audit keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,11 @@ class DayHours:
 
     opens: time
     closes: time
+
+
+def hours_text(day: DayHours | None) -> str:
+    """A day's hours as the admin pages and the audit log write them: `08:00-17:30`, or `closed`."""
+    return "closed" if day is None else f"{day.opens:%H:%M}-{day.closes:%H:%M}"
 
 
 @dataclass(frozen=True, slots=True)

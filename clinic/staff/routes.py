@@ -21,7 +21,7 @@ from flask_login import current_user
 from clinic.auth.guards import require_role
 from clinic.extensions import db, writes_on_get
 from clinic.models import ConsultationRequest
-from clinic.scheduling import SlotUnavailable, parse_slot
+from clinic.scheduling import SlotUnavailable, monday_of, parse_slot
 from clinic.services.audit.history import describe_event
 from clinic.services.booking import availability
 from clinic.services.booking.seats import NoActiveBooking
@@ -264,7 +264,7 @@ def schedule():
         day = utcnow().astimezone(tz).date()
     if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
         abort(400, "That date is too far away.")
-    first, length = (agenda_service.monday_of(day), 7) if view == "week" else (day, 1)
+    first, length = (monday_of(day), 7) if view == "week" else (day, 1)
     return render_template(
         "staff/schedule.html",
         agenda=agenda_service.agenda(first, length),

@@ -12,10 +12,11 @@ from clinic.admin.charts import week_chart
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ClinicSettings, Closure, ConsultationRequest, SlotClaim
 from clinic.scheduling import BookingRules, ClosureRule, DayHours, Schedule
+from clinic.scheduling.fit import fits, left_outside
 from clinic.services.audit import log as audit_log
-from clinic.services.rules import closures, hours
+from clinic.services.rules import closures, hours, read
 from clinic.services.rules import settings as clinic_settings
-from clinic.services.rules.hours import BookingRef, fits, left_outside
+from clinic.services.rules.changes import AdminChangeError, BookingRef, ConfirmationNeeded
 from clinic.triage.enums import Modality, Phq9Band, PreferredContact, Priority
 
 NY = ZoneInfo("America/New_York")
@@ -184,12 +185,12 @@ def test_update_hours_asks_first_then_flags_and_audits(app, make_staff):
     fine = add_booking(app, local(MONDAY, 10))
     new_week = WEEK | {0: DayHours(time(9), time(12))}
     with app.test_request_context():
-        with pytest.raises(hours.ConfirmationNeeded) as asked:
+        with pytest.raises(ConfirmationNeeded) as asked:
             hours.update_hours(new_week, actor_id=admin, now=NOW, confirmed=False)
         assert [b.booking_id for b in asked.value.affected] == [late]
-        assert hours.read_hours()[0] == DayHours(time(8), time(17, 30))  # nothing saved
+        assert read.stored_hours()[0] == DayHours(time(8), time(17, 30))  # nothing saved
         assert hours.update_hours(new_week, actor_id=admin, now=NOW, confirmed=True) == [late]
-        assert hours.read_hours()[0] == DayHours(time(9), time(12))
+        assert read.stored_hours()[0] == DayHours(time(9), time(12))
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "admin.hours")).one()
         assert event.actor_id == admin
         assert event.details["before"]["mon"] == "08:00-17:30"
@@ -206,7 +207,7 @@ def test_update_hours_asks_first_then_flags_and_audits(app, make_staff):
 
 
 def test_update_hours_refuses_a_day_too_short_for_a_slot(ctx):
-    with pytest.raises(hours.AdminChangeError) as refused:
+    with pytest.raises(AdminChangeError) as refused:
         hours.update_hours(WEEK | {2: DayHours(time(9), time(9, 20))}, actor_id=None, now=NOW, confirmed=True)
     assert set(refused.value.errors) == {"wed_closes"}
     assert "09:30" in refused.value.errors["wed_closes"]
@@ -229,7 +230,7 @@ def test_add_closure_flags_bookings_inside_and_delete_reopens(app, make_staff):
     outside = add_booking(app, local(FRIDAY, 14))
     closure = closures.ClosureInput(FRIDAY, FRIDAY, "Staff training", time(12), time(14))
     with app.test_request_context():
-        with pytest.raises(hours.ConfirmationNeeded) as asked:
+        with pytest.raises(ConfirmationNeeded) as asked:
             closures.add_closure(closure, actor_id=admin, now=NOW, confirmed=False)
         assert [b.booking_id for b in asked.value.affected] == [inside]
         assert db.session.scalars(select(Closure)).all() == []
@@ -263,7 +264,7 @@ def test_closure_rules_refuse_bad_ranges(ctx, change, field):
     closure = closures.ClosureInput(
         **({"start_date": FRIDAY, "end_date": FRIDAY, "reason": "Holiday"} | change)
     )
-    with pytest.raises(hours.AdminChangeError) as refused:
+    with pytest.raises(AdminChangeError) as refused:
         closures.add_closure(closure, actor_id=None, now=NOW, confirmed=True)
     assert list(refused.value.errors) == [field]
 
@@ -288,7 +289,7 @@ def test_update_settings_slot_change_keeps_instants_and_flags_off_grid(app, make
     on_grid = add_booking(app, local(MONDAY, 8, 45), 30)
     off_grid = add_booking(app, local(MONDAY, 8, 30), 30)
     with app.test_request_context():
-        with pytest.raises(hours.ConfirmationNeeded) as asked:
+        with pytest.raises(ConfirmationNeeded) as asked:
             clinic_settings.update_settings(
                 settings_input(slot_minutes=45), actor_id=admin, now=NOW, confirmed=False
             )
@@ -308,13 +309,13 @@ def test_update_settings_slot_change_keeps_instants_and_flags_off_grid(app, make
 
 
 def test_update_settings_refuses_unknown_timezone_and_slot_longer_than_a_day(ctx):
-    with pytest.raises(hours.AdminChangeError) as refused:
+    with pytest.raises(AdminChangeError) as refused:
         clinic_settings.update_settings(
             settings_input(timezone="Mars/Olympus", slot_minutes=240), actor_id=None, now=NOW, confirmed=True
         )
     assert set(refused.value.errors) == {"timezone"}
     hours.update_hours(WEEK | {0: DayHours(time(9), time(10))}, actor_id=None, now=NOW, confirmed=True)
-    with pytest.raises(hours.AdminChangeError) as refused:
+    with pytest.raises(AdminChangeError) as refused:
         clinic_settings.update_settings(
             settings_input(slot_minutes=90), actor_id=None, now=NOW, confirmed=True
         )

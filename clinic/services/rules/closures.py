@@ -7,18 +7,17 @@ from sqlalchemy import select
 from clinic.extensions import db
 from clinic.models import Closure
 from clinic.scheduling import ClosureRule, Schedule
+from clinic.scheduling.fit import left_outside
 from clinic.scheduling.slots import local_instant
-from clinic.services.audit import record as audit
-from clinic.services.rules import read as settings
-from clinic.services.rules.hours import (
+from clinic.services.audit.record import record
+from clinic.services.rules import read
+from clinic.services.rules.changes import (
     AdminChangeError,
     BookingRef,
-    ConfirmationNeeded,
     active_bookings_from,
     change_date,
+    confirm_or_raise,
     flag,
-    left_outside,
-    read_hours,
 )
 
 MAX_DAYS = 366
@@ -60,7 +59,7 @@ def closure_errors(closure: ClosureInput, *, today: date) -> dict[str, str]:
 
 def preview_closure(closure: ClosureInput, *, now: datetime) -> list[BookingRef]:
     """The active future bookings the closure would cover; AdminChangeError if it breaks a rule."""
-    info = settings.clinic_info()
+    info = read.clinic_info()
     tz = info.rules.tz
     errors = closure_errors(closure, today=now.astimezone(tz).date())
     if errors:
@@ -71,8 +70,8 @@ def preview_closure(closure: ClosureInput, *, now: datetime) -> list[BookingRef]
     )
     if not bookings:
         return []
-    hours = read_hours()
-    existing = settings.closures_between(
+    hours = read.stored_hours()
+    existing = read.closures_between(
         closure.start_date - timedelta(days=1), closure.end_date + timedelta(days=1)
     )
     current = Schedule(hours, existing, info.rules)
@@ -91,9 +90,7 @@ def add_closure(
         closure.start_date, closure.end_date, closure.reason.strip(), closure.start_time, closure.end_time
     )
     affected = preview_closure(closure, now=now)
-    if affected and not confirmed:
-        db.session.rollback()
-        raise ConfirmationNeeded(affected)
+    confirm_or_raise(affected, confirmed=confirmed)
     row = Closure(
         start_date=closure.start_date,
         end_date=closure.end_date,
@@ -105,7 +102,7 @@ def add_closure(
     db.session.add(row)
     db.session.flush()
     flagged = flag(affected, f"Inside the closure added on {change_date(now)}: {closure.reason}", now=now)
-    audit.record(
+    record(
         "admin.closure_add",
         actor_id=actor_id,
         record_type="closure",
@@ -113,7 +110,7 @@ def add_closure(
         details={"after": audit_details(closure), "flagged_bookings": flagged},
     )
     db.session.commit()
-    settings.forget()
+    read.forget()
     return row.id, flagged
 
 
@@ -124,7 +121,7 @@ def delete_closure(closure_id: int, *, actor_id: int | None) -> bool:
         return False
     before = ClosureInput(row.start_date, row.end_date, row.reason, row.start_time, row.end_time)
     db.session.delete(row)
-    audit.record(
+    record(
         "admin.closure_delete",
         actor_id=actor_id,
         record_type="closure",
@@ -132,7 +129,7 @@ def delete_closure(closure_id: int, *, actor_id: int | None) -> bool:
         details={"before": audit_details(before)},
     )
     db.session.commit()
-    settings.forget()
+    read.forget()
     return True
 
 

@@ -88,6 +88,15 @@ def closures_between(first: date, last: date) -> list[ClosureRule]:
     return [ClosureRule(c.start_date, c.end_date, c.reason, c.start_time, c.end_time) for c in rows]
 
 
+def stored_hours() -> dict[int, DayHours | None]:
+    """The stored week, read fresh (not the per-request copy): what an admin change compares against."""
+    hours: dict[int, DayHours | None] = dict.fromkeys(range(7))
+    for row in db.session.scalars(select(OpeningHours)):
+        if row.opens is not None and row.closes is not None:
+            hours[row.weekday] = DayHours(row.opens, row.closes)
+    return hours
+
+
 def schedule_for(first: date, last: date) -> Schedule:
     """The scheduling rules in force for first..last (one query each for settings, hours and closures)."""
     return Schedule(weekly_hours(), closures_between(first, last), clinic_info().rules)

@@ -9,23 +9,22 @@ from zoneinfo import available_timezones
 from clinic.extensions import db
 from clinic.models import ClinicSettings
 from clinic.scheduling import Schedule
-from clinic.services.audit import record as audit
-from clinic.services.rules import read as settings
-from clinic.services.rules.hours import (
+from clinic.scheduling.fit import left_outside
+from clinic.services.audit.record import record
+from clinic.services.rules import read
+from clinic.services.rules.changes import (
     AdminChangeError,
     BookingRef,
-    ConfirmationNeeded,
     active_bookings_from,
     change_date,
+    confirm_or_raise,
     date_span,
     flag,
-    left_outside,
-    read_hours,
     slot_fit_errors,
 )
 
 # What an admin submits is the same value as what every page reads: one type for both.
-SettingsInput = settings.ClinicInfo
+SettingsInput = read.ClinicInfo
 
 FIELDS = tuple(SettingsInput.__dataclass_fields__)
 
@@ -39,7 +38,7 @@ def timezone_names() -> tuple[str, ...]:
 def current_settings() -> SettingsInput:
     row = db.session.get(ClinicSettings, 1)
     if row is None:
-        return SettingsInput(**settings.DEFAULTS)
+        return SettingsInput(**read.DEFAULTS)
     return SettingsInput(**{name: getattr(row, name) for name in FIELDS})
 
 
@@ -48,7 +47,7 @@ def preview_settings(new: SettingsInput, *, now: datetime) -> list[BookingRef]:
     errors = {}
     if new.timezone not in available_timezones():
         errors["timezone"] = "Choose a timezone from the list, such as America/New_York."
-    hours = read_hours()
+    hours = read.stored_hours()
     errors.update(slot_fit_errors(hours, new.slot_minutes, field="slot_minutes"))
     if errors:
         raise AdminChangeError(errors)
@@ -59,7 +58,7 @@ def preview_settings(new: SettingsInput, *, now: datetime) -> list[BookingRef]:
     if not bookings:
         return []
     first, last = date_span(bookings, Schedule(hours, (), old.rules))
-    closures = settings.closures_between(first - timedelta(days=1), last + timedelta(days=1))
+    closures = read.closures_between(first - timedelta(days=1), last + timedelta(days=1))
     return left_outside(Schedule(hours, closures, old.rules), Schedule(hours, closures, new.rules), bookings)
 
 
@@ -74,9 +73,7 @@ def update_settings(
     if old == new:
         return None
     affected = preview_settings(new, now=now)
-    if affected and not confirmed:
-        db.session.rollback()
-        raise ConfirmationNeeded(affected)
+    confirm_or_raise(affected, confirmed=confirmed)
     row = db.session.get(ClinicSettings, 1) or ClinicSettings(id=1)
     for name, value in asdict(new).items():
         setattr(row, name, value)
@@ -84,7 +81,7 @@ def update_settings(
     flagged = flag(affected, f"Off the slot grid after the settings change of {change_date(now)}", now=now)
     before, after = asdict(old), asdict(new)
     changed = [name for name in FIELDS if before[name] != after[name]]
-    audit.record(
+    record(
         "admin.settings",
         actor_id=actor_id,
         record_type="clinic_settings",
@@ -96,5 +93,5 @@ def update_settings(
         },
     )
     db.session.commit()
-    settings.forget()
+    read.forget()
     return flagged
