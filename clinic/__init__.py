@@ -47,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     log_privacy.install(app.logger)
 
     from clinic import admin, api, auth, booking, cli, errors, intake, models, public, staff  # noqa: F401
-    from clinic.services.rules import read as clinic_settings
+    from clinic.services.rules import read
 
     for area in (public, booking, intake, auth, staff, admin, api):
         app.register_blueprint(area.bp)
@@ -56,7 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.view_functions["public.healthz"].talisman_view_options = {"force_https": False}
     errors.register(app)
     cli.register(app)
-    clinic_settings.register(app)
+    read.register(app)
     return app
 
 

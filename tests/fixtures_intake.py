@@ -26,8 +26,7 @@ from flask import current_app, has_app_context
 from clinic.extensions import db
 from clinic.models import ConsultationRequest
 from clinic.scheduling import parse_slot
-from clinic.services.booking import availability
-from clinic.services.booking import seats as booking_service
+from clinic.services.booking import availability, seats
 from clinic.services.booking.intake import IntakeData, submit
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Modality, PreferredContact, RequestStatus
@@ -77,7 +76,7 @@ def make_request(app):
             consultation = submit(IntakeData(starts_at=starts_at, phq9=tuple(phq9), **fields), now=now)
             request_id = consultation.id
             if cancelled:
-                booking_service.cancel(consultation, now=now, actor_id=None)
+                seats.cancel(consultation, now=now, actor_id=None)
             if status is not None:
                 consultation = db.session.get(ConsultationRequest, request_id)
                 consultation.status = RequestStatus(status)

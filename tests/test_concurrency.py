@@ -25,8 +25,7 @@ from clinic import create_app
 from clinic.extensions import db
 from clinic.models import Booking, ClinicSettings, ConsultationRequest, OutboxMessage, SlotClaim
 from clinic.scheduling import SlotUnavailable
-from clinic.services.booking import availability
-from clinic.services.booking import seats as booking
+from clinic.services.booking import availability, seats
 from clinic.services.booking.intake import IntakeData, submit
 from clinic.services.rules.read import clinic_info
 from clinic.triage.enums import Modality, PreferredContact
@@ -175,10 +174,10 @@ def test_concurrent_changes_to_one_booking_leave_exactly_one_active(shared_app):
             consultation = db.session.get(ConsultationRequest, request_id)
             try:
                 if i == len(targets):
-                    booking.cancel(consultation, now=NOW, actor_id=None)
+                    seats.cancel(consultation, now=NOW, actor_id=None)
                 else:
-                    booking.reschedule(consultation, targets[i], now=NOW, actor_id=None)
-            except (booking.BookingChanged, booking.NoActiveBooking):
+                    seats.reschedule(consultation, targets[i], now=NOW, actor_id=None)
+            except (seats.BookingChanged, seats.NoActiveBooking):
                 return "changed meanwhile"
             return "done"
 

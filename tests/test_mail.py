@@ -13,7 +13,7 @@ from sqlalchemy import select
 from clinic import create_app
 from clinic.extensions import db
 from clinic.models import ConsultationRequest, OutboxMessage
-from clinic.services.booking import links as tokens
+from clinic.services.booking import links
 from tests.conftest import base_config, csrf_token_from
 from tests.fixtures_intake import intake_form_data
 
@@ -100,7 +100,7 @@ def test_confirmation_over_smtp_has_a_neutral_subject_the_manage_link_and_the_ic
     for private in ("psychosis", "PHQ", "score", "ketamine"):
         assert private.lower() not in (message["Subject"] + text).lower()
     with smtp_app.app_context():
-        consultation = tokens.load_token(path.rsplit("/", 1)[1])
+        consultation = links.load_token(path.rsplit("/", 1)[1])
         assert consultation is not None and consultation.reference in text
     (ics,) = attachments(message)
     assert ics.get_content_type() == "text/calendar"
@@ -136,7 +136,7 @@ def test_a_refusing_server_keeps_the_booking_and_the_message_for_a_retry(smtp_ap
     inbox.refuse = True
     path = book(smtp_app, email="retry.patient@example.com")
     with smtp_app.app_context():
-        assert tokens.load_token(path.rsplit("/", 1)[1]).active_booking is not None
+        assert links.load_token(path.rsplit("/", 1)[1]).active_booking is not None
         message = db.session.scalars(select(OutboxMessage)).one()
         assert message.sent_at is None and message.attempts == 1
         assert message.last_error.startswith("SMTP") and "retry.patient" not in message.last_error

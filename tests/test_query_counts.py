@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ConsultationRequest, Note, SlotClaim, StaffUser
-from clinic.services.booking import links as tokens
+from clinic.services.booking import links
 from clinic.triage.enums import Modality, Phq9Band, PreferredContact, Priority, RequestStatus, Role
 from tests.conftest import forget_process_caches
 
@@ -258,7 +258,7 @@ def test_request_detail_costs_the_same_with_one_note_or_forty(staff_client, quer
 def test_patient_manage_page_makes_a_fixed_number_of_queries(client, queries, grow, app):
     request_id = grow(LARGE)[1]
     with app.app_context():
-        token = tokens.manage_token(db.session.get(ConsultationRequest, request_id))
+        token = links.manage_token(db.session.get(ConsultationRequest, request_id))
     client.get(f"/appointments/{token}")
     assert count(client, queries, f"/appointments/{token}") <= CEILING
 

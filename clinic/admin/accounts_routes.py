@@ -7,11 +7,11 @@ from flask_login import current_user
 
 from clinic.admin.accounts_forms import ConfirmForm, CreateStaffForm, PasswordResetForm, RoleForm
 from clinic.admin.routes import bp
-from clinic.services.accounts import users as accounts
+from clinic.services.accounts import users
 from clinic.services.rules.read import clinic_info
 
 
-def _fail(form, error: accounts.AccountError) -> None:
+def _fail(form, error: users.AccountError) -> None:
     """Put a service error beside its field, or at the top of the form when it concerns no single field."""
     target = getattr(form, error.field, None) if error.field else None
     if target is not None:
@@ -22,7 +22,7 @@ def _fail(form, error: accounts.AccountError) -> None:
 
 def _render_list(form: CreateStaffForm, status: int = 200):
     return render_template(
-        "admin/staff.html", form=form, users=accounts.list_users(), tz=ZoneInfo(clinic_info().timezone)
+        "admin/staff.html", form=form, users=users.list_users(), tz=ZoneInfo(clinic_info().timezone)
     ), status
 
 
@@ -33,14 +33,14 @@ def staff_page():
         return _render_list(form)
     if form.validate():
         try:
-            user = accounts.create_user(
+            user = users.create_user(
                 email=form.email.data,
                 name=form.name.data,
                 role=form.role.data,
                 password=form.password.data,
                 actor_id=current_user.id,
             )
-        except accounts.AccountError as error:
+        except users.AccountError as error:
             _fail(form, error)
         else:
             flash(f"Account created for {user.name}. They can sign in now.", "success")
@@ -49,7 +49,7 @@ def staff_page():
 
 
 def _render_detail(user_id: int, *, role_form=None, password_form=None, action_error=None, status=200):
-    user = accounts.get_user(user_id)
+    user = users.get_user(user_id)
     if user is None:
         abort(404)
     return render_template(
@@ -73,10 +73,10 @@ def staff_role(user_id: int):
     form = RoleForm()
     if form.validate():
         try:
-            accounts.set_role(user_id, form.role.data, actor_id=current_user.id)
-        except accounts.AccountNotFound:
+            users.set_role(user_id, form.role.data, actor_id=current_user.id)
+        except users.AccountNotFound:
             abort(404)
-        except accounts.AccountError as error:
+        except users.AccountError as error:
             _fail(form, error)
         else:
             flash("Role saved.", "success")
@@ -89,10 +89,10 @@ def staff_password(user_id: int):
     form = PasswordResetForm()
     if form.validate():
         try:
-            accounts.set_password(user_id, form.password.data, actor_id=current_user.id)
-        except accounts.AccountNotFound:
+            users.set_password(user_id, form.password.data, actor_id=current_user.id)
+        except users.AccountNotFound:
             abort(404)
-        except accounts.AccountError as error:
+        except users.AccountError as error:
             _fail(form, error)
         else:
             flash("Password reset. Any session of that account has ended.", "success")
@@ -104,10 +104,10 @@ def staff_password(user_id: int):
 def staff_deactivate(user_id: int):
     """CSRF is checked for every POST by CSRFProtect; the action has no other field."""
     try:
-        accounts.deactivate(user_id, actor_id=current_user.id)
-    except accounts.AccountNotFound:
+        users.deactivate(user_id, actor_id=current_user.id)
+    except users.AccountNotFound:
         abort(404)
-    except accounts.LastAdminError as error:
+    except users.LastAdminError as error:
         return _render_detail(user_id, action_error=error.message, status=422)
     flash("Account deactivated. It can no longer sign in, and any session of it has ended.", "success")
     return _after_change(user_id)
@@ -116,8 +116,8 @@ def staff_deactivate(user_id: int):
 @bp.post("/staff/<int:user_id>/reactivate", endpoint="staff_reactivate")
 def staff_reactivate(user_id: int):
     try:
-        accounts.reactivate(user_id, actor_id=current_user.id)
-    except accounts.AccountNotFound:
+        users.reactivate(user_id, actor_id=current_user.id)
+    except users.AccountNotFound:
         abort(404)
     flash("Account reactivated. It can sign in again with its current password.", "success")
     return _after_change(user_id)

@@ -11,9 +11,8 @@ from clinic.admin.charts import week_chart
 from clinic.admin.forms import AuditFilterForm, ClosureForm, DeleteForm, HoursForm, SettingsForm
 from clinic.auth.guards import require_role
 from clinic.scheduling import Schedule
-from clinic.services.audit import log as audit_log
-from clinic.services.rules import closures, hours
-from clinic.services.rules import settings as clinic_settings
+from clinic.services.audit import log
+from clinic.services.rules import closures, hours, settings
 from clinic.services.rules.changes import AdminChangeError, ConfirmationNeeded
 from clinic.services.rules.read import clinic_info, closures_between, weekly_hours
 from clinic.timeutil import utcnow
@@ -139,19 +138,19 @@ def delete_closure(closure_id: int):
 @bp.route("/settings", methods=["GET", "POST"], endpoint="settings")
 def settings_page():
     """Booking rules and contact details; a new slot length or timezone first lists bookings left off-grid."""
-    current = clinic_settings.current_settings()
+    current = settings.current_settings()
     form = SettingsForm() if request.method == "POST" else SettingsForm(obj=current)
     affected, status = None, 200
     if form.validate_on_submit():
-        new = clinic_settings.SettingsInput(
+        new = settings.SettingsInput(
             **{
                 name: (form[name].data.strip() if isinstance(form[name].data, str) else form[name].data)
-                for name in clinic_settings.FIELDS
+                for name in settings.FIELDS
             }
         )
         flagged, affected, status = _attempt(
             form,
-            lambda confirmed: clinic_settings.update_settings(
+            lambda confirmed: settings.update_settings(
                 new, actor_id=current_user.id, now=utcnow(), confirmed=confirmed
             ),
         )
@@ -168,7 +167,7 @@ def settings_page():
         form=form,
         affected=affected,
         current=current,
-        timezones=clinic_settings.timezone_names(),
+        timezones=settings.timezone_names(),
         tz=clinic_info().rules.tz,
     ), status
 
@@ -182,17 +181,15 @@ def audit_page():
     page = int(page_arg) if page_arg.isdigit() and 0 < len(page_arg) <= 6 else 1
     if request.args and not form.validate():
         return render_template(
-            "admin/audit.html", form=form, events=None, tz=tz, audit_log=audit_log, filters={}
+            "admin/audit.html", form=form, events=None, tz=tz, audit_log=log, filters={}
         ), 422
-    filters = audit_log.AuditFilters(
+    filters = log.AuditFilters(
         form.actor.data or "", form.action.data or "", form.from_date.data, form.to_date.data
     )
-    events = audit_log.events_page(filters, page=max(page, 1), tz=tz)
+    events = log.events_page(filters, page=max(page, 1), tz=tz)
     kept = {
         key: value
         for key, value in request.args.items()
         if key in {"actor", "action", "from", "to"} and value
     }
-    return render_template(
-        "admin/audit.html", form=form, events=events, tz=tz, audit_log=audit_log, filters=kept
-    )
+    return render_template("admin/audit.html", form=form, events=events, tz=tz, audit_log=log, filters=kept)

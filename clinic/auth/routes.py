@@ -8,7 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from clinic.auth.forms import LoginForm
 from clinic.auth.guards import require_role
 from clinic.auth.redirects import safe_next
-from clinic.services.accounts import users as accounts
+from clinic.services.accounts import users
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Role
 
@@ -31,12 +31,12 @@ def login():
     failed = False
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data, form.password.data, now=utcnow())
-        except accounts.LoginLocked as locked:
+            user = users.authenticate(form.email.data, form.password.data, now=utcnow())
+        except users.LoginLocked as locked:
             seconds = max(60, int((locked.until - utcnow()).total_seconds()))
             page = render_template("auth/locked.html", minutes=-(-seconds // 60))
             return page, 429, {"Retry-After": str(seconds)}
-        except accounts.LoginFailed:
+        except users.LoginFailed:
             failed, status = True, 401
         else:
             _start_session(user)
@@ -50,7 +50,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    accounts.logout(current_user.id)
+    users.logout(current_user.id)
     logout_user()
     session.clear()
     flash("You have signed out.", "success")

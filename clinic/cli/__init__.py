@@ -18,11 +18,11 @@ def register(app: Flask) -> None:
     )
     def create_user_command(email: str, name: str, role: str, password: str) -> None:
         """Create a staff or admin account."""
-        from clinic.services.accounts import users as accounts
+        from clinic.services.accounts import users
 
         try:
-            user = accounts.create_user(email=email, name=name, role=role, password=password, actor_id=None)
-        except accounts.AccountError as error:
+            user = users.create_user(email=email, name=name, role=role, password=password, actor_id=None)
+        except users.AccountError as error:
             raise click.ClickException(str(error)) from None
         click.echo(f"Created {user.role.value} account {user.email}")
 

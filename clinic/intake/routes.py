@@ -24,9 +24,7 @@ from clinic.extensions import db, limiter
 from clinic.intake.forms import CancelForm, IntakeForm, RescheduleForm, parse_offered_range
 from clinic.models import ConsultationRequest
 from clinic.scheduling import OfferedSlot, SlotUnavailable
-from clinic.services.booking import availability, intake
-from clinic.services.booking import links as tokens
-from clinic.services.booking import seats as booking
+from clinic.services.booking import availability, intake, links, seats
 from clinic.services.mail import notifications
 from clinic.services.mail.calendar import describe, describe_time
 from clinic.services.rules.read import DEFAULTS, ClinicInfo, clinic_info
@@ -199,7 +197,7 @@ def consultation():
             created = intake.submit(_intake_data(form), now=now)
         except SlotUnavailable:
             return _render_form(form, _slot_state(form.slot.data, now=now, taken=True), 409)
-        token = tokens.manage_token(created)
+        token = links.manage_token(created)
         session[JUST_SUBMITTED] = created.public_id
     except DBAPIError:
         return _render_unavailable(form)
@@ -212,7 +210,7 @@ def received():
 
 
 def _load(token: str) -> ConsultationRequest:
-    consultation = tokens.load_token(token, now=utcnow())
+    consultation = links.load_token(token, now=utcnow())
     if consultation is None:
         abort(404, INVALID_LINK)
     return consultation
@@ -279,8 +277,8 @@ def cancel(token: str):
             problem="This booking can no longer be changed online. Please call us.",
         )
     try:
-        booking.cancel(consultation, now=now, actor_id=None)
-    except booking.NoActiveBooking:
+        seats.cancel(consultation, now=now, actor_id=None)
+    except seats.NoActiveBooking:
         flash("This consultation was already cancelled.", "info")
         return redirect(url_for(".manage", token=token), 303)
     flash("Your consultation is cancelled. We have emailed you a confirmation.", "success")
@@ -354,7 +352,7 @@ def reschedule(token: str):
         form.slot.errors.append("That is already your time. Please choose a different one.")
         return _render_reschedule(consultation, token, form, now=now, week=week, status=422)
     try:
-        booking.reschedule(consultation, starts_at, now=now, actor_id=None)
+        seats.reschedule(consultation, starts_at, now=now, actor_id=None)
     except SlotUnavailable:
         return _render_reschedule(
             consultation,
@@ -365,10 +363,10 @@ def reschedule(token: str):
             status=409,
             problem="Sorry, that time was just taken or is no longer offered. Please choose another.",
         )
-    except booking.NoActiveBooking:
+    except seats.NoActiveBooking:
         flash("This consultation is cancelled: please request a new one.", "info")
         return redirect(url_for(".manage", token=token), 303)
-    except booking.BookingChanged:
+    except seats.BookingChanged:
         flash("Your booking was changed at the same time from somewhere else. Please check it below.", "info")
         return redirect(url_for(".manage", token=token), 303)
     flash("Your consultation has moved. We have emailed you the new time.", "success")

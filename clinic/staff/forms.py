@@ -8,8 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from clinic.services.casework.cases import NOTE_MAX
 from clinic.services.casework.queue import QueueFilters
-from clinic.services.casework.requests import NOTE_MAX
 from clinic.triage.enums import Priority, RequestStatus
 
 DATE_MESSAGE = "Enter a date as YYYY-MM-DD, for example 2026-11-23."

@@ -22,13 +22,10 @@ from clinic.auth.guards import require_role
 from clinic.extensions import db, writes_on_get
 from clinic.models import ConsultationRequest
 from clinic.scheduling import SlotUnavailable, monday_of, parse_slot
-from clinic.services.audit.history import describe_event
+from clinic.services.audit.log import actor_label, event_text
 from clinic.services.booking import availability
 from clinic.services.booking.seats import NoActiveBooking
-from clinic.services.casework import agenda as agenda_service
-from clinic.services.casework import export
-from clinic.services.casework import queue as queue_service
-from clinic.services.casework import requests as request_service
+from clinic.services.casework import agenda, cases, export, queue
 from clinic.services.rules.read import clinic_info, weekly_hours
 from clinic.staff import charts
 from clinic.staff.forms import AssignForm, CancelForm, NoteForm, QueueFilterForm, RescheduleForm, StatusForm
@@ -45,7 +42,7 @@ RESCHEDULE_DAYS = 14
 MAX_PAGE = 10_000  # far past any real queue; keeps OFFSET a sane number
 
 
-def _filter_form() -> tuple[QueueFilterForm, queue_service.QueueFilters, bool]:
+def _filter_form() -> tuple[QueueFilterForm, queue.QueueFilters, bool]:
     form = QueueFilterForm(formdata=request.args)
     valid = form.validate()
     return form, form.filters(user_id=current_user.id), valid
@@ -56,19 +53,19 @@ def _kept_args() -> dict[str, str]:
     return {name: request.args[name] for name in FILTER_NAMES if request.args.get(name)}
 
 
-@bp.get("/")
-def queue():
+@bp.get("/", endpoint="queue")
+def queue_page():
     """The triage queue: urgent first, filters kept in the URL, counts, targets and the 12-week overview."""
     form, filters, valid = _filter_form()
     page_number = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     now = utcnow()
     tz = clinic_info().rules.tz
-    counts = queue_service.counts(filters, tz=tz)
-    pagination = queue_service.page(filters, page_number, tz=tz, total=counts.matching)
-    rows = queue_service.rows(
-        list(pagination.items), now=now, tz=tz, business_days=queue_service.open_weekdays(weekly_hours())
+    counts = queue.counts(filters, tz=tz)
+    pagination = queue.page(filters, page_number, tz=tz, total=counts.matching)
+    rows = queue.rows(
+        list(pagination.items), now=now, tz=tz, business_days=queue.open_weekdays(weekly_hours())
     )
-    overview = queue_service.overview(now=now, tz=tz, revision=counts.revision)
+    overview = queue.overview(now=now, tz=tz, revision=counts.revision)
     kept = _kept_args()
     return render_template(
         "staff/queue.html",
@@ -96,11 +93,11 @@ def _render_detail(
     error: str | None = None,
 ):
     try:
-        detail = request_service.view(request_id, actor_id=current_user.id)
-    except request_service.RequestNotFound:
+        detail = cases.view(request_id, actor_id=current_user.id)
+    except cases.RequestNotFound:
         abort(404)
     consultation = detail.request
-    staff = queue_service.staff_names()
+    staff = queue.staff_names()
     result = screening.screen(
         consultation.phq9_answers, consultation.antidepressant_trials, consultation.conditions
     )
@@ -110,9 +107,7 @@ def _render_detail(
     info = clinic_info()
     tz = info.rules.tz
     now = utcnow()
-    row = queue_service.rows(
-        [consultation], now=now, tz=tz, business_days=queue_service.open_weekdays(weekly_hours())
-    )[0]
+    row = queue.rows([consultation], now=now, tz=tz, business_days=queue.open_weekdays(weekly_hours()))[0]
     return render_template(
         "staff/detail.html",
         r=consultation,
@@ -122,7 +117,8 @@ def _render_detail(
         answers=screening.PHQ9_ANSWERS,
         conditions=screening.CONDITIONS,
         review_reasons=result.review_reasons,
-        describe=partial(describe_event, names=dict(staff)),
+        event_text=partial(event_text, names=dict(staff)),
+        actor_label=partial(actor_label, by_name=True),
         moves=next_statuses(consultation.status),
         status_form=status_form or StatusForm(formdata=None),
         note_form=note_form or NoteForm(formdata=None),
@@ -150,10 +146,8 @@ def change_status(request_id: int):
             request_id, code=422, status_form=form, error="Choose one of the statuses offered."
         )
     try:
-        consultation = request_service.change_status(
-            request_id, form.target(), actor_id=current_user.id, now=utcnow()
-        )
-    except request_service.RequestNotFound:
+        consultation = cases.change_status(request_id, form.target(), actor_id=current_user.id, now=utcnow())
+    except cases.RequestNotFound:
         abort(404)
     except WorkflowError as refused:
         return _render_detail(request_id, code=409, status_form=form, error=str(refused))
@@ -166,10 +160,10 @@ def add_note(request_id: int):
     form = NoteForm()
     if form.validate_on_submit():
         try:
-            request_service.add_note(request_id, form.body.data, actor_id=current_user.id, now=utcnow())
-        except request_service.RequestNotFound:
+            cases.add_note(request_id, form.body.data, actor_id=current_user.id, now=utcnow())
+        except cases.RequestNotFound:
             abort(404)
-        except request_service.NoteError as problem:
+        except cases.NoteError as problem:
             form.body.errors = [str(problem)]
         else:
             flash("Note added.", "success")
@@ -179,13 +173,13 @@ def add_note(request_id: int):
 
 @bp.post("/requests/<int:request_id>/assign")
 def assign(request_id: int):
-    form = AssignForm().set_staff(queue_service.staff_names())
+    form = AssignForm().set_staff(queue.staff_names())
     if form.validate_on_submit():
         try:
-            request_service.assign(request_id, form.chosen(), actor_id=current_user.id, now=utcnow())
-        except request_service.RequestNotFound:
+            cases.assign(request_id, form.chosen(), actor_id=current_user.id, now=utcnow())
+        except cases.RequestNotFound:
             abort(404)
-        except request_service.AssignmentError as problem:
+        except cases.AssignmentError as problem:
             form.staff_id.errors = [str(problem)]
         else:
             flash("Assignment saved.", "success")
@@ -201,8 +195,8 @@ def cancel(request_id: int):
     if not CancelForm().validate_on_submit():
         abort(400)
     try:
-        request_service.cancel_booking(request_id, actor_id=current_user.id, now=utcnow())
-    except request_service.RequestNotFound:
+        cases.cancel_booking(request_id, actor_id=current_user.id, now=utcnow())
+    except cases.RequestNotFound:
         abort(404)
     except NoActiveBooking:
         flash("This request has no booking to cancel.", "error")
@@ -221,7 +215,7 @@ def reschedule(request_id: int):
     code = 200
     if form.validate_on_submit():
         try:
-            request_service.reschedule_booking(
+            cases.reschedule_booking(
                 request_id, parse_slot(form.slot.data), actor_id=current_user.id, now=utcnow()
             )
         except ValueError:
@@ -267,7 +261,7 @@ def schedule():
     first, length = (monday_of(day), 7) if view == "week" else (day, 1)
     return render_template(
         "staff/schedule.html",
-        agenda=agenda_service.agenda(first, length),
+        agenda=agenda.agenda(first, length),
         view=view,
         day=day,
         previous=first - timedelta(days=length),

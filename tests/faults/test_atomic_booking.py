@@ -6,8 +6,7 @@ from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ConsultationRequest, OutboxMessage, SlotClaim
-from clinic.services.booking import availability, intake
-from clinic.services.booking import seats as booking_service
+from clinic.services.booking import availability, intake, seats
 from clinic.services.mail import notifications
 from clinic.timeutil import utcnow
 
@@ -33,20 +32,20 @@ def table_counts(app) -> dict[str, int]:
 
 def claim_then_crash(monkeypatch):
     """Let the seat claim be added to the transaction, then crash."""
-    original = booking_service._claim_seat
+    original = seats._claim_seat
 
     def claimed_then_dies(booking, *, capacity):
         original(booking, capacity=capacity)
         assert db.session.scalar(select(func.count()).select_from(SlotClaim)) >= 1  # the claim is there
         raise Crash("after the claim")
 
-    monkeypatch.setattr(booking_service, "_claim_seat", claimed_then_dies)
+    monkeypatch.setattr(seats, "_claim_seat", claimed_then_dies)
 
 
 CRASH_POINTS = {
     "after-claim": claim_then_crash,
-    "audit": lambda mp: mp.setattr(intake.audit, "record", crash),
-    "confirmation-email": lambda mp: mp.setattr(intake.notifications, "queue_confirmation", crash),
+    "audit": lambda mp: mp.setattr(intake, "record", crash),
+    "confirmation-email": lambda mp: mp.setattr(intake.notifications, "add_confirmation", crash),
 }
 
 
@@ -81,7 +80,7 @@ def test_a_crash_during_reschedule_keeps_the_old_booking(app, make_request, monk
         )
         claim_then_crash(monkeypatch)
         with pytest.raises(Crash):
-            booking_service.reschedule(consultation, target, now=utcnow(), actor_id=None)
+            seats.reschedule(consultation, target, now=utcnow(), actor_id=None)
         db.session.remove()
     assert table_counts(app) == before
     with app.app_context():
@@ -95,11 +94,11 @@ def test_a_crash_during_reschedule_keeps_the_old_booking(app, make_request, monk
 def test_a_crash_during_cancel_keeps_the_booking(app, make_request, monkeypatch):
     request_id = make_request()
     before = table_counts(app)
-    monkeypatch.setattr(notifications, "queue_cancellation", crash)
+    monkeypatch.setattr(notifications, "add_cancellation", crash)
     with app.app_context():
         consultation = db.session.get(ConsultationRequest, request_id)
         with pytest.raises(Crash):
-            booking_service.cancel(consultation, now=utcnow(), actor_id=None)
+            seats.cancel(consultation, now=utcnow(), actor_id=None)
         db.session.remove()
     assert table_counts(app) == before
     with app.app_context():

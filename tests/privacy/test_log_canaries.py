@@ -261,14 +261,14 @@ def test_a_database_error_and_a_500_log_no_canary(app, client, staff, everything
             text("SELECT missing_column FROM consultation_requests WHERE email = :e"), {"e": PATIENT["email"]}
         )
 
-    monkeypatch.setattr(intake.audit, "record", failing_query)
+    monkeypatch.setattr(intake, "record", failing_query)
     database_error = c.post("/consultation", {**PATIENT, "slot": slot, "csrf_token": token})
     assert database_error.status in {500, 503}, database_error.status
 
     def crash(*args, **kwargs):
         raise RuntimeError("simulated crash while booking")
 
-    monkeypatch.setattr(intake.audit, "record", crash)
+    monkeypatch.setattr(intake, "record", crash)
     crashed = c.post("/consultation", {**PATIENT, "slot": slot, "csrf_token": token})
     assert crashed.status == 500, crashed.status
     assert "simulated crash" not in crashed.text and "Traceback" not in crashed.text

@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, LoginFailure, StaffUser
-from clinic.services.accounts import passwords
-from clinic.services.accounts import users as accounts
+from clinic.services.accounts import passwords, users
 from clinic.triage.enums import Role
 from tests.fixtures_auth import DEFAULT_PASSWORD
 
@@ -42,7 +41,7 @@ def user(user_id: int) -> StaffUser:
 
 def test_create_user_stores_a_normalized_active_account_and_audits_it(ctx, make_staff):
     admin_id = make_staff(role="admin")
-    created = accounts.create_user(
+    created = users.create_user(
         email="  New.Nurse@Clinic.Example ",
         name="  Nia   Nurse ",
         role="staff",
@@ -65,8 +64,8 @@ def test_create_user_stores_a_normalized_active_account_and_audits_it(ctx, make_
 
 def test_create_user_refuses_a_duplicate_email_whatever_its_case(ctx, make_staff):
     make_staff(email="nurse@clinic.example")
-    with pytest.raises(accounts.AccountError) as raised:
-        accounts.create_user(
+    with pytest.raises(users.AccountError) as raised:
+        users.create_user(
             email="NURSE@clinic.example", name="Other", role="staff", password=GOOD, actor_id=None
         )
     assert raised.value.field == "email"
@@ -76,12 +75,10 @@ def test_create_user_refuses_a_duplicate_email_whatever_its_case(ctx, make_staff
 
 @pytest.mark.parametrize("password", ["too short", "password2026", "QWERTYUIOP123456"])
 def test_create_user_refuses_a_weak_password(ctx, password):
-    with pytest.raises(accounts.PasswordPolicyError) as raised:
-        accounts.create_user(
-            email="a@clinic.example", name="A", role="staff", password=password, actor_id=None
-        )
+    with pytest.raises(users.PasswordPolicyError) as raised:
+        users.create_user(email="a@clinic.example", name="A", role="staff", password=password, actor_id=None)
     assert raised.value.field == "password"
-    assert isinstance(raised.value, accounts.AccountError)
+    assert isinstance(raised.value, users.AccountError)
     assert db.session.scalar(select(func.count(StaffUser.id))) == 0
     assert events() == []
 
@@ -99,15 +96,15 @@ def test_create_user_refuses_a_weak_password(ctx, password):
 )
 def test_create_user_refuses_bad_fields_naming_the_field(ctx, fields, field):
     values = {"email": "a@clinic.example", "name": "A Person", "role": "staff", "password": GOOD, **fields}
-    with pytest.raises(accounts.AccountError) as raised:
-        accounts.create_user(**values, actor_id=None)
+    with pytest.raises(users.AccountError) as raised:
+        users.create_user(**values, actor_id=None)
     assert raised.value.field == field
     assert raised.value.message
 
 
 def test_create_user_refuses_the_email_as_password(ctx):
-    with pytest.raises(accounts.PasswordPolicyError):
-        accounts.create_user(
+    with pytest.raises(users.PasswordPolicyError):
+        users.create_user(
             email="longaddress@clinic.example",
             name="A",
             role="staff",
@@ -121,7 +118,7 @@ def test_create_user_refuses_the_email_as_password(ctx):
 
 def test_authenticate_returns_the_user_records_the_login_and_audits_it(ctx, make_staff):
     user_id = make_staff(email="nurse@clinic.example")
-    signed_in = accounts.authenticate("  Nurse@Clinic.example", DEFAULT_PASSWORD, now=NOW)
+    signed_in = users.authenticate("  Nurse@Clinic.example", DEFAULT_PASSWORD, now=NOW)
     assert signed_in.id == user_id
     assert user(user_id).last_login_at == NOW
     [event] = events()
@@ -131,8 +128,8 @@ def test_authenticate_returns_the_user_records_the_login_and_audits_it(ctx, make
 @pytest.mark.parametrize("email", ["nurse@clinic.example", "nobody@clinic.example"])
 def test_a_failure_is_counted_and_audited_without_the_typed_email(ctx, make_staff, email):
     user_id = make_staff(email="nurse@clinic.example")
-    with pytest.raises(accounts.LoginFailed):
-        accounts.authenticate(email.upper(), "wrong password entirely", now=NOW)
+    with pytest.raises(users.LoginFailed):
+        users.authenticate(email.upper(), "wrong password entirely", now=NOW)
     assert list(db.session.scalars(select(LoginFailure.email))) == [email]
     [event] = events()
     assert event.action == "auth.login_failed"
@@ -146,8 +143,8 @@ def test_an_inactive_account_cannot_sign_in_even_with_its_password(ctx, make_sta
     user_id = make_staff(email="gone@clinic.example")
     db.session.execute(sa.update(StaffUser).where(StaffUser.id == user_id).values(is_active=False))
     db.session.commit()
-    with pytest.raises(accounts.LoginFailed):
-        accounts.authenticate("gone@clinic.example", DEFAULT_PASSWORD, now=NOW)
+    with pytest.raises(users.LoginFailed):
+        users.authenticate("gone@clinic.example", DEFAULT_PASSWORD, now=NOW)
 
 
 def test_an_unknown_address_is_verified_against_the_dummy_hash(ctx, monkeypatch):
@@ -155,8 +152,8 @@ def test_an_unknown_address_is_verified_against_the_dummy_hash(ctx, monkeypatch)
     calls = []
     real = passwords.verify_password
     monkeypatch.setattr(passwords, "verify_password", lambda h, p: calls.append(h) or real(h, p))
-    with pytest.raises(accounts.LoginFailed):
-        accounts.authenticate("nobody@clinic.example", "some password typed", now=NOW)
+    with pytest.raises(users.LoginFailed):
+        users.authenticate("nobody@clinic.example", "some password typed", now=NOW)
     assert calls == [None]  # verify_password(None, ...) checks against the dummy argon2 hash
 
 
@@ -164,8 +161,8 @@ def fail(email: str, at: datetime, times: int = 1) -> list[type]:
     outcomes = []
     for _ in range(times):
         try:
-            accounts.authenticate(email, "wrong password entirely", now=at)
-        except (accounts.LoginFailed, accounts.LoginLocked) as error:
+            users.authenticate(email, "wrong password entirely", now=at)
+        except (users.LoginFailed, users.LoginLocked) as error:
             outcomes.append(type(error))
     return outcomes
 
@@ -176,9 +173,9 @@ def test_five_failures_lock_the_address_for_fifteen_minutes_even_with_the_right_
 ):
     user_id = make_staff(email="nurse@clinic.example")
     outcomes = fail(email, NOW, 4) + fail(email, NOW + timedelta(minutes=14))
-    assert outcomes == [accounts.LoginFailed] * 4 + [accounts.LoginLocked]
-    with pytest.raises(accounts.LoginLocked) as raised:
-        accounts.authenticate(email, DEFAULT_PASSWORD, now=NOW + timedelta(minutes=28))
+    assert outcomes == [users.LoginFailed] * 4 + [users.LoginLocked]
+    with pytest.raises(users.LoginLocked) as raised:
+        users.authenticate(email, DEFAULT_PASSWORD, now=NOW + timedelta(minutes=28))
     assert raised.value.until == NOW + timedelta(minutes=29)
     [lockout] = events("auth.lockout")
     assert lockout.record_id == (user_id if email.startswith("nurse") else None)
@@ -187,11 +184,11 @@ def test_five_failures_lock_the_address_for_fifteen_minutes_even_with_the_right_
     assert db.session.scalar(select(func.count(LoginFailure.id))) == 5
     if email.startswith("nurse"):
         assert (
-            accounts.authenticate(email, DEFAULT_PASSWORD, now=NOW + timedelta(minutes=29, seconds=1)).id
+            users.authenticate(email, DEFAULT_PASSWORD, now=NOW + timedelta(minutes=29, seconds=1)).id
             == user_id
         )
     else:
-        assert fail(email, NOW + timedelta(minutes=29, seconds=1)) == [accounts.LoginFailed]
+        assert fail(email, NOW + timedelta(minutes=29, seconds=1)) == [users.LoginFailed]
 
 
 def test_failures_spread_over_more_than_fifteen_minutes_do_not_lock(ctx, make_staff):
@@ -199,7 +196,7 @@ def test_failures_spread_over_more_than_fifteen_minutes_do_not_lock(ctx, make_st
     outcomes = []
     for minute in (0, 5, 10, 15, 20, 25, 30):
         outcomes += fail("nurse@clinic.example", NOW + timedelta(minutes=minute, seconds=1))
-    assert outcomes == [accounts.LoginFailed] * 7
+    assert outcomes == [users.LoginFailed] * 7
     assert events("auth.lockout") == []
 
 
@@ -208,9 +205,9 @@ def test_the_lock_counts_per_address_case_insensitively(ctx, make_staff):
     make_staff(email="doctor@clinic.example")
     fail("Nurse@Clinic.example", NOW, 2)
     fail("NURSE@clinic.example", NOW, 2)
-    assert fail("nurse@CLINIC.example", NOW) == [accounts.LoginLocked]
+    assert fail("nurse@CLINIC.example", NOW) == [users.LoginLocked]
     assert (
-        accounts.authenticate("doctor@clinic.example", DEFAULT_PASSWORD, now=NOW).email
+        users.authenticate("doctor@clinic.example", DEFAULT_PASSWORD, now=NOW).email
         == "doctor@clinic.example"
     )
 
@@ -218,8 +215,8 @@ def test_the_lock_counts_per_address_case_insensitively(ctx, make_staff):
 def test_a_successful_sign_in_clears_earlier_failures(ctx, make_staff):
     make_staff(email="nurse@clinic.example")
     fail("nurse@clinic.example", NOW, 4)
-    accounts.authenticate("nurse@clinic.example", DEFAULT_PASSWORD, now=NOW)
-    assert fail("nurse@clinic.example", NOW, 4) == [accounts.LoginFailed] * 4
+    users.authenticate("nurse@clinic.example", DEFAULT_PASSWORD, now=NOW)
+    assert fail("nurse@clinic.example", NOW, 4) == [users.LoginFailed] * 4
 
 
 def test_old_failures_are_purged(ctx):
@@ -234,9 +231,9 @@ def test_old_failures_are_purged(ctx):
 
 def test_end_sessions_and_logout_bump_the_session_version(ctx, make_staff):
     user_id = make_staff()
-    accounts.end_sessions(user_id)
+    users.end_sessions(user_id)
     assert user(user_id).session_version == 2
-    accounts.logout(user_id)
+    users.logout(user_id)
     assert user(user_id).session_version == 3
     assert [e.action for e in events()] == ["auth.logout"]
 
@@ -244,10 +241,10 @@ def test_end_sessions_and_logout_bump_the_session_version(ctx, make_staff):
 def test_set_password_checks_the_policy_and_ends_sessions(ctx, make_staff):
     admin_id = make_staff(role="admin")
     user_id = make_staff(email="nurse@clinic.example")
-    with pytest.raises(accounts.PasswordPolicyError):
-        accounts.set_password(user_id, "short", actor_id=admin_id)
+    with pytest.raises(users.PasswordPolicyError):
+        users.set_password(user_id, "short", actor_id=admin_id)
     assert user(user_id).session_version == 1
-    accounts.set_password(user_id, GOOD, actor_id=admin_id)
+    users.set_password(user_id, GOOD, actor_id=admin_id)
     row = user(user_id)
     assert passwords.verify_password(row.password_hash, GOOD)
     assert row.session_version == 2
@@ -264,9 +261,9 @@ def test_set_password_checks_the_policy_and_ends_sessions(ctx, make_staff):
 def test_set_role_audits_before_and_after(ctx, make_staff):
     admin_id = make_staff(role="admin")
     user_id = make_staff()
-    accounts.set_role(user_id, "admin", actor_id=admin_id)
+    users.set_role(user_id, "admin", actor_id=admin_id)
     assert user(user_id).role == Role.ADMIN
-    accounts.set_role(user_id, "admin", actor_id=admin_id)  # no change, no event
+    users.set_role(user_id, "admin", actor_id=admin_id)  # no change, no event
     [event] = events()
     assert event.action == "admin.staff_role"
     assert event.details == {"before": {"role": "staff"}, "after": {"role": "admin"}}
@@ -275,14 +272,14 @@ def test_set_role_audits_before_and_after(ctx, make_staff):
 def test_deactivate_ends_sessions_and_reactivate_restores_access(ctx, make_staff):
     admin_id = make_staff(role="admin")
     user_id = make_staff(email="nurse@clinic.example")
-    accounts.deactivate(user_id, actor_id=admin_id)
+    users.deactivate(user_id, actor_id=admin_id)
     row = user(user_id)
     assert (row.is_active, row.session_version) == (False, 2)
-    with pytest.raises(accounts.LoginFailed):
-        accounts.authenticate("nurse@clinic.example", DEFAULT_PASSWORD, now=NOW)
-    accounts.reactivate(user_id, actor_id=admin_id)
+    with pytest.raises(users.LoginFailed):
+        users.authenticate("nurse@clinic.example", DEFAULT_PASSWORD, now=NOW)
+    users.reactivate(user_id, actor_id=admin_id)
     assert user(user_id).is_active
-    assert accounts.authenticate("nurse@clinic.example", DEFAULT_PASSWORD, now=NOW).id == user_id
+    assert users.authenticate("nurse@clinic.example", DEFAULT_PASSWORD, now=NOW).id == user_id
     changes = [(e.action, e.details) for e in events() if e.action.startswith("admin.")]
     assert changes == [
         ("admin.staff_deactivate", {"before": {"is_active": True}, "after": {"is_active": False}}),
@@ -293,33 +290,33 @@ def test_deactivate_ends_sessions_and_reactivate_restores_access(ctx, make_staff
 def test_the_last_active_admin_can_be_neither_demoted_nor_deactivated(ctx, make_staff):
     admin_id = make_staff(role="admin")
     retired_id = make_staff(role="admin")
-    accounts.deactivate(retired_id, actor_id=admin_id)  # an inactive admin does not count
-    with pytest.raises(accounts.LastAdminError) as raised:
-        accounts.set_role(admin_id, "staff", actor_id=admin_id)
+    users.deactivate(retired_id, actor_id=admin_id)  # an inactive admin does not count
+    with pytest.raises(users.LastAdminError) as raised:
+        users.set_role(admin_id, "staff", actor_id=admin_id)
     assert "last active admin" in str(raised.value)
-    with pytest.raises(accounts.LastAdminError):
-        accounts.deactivate(admin_id, actor_id=admin_id)
+    with pytest.raises(users.LastAdminError):
+        users.deactivate(admin_id, actor_id=admin_id)
     row = user(admin_id)
     assert (row.role, row.is_active, row.session_version) == (Role.ADMIN, True, 1)
-    accounts.set_role(retired_id, "staff", actor_id=admin_id)  # demoting an inactive admin is fine
+    users.set_role(retired_id, "staff", actor_id=admin_id)  # demoting an inactive admin is fine
 
 
 def test_with_two_admins_one_can_step_down(ctx, make_staff):
     first = make_staff(role="admin")
     second = make_staff(role="admin")
-    accounts.set_role(first, "staff", actor_id=first)
-    with pytest.raises(accounts.LastAdminError):
-        accounts.deactivate(second, actor_id=second)
+    users.set_role(first, "staff", actor_id=first)
+    with pytest.raises(users.LastAdminError):
+        users.deactivate(second, actor_id=second)
 
 
 def test_unknown_accounts_raise_not_found(ctx):
     for change in (
-        lambda: accounts.set_role(999, "staff", actor_id=None),
-        lambda: accounts.deactivate(999, actor_id=None),
-        lambda: accounts.reactivate(999, actor_id=None),
-        lambda: accounts.set_password(999, GOOD, actor_id=None),
+        lambda: users.set_role(999, "staff", actor_id=None),
+        lambda: users.deactivate(999, actor_id=None),
+        lambda: users.reactivate(999, actor_id=None),
+        lambda: users.set_password(999, GOOD, actor_id=None),
     ):
-        with pytest.raises(accounts.AccountNotFound):
+        with pytest.raises(users.AccountNotFound):
             change()
 
 
@@ -346,9 +343,9 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, clock, make
         local.armed = True
         with app.app_context():
             try:
-                accounts.set_role(target, "staff", actor_id=actor)
+                users.set_role(target, "staff", actor_id=actor)
                 outcomes[target] = "demoted"
-            except accounts.LastAdminError:
+            except users.LastAdminError:
                 outcomes[target] = "refused"
             finally:
                 db.session.remove()

@@ -13,9 +13,8 @@ from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ClinicSettings, Closure, ConsultationRequest, SlotClaim
 from clinic.scheduling import BookingRules, ClosureRule, DayHours, Schedule
 from clinic.scheduling.fit import fits, left_outside
-from clinic.services.audit import log as audit_log
-from clinic.services.rules import closures, hours, read
-from clinic.services.rules import settings as clinic_settings
+from clinic.services.audit import log
+from clinic.services.rules import closures, hours, read, settings
 from clinic.services.rules.changes import AdminChangeError, BookingRef, ConfirmationNeeded
 from clinic.triage.enums import Modality, Phq9Band, PreferredContact, Priority
 
@@ -269,8 +268,8 @@ def test_closure_rules_refuse_bad_ranges(ctx, change, field):
     assert list(refused.value.errors) == [field]
 
 
-def settings_input(**changes) -> clinic_settings.SettingsInput:
-    base = clinic_settings.SettingsInput(
+def settings_input(**changes) -> settings.SettingsInput:
+    base = settings.SettingsInput(
         name="Northfield Clinic",
         phone="(212) 555-0142",
         email="care@northfield-clinic.example",
@@ -290,12 +289,12 @@ def test_update_settings_slot_change_keeps_instants_and_flags_off_grid(app, make
     off_grid = add_booking(app, local(MONDAY, 8, 30), 30)
     with app.test_request_context():
         with pytest.raises(ConfirmationNeeded) as asked:
-            clinic_settings.update_settings(
+            settings.update_settings(
                 settings_input(slot_minutes=45), actor_id=admin, now=NOW, confirmed=False
             )
         assert [b.booking_id for b in asked.value.affected] == [off_grid]
         assert db.session.get(ClinicSettings, 1).slot_minutes == 30
-        flagged = clinic_settings.update_settings(
+        flagged = settings.update_settings(
             settings_input(slot_minutes=45, capacity=3), actor_id=admin, now=NOW, confirmed=True
         )
         assert flagged == [off_grid]
@@ -310,20 +309,18 @@ def test_update_settings_slot_change_keeps_instants_and_flags_off_grid(app, make
 
 def test_update_settings_refuses_unknown_timezone_and_slot_longer_than_a_day(ctx):
     with pytest.raises(AdminChangeError) as refused:
-        clinic_settings.update_settings(
+        settings.update_settings(
             settings_input(timezone="Mars/Olympus", slot_minutes=240), actor_id=None, now=NOW, confirmed=True
         )
     assert set(refused.value.errors) == {"timezone"}
     hours.update_hours(WEEK | {0: DayHours(time(9), time(10))}, actor_id=None, now=NOW, confirmed=True)
     with pytest.raises(AdminChangeError) as refused:
-        clinic_settings.update_settings(
-            settings_input(slot_minutes=90), actor_id=None, now=NOW, confirmed=True
-        )
+        settings.update_settings(settings_input(slot_minutes=90), actor_id=None, now=NOW, confirmed=True)
     assert "Monday" in refused.value.errors["slot_minutes"]
 
 
 def test_unchanged_settings_save_nothing(ctx):
-    assert clinic_settings.update_settings(settings_input(), actor_id=None, now=NOW, confirmed=False) is None
+    assert settings.update_settings(settings_input(), actor_id=None, now=NOW, confirmed=False) is None
     assert hours.update_hours(WEEK, actor_id=None, now=NOW, confirmed=False) is None
     assert db.session.scalars(select(AuditEvent)).all() == []
 
@@ -334,7 +331,7 @@ def test_audit_summary_shows_changes_only():
         "after": {"mon": "09:00-12:00", "tue": "08:00-17:30"},
         "flagged_bookings": [4, 7],
     }
-    assert audit_log.summarize(details) == "mon: 08:00-17:30 → 09:00-12:00; flagged bookings: 4, 7"
-    assert audit_log.summarize({"before": {"reason": "Holiday"}}) == "was reason: Holiday"
-    assert audit_log.summarize(None) == ""
-    assert len(audit_log.summarize({"note": "x" * 1000})) == audit_log.SUMMARY_LIMIT
+    assert log.summarize(details) == "mon: 08:00-17:30 → 09:00-12:00; flagged bookings: 4, 7"
+    assert log.summarize({"before": {"reason": "Holiday"}}) == "was reason: Holiday"
+    assert log.summarize(None) == ""
+    assert len(log.summarize({"note": "x" * 1000})) == log.SUMMARY_LIMIT

@@ -12,9 +12,7 @@ from sqlalchemy import func, select, update
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ClinicSettings, ConsultationRequest, OutboxMessage, SlotClaim
 from clinic.scheduling import OutsideOpeningHours, SlotUnavailable
-from clinic.services.booking import availability, intake, references
-from clinic.services.booking import links as tokens
-from clinic.services.booking import seats as booking
+from clinic.services.booking import availability, intake, links, references, seats
 from clinic.services.mail import notifications, outbox
 from clinic.triage.enums import Priority, RequestStatus
 
@@ -103,7 +101,7 @@ def test_confirmation_is_sent_after_commit_with_neutral_subject_link_and_ics(app
     message = sent[0]
     assert message.subject == SUBJECT
     assert message.to == ["jordan.avery@example.com"]
-    assert f"/appointments/{tokens.manage_token(consultation)}" in message.body
+    assert f"/appointments/{links.manage_token(consultation)}" in message.body
     assert "Tuesday, November 24, 2026 at 9:00 AM EST (America/New_York)" in message.body
     for secret in ("psychosis", "24", "severe", "ketamine", "PHQ"):
         assert secret not in message.subject
@@ -181,7 +179,7 @@ def test_a_seat_taken_unseen_fails_on_the_constraint_and_the_next_seat_is_tried(
     """What a concurrent transaction looks like: the read shows the seat free, the insert collides."""
     set_capacity(2)
     make_request(slot=local(24, 9))
-    monkeypatch.setattr(booking, "_visible_seats", lambda starts_at: set())
+    monkeypatch.setattr(seats, "_visible_seats", lambda starts_at: set())
     second = make_request(slot=local(24, 9))
     assert get(second).active_booking.claim.seat == 2
     with pytest.raises(SlotUnavailable):
@@ -215,7 +213,7 @@ def test_patient_cancel_releases_the_slot_at_once_and_keeps_the_row(make_request
     request_id = make_request(slot=local(24, 9))
     sent.clear()
     consultation = get(request_id)
-    cancelled = booking.cancel(consultation, now=NOW, actor_id=None)
+    cancelled = seats.cancel(consultation, now=NOW, actor_id=None)
     consultation = get(request_id)
     assert consultation.status is RequestStatus.CANCELLED
     assert consultation.appointment_at is None
@@ -235,7 +233,7 @@ def test_patient_cancel_releases_the_slot_at_once_and_keeps_the_row(make_request
 def test_staff_cancel_records_who(make_request, make_staff, ctx):
     staff_id = make_staff()
     request_id = make_request(slot=local(24, 9))
-    cancelled = booking.cancel(get(request_id), now=NOW, actor_id=staff_id)
+    cancelled = seats.cancel(get(request_id), now=NOW, actor_id=staff_id)
     row = db.session.get(Booking, cancelled.id)
     assert (row.cancelled_by, row.cancelled_by_staff_id) == ("staff", staff_id)
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "booking.cancel")).one()
@@ -244,8 +242,8 @@ def test_staff_cancel_records_who(make_request, make_staff, ctx):
 
 def test_cancel_without_an_active_booking_raises(make_request, ctx):
     request_id = make_request(slot=local(24, 9), cancelled=True)
-    with pytest.raises(booking.NoActiveBooking):
-        booking.cancel(get(request_id), now=NOW, actor_id=None)
+    with pytest.raises(seats.NoActiveBooking):
+        seats.cancel(get(request_id), now=NOW, actor_id=None)
     assert count(AuditEvent) == 2  # request.create and the one cancel
 
 
@@ -255,7 +253,7 @@ def test_cancel_without_an_active_booking_raises(make_request, ctx):
 def test_reschedule_claims_the_new_slot_and_releases_the_old_in_one_go(make_request, sent, ctx):
     request_id = make_request(slot=local(24, 9))
     sent.clear()
-    new = booking.reschedule(get(request_id), local(25, 14, 30), now=NOW, actor_id=None)
+    new = seats.reschedule(get(request_id), local(25, 14, 30), now=NOW, actor_id=None)
     consultation = get(request_id)
     assert consultation.active_booking.id == new.id
     assert consultation.appointment_at == local(25, 14, 30)
@@ -282,7 +280,7 @@ def test_reschedule_to_an_unavailable_slot_changes_nothing(make_request, sent, c
     sent.clear()
     starts_at = local(24, 10) if target == "taken" else local(29, 10)
     with pytest.raises(SlotUnavailable):
-        booking.reschedule(get(mine), starts_at, now=NOW, actor_id=None)
+        seats.reschedule(get(mine), starts_at, now=NOW, actor_id=None)
     consultation = get(mine)
     assert consultation.active_booking.starts_at == local(24, 9)
     assert consultation.appointment_at == local(24, 9)
@@ -293,7 +291,7 @@ def test_reschedule_to_an_unavailable_slot_changes_nothing(make_request, sent, c
 def test_reschedule_to_the_same_time_is_a_no_op(make_request, sent, ctx):
     request_id = make_request(slot=local(24, 9))
     sent.clear()
-    result = booking.reschedule(get(request_id), local(24, 9), now=NOW, actor_id=None)
+    result = seats.reschedule(get(request_id), local(24, 9), now=NOW, actor_id=None)
     assert result.starts_at == local(24, 9)
     assert count(Booking) == 1 and sent == []
 
@@ -301,7 +299,7 @@ def test_reschedule_to_the_same_time_is_a_no_op(make_request, sent, ctx):
 def test_staff_reschedule_is_audited_with_the_actor(make_request, make_staff, ctx):
     staff_id = make_staff()
     request_id = make_request(slot=local(24, 9))
-    booking.reschedule(get(request_id), local(24, 11), now=NOW, actor_id=staff_id)
+    seats.reschedule(get(request_id), local(24, 11), now=NOW, actor_id=staff_id)
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "booking.reschedule")).one()
     assert event.actor_id == staff_id
     old = db.session.scalars(select(Booking).where(Booking.cancelled_at.is_not(None))).one()
@@ -313,8 +311,8 @@ def test_staff_reschedule_is_audited_with_the_actor(make_request, make_staff, ct
 
 def test_token_round_trip_and_tampering(make_request, app, ctx):
     consultation = get(make_request(slot=local(24, 9)))
-    token = tokens.manage_token(consultation)
-    assert tokens.load_token(token, now=NOW).id == consultation.id
+    token = links.manage_token(consultation)
+    assert links.load_token(token, now=NOW).id == consultation.id
     for bad in (
         "",
         "x",
@@ -323,21 +321,21 @@ def test_token_round_trip_and_tampering(make_request, app, ctx):
         "a" * 500,
         token.replace(".", ""),
     ):
-        assert tokens.load_token(bad, now=NOW) is None
+        assert links.load_token(bad, now=NOW) is None
     app.config["SECRET_KEY"] = "another-secret-key-0123456789-abcdefghijkl"
-    assert tokens.load_token(token, now=NOW) is None
+    assert links.load_token(token, now=NOW) is None
 
 
 def test_token_expires_a_day_after_the_appointment_and_follows_a_reschedule(make_request, ctx):
     request_id = make_request(slot=local(24, 9))
-    token = tokens.manage_token(get(request_id))
+    token = links.manage_token(get(request_id))
     end = local(24, 9, 30)
-    assert tokens.load_token(token, now=end + timedelta(days=1)) is not None
-    assert tokens.load_token(token, now=end + timedelta(days=1, seconds=1)) is None
-    booking.reschedule(get(request_id), local(27, 9), now=NOW, actor_id=None)
-    assert tokens.load_token(token, now=end + timedelta(days=2)) is not None  # the same link still works
-    booking.cancel(get(request_id), now=NOW, actor_id=None)
-    assert tokens.load_token(token, now=local(27, 9)).status is RequestStatus.CANCELLED
+    assert links.load_token(token, now=end + timedelta(days=1)) is not None
+    assert links.load_token(token, now=end + timedelta(days=1, seconds=1)) is None
+    seats.reschedule(get(request_id), local(27, 9), now=NOW, actor_id=None)
+    assert links.load_token(token, now=end + timedelta(days=2)) is not None  # the same link still works
+    seats.cancel(get(request_id), now=NOW, actor_id=None)
+    assert links.load_token(token, now=local(27, 9)).status is RequestStatus.CANCELLED
 
 
 # Reminders
@@ -398,7 +396,7 @@ def test_mail_server_down_never_loses_or_blocks_a_booking(app, make_request, sen
 
 
 def test_send_pending_leaves_a_fresh_message_to_its_sender(app, sent, ctx):
-    message = outbox.queue("confirmation", ["a@example.com"], SUBJECT, "body")
+    message = outbox.add("confirmation", ["a@example.com"], SUBJECT, "body")
     db.session.commit()
     assert outbox.send_pending(now=NOW) == (0, 1)
     assert outbox.send_pending(now=NOW + outbox.IN_FLIGHT_GRACE + timedelta(seconds=1)) == (1, 0)

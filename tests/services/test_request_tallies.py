@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models import ConsultationRequest, RequestTally
-from clinic.services.casework import queue
-from clinic.services.casework import requests as request_service
+from clinic.services.casework import cases, queue
 from clinic.services.casework.queue import QueueFilters
 from clinic.triage.enums import Priority, RequestStatus
 from tests.web.staff_rows import add_request
@@ -47,13 +46,13 @@ def test_tallies_follow_every_kind_of_write(app, make_staff):
         assert tallies() == grouped() == {("new", "urgent"): 1, ("new", "high"): 1, ("new", "routine"): 2}
 
         # The staff workflow (ORM, one row at a time).
-        request_service.change_status(ids[0], RequestStatus.CONTACTED, actor_id=staff_id, now=NOW)
-        request_service.change_status(ids[2], RequestStatus.DECLINED, actor_id=staff_id, now=NOW)
+        cases.change_status(ids[0], RequestStatus.CONTACTED, actor_id=staff_id, now=NOW)
+        cases.change_status(ids[2], RequestStatus.DECLINED, actor_id=staff_id, now=NOW)
         assert tallies() == grouped()
         assert tallies()[("contacted", "urgent")] == 1 and ("new", "urgent") not in tallies()
 
         # A change that leaves status and priority alone changes nothing.
-        request_service.assign(ids[1], staff_id, actor_id=staff_id, now=NOW)
+        cases.assign(ids[1], staff_id, actor_id=staff_id, now=NOW)
         assert tallies() == grouped()
 
         # A bulk insert (as a data load does), a bulk update across pairs, a re-triage, deletes.

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ConsultationRequest, SlotClaim
-from clinic.services.booking import links as tokens
+from clinic.services.booking import links
 from clinic.triage.enums import RequestStatus
 from tests.conftest import csrf_token_from
 from tests.fixtures_intake import intake_form_data
@@ -47,7 +47,7 @@ def submit(client, slot: str = SLOT, **overrides) -> str:
 
 def manage_path(app, request_id: int) -> str:
     with app.app_context():
-        return "/appointments/" + tokens.manage_token(db.session.get(ConsultationRequest, request_id))
+        return "/appointments/" + links.manage_token(db.session.get(ConsultationRequest, request_id))
 
 
 def offered_on_book_page(client, slot: str = SLOT) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from clinic.auth.redirects import safe_next
 from clinic.extensions import db
 from clinic.models import AuditEvent, StaffUser
-from clinic.services.accounts import users as accounts
+from clinic.services.accounts import users
 from tests.fixtures_auth import DEFAULT_PASSWORD
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -249,7 +249,7 @@ def test_logout_of_an_anonymous_user_goes_to_login(client, csrf):
 def test_a_password_reset_ends_the_users_sessions(app, client, nurse, login):
     cookie = sign_in(client, login)
     with app.app_context():
-        accounts.set_password(nurse, "quiet meadow lantern 42", actor_id=None)
+        users.set_password(nurse, "quiet meadow lantern 42", actor_id=None)
     assert location(replay(client, cookie))[0] == "/staff/login"
     assert sign_in(client, login, password="quiet meadow lantern 42")
 
@@ -258,7 +258,7 @@ def test_deactivation_ends_the_users_sessions(app, client, make_staff, nurse, lo
     make_staff(role="admin")
     cookie = sign_in(client, login)
     with app.app_context():
-        accounts.deactivate(nurse, actor_id=None)
+        users.deactivate(nurse, actor_id=None)
     assert location(replay(client, cookie))[0] == "/staff/login"
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from clinic import create_app
 from clinic.extensions import db, limiter
 from clinic.models import AuditEvent, Booking, ClinicSettings, ConsultationRequest, OutboxMessage, SlotClaim
-from clinic.services.booking import links as tokens
+from clinic.services.booking import links
 from clinic.triage.enums import Priority
 from clinic.triage.screening import CONDITIONS, PHQ9_ANSWERS, PHQ9_ITEMS
 from tests.conftest import base_config, csrf_token_from
@@ -171,7 +171,7 @@ def test_success_stores_everything_in_one_go_and_redirects_to_the_manage_page(ap
     assert re.fullmatch(r"/appointments/[A-Za-z0-9_.\-]+", location)
     with app.app_context():
         consultation = db.session.scalars(select(ConsultationRequest)).one()
-        assert tokens.load_token(location.rsplit("/", 1)[1]).id == consultation.id
+        assert links.load_token(location.rsplit("/", 1)[1]).id == consultation.id
         assert (consultation.first_name, consultation.last_name) == ("Zoë", "O'Brien-Núñez")
         assert consultation.email == "Zoe.OBrien@example.com"
         assert consultation.phone == "+12125550142"

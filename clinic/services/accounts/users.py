@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from clinic.extensions import db
 from clinic.models import LoginFailure, StaffUser
 from clinic.services.accounts import passwords
-from clinic.services.audit import record as audit
+from clinic.services.audit.record import record
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Role
 
@@ -89,7 +89,7 @@ def authenticate(email: str, password: str, *, now: datetime) -> StaffUser:
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(password)
         user.last_login_at = now
-        audit.record("auth.login", actor_id=user.id, record_type=RECORD, record_id=user.id)
+        record("auth.login", actor_id=user.id, record_type=RECORD, record_id=user.id)
         db.session.commit()
         return user
 
@@ -99,7 +99,7 @@ def authenticate(email: str, password: str, *, now: datetime) -> StaffUser:
     db.session.add(LoginFailure(email=key, at=now))
     db.session.flush()
     record_type = RECORD if user else None
-    audit.record(
+    record(
         "auth.login_failed",
         actor_id=None,
         record_type=record_type,
@@ -109,7 +109,7 @@ def authenticate(email: str, password: str, *, now: datetime) -> StaffUser:
     locked_until = _locked_until(key, now)
     if locked_until is not None:
         minutes = int(LOCKOUT_DURATION.total_seconds() // 60)
-        audit.record(
+        record(
             "auth.lockout",
             actor_id=None,
             record_type=record_type,
@@ -151,7 +151,7 @@ def end_sessions(user_id: int) -> None:
 def logout(user_id: int) -> None:
     """Sign out: end every session of the user (a replayed cookie is refused) and audit it."""
     _bump_session_version(user_id)
-    audit.record("auth.logout", actor_id=user_id, record_type=RECORD, record_id=user_id)
+    record("auth.logout", actor_id=user_id, record_type=RECORD, record_id=user_id)
     db.session.commit()
 
 
@@ -204,7 +204,7 @@ def create_user(*, email: str, name: str, role: str | Role, password: str, actor
     except IntegrityError:  # created by someone else a moment ago
         db.session.rollback()
         raise AccountError("An account with that email address already exists.", field="email") from None
-    audit.record(
+    record(
         "admin.staff_create",
         actor_id=actor_id,
         record_type=RECORD,
@@ -225,7 +225,7 @@ def set_password(user_id: int, password: str, *, actor_id: int | None) -> StaffU
     user.password_hash = passwords.hash_password(password)
     user.password_changed_at = utcnow()
     user.session_version = user.session_version + 1
-    audit.record("admin.staff_password_reset", actor_id=actor_id, record_type=RECORD, record_id=user.id)
+    record("admin.staff_password_reset", actor_id=actor_id, record_type=RECORD, record_id=user.id)
     db.session.commit()
     return user
 
@@ -243,7 +243,7 @@ def set_role(user_id: int, role: str | Role, *, actor_id: int | None) -> StaffUs
         raise LastAdminError(LAST_ADMIN, field="role")
     before = user.role.value
     user.role = role
-    audit.record(
+    record(
         "admin.staff_role",
         actor_id=actor_id,
         record_type=RECORD,
@@ -266,7 +266,7 @@ def deactivate(user_id: int, *, actor_id: int | None) -> StaffUser:
         raise LastAdminError(LAST_ADMIN)
     user.is_active = False
     user.session_version = user.session_version + 1
-    audit.record(
+    record(
         "admin.staff_deactivate",
         actor_id=actor_id,
         record_type=RECORD,
@@ -284,7 +284,7 @@ def reactivate(user_id: int, *, actor_id: int | None) -> StaffUser:
         db.session.rollback()
         return user
     user.is_active = True
-    audit.record(
+    record(
         "admin.staff_reactivate",
         actor_id=actor_id,
         record_type=RECORD,

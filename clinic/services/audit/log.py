@@ -1,4 +1,8 @@
-"""Reading the audit log for /admin/audit: filtered, newest first, a fixed number of queries per page."""
+"""Reading the audit log back: /admin/audit's filtered pages, and every event told in one wording.
+
+The admin log and a request's history on the staff pages name actors the same way (`actor_label`): the
+staff member, "patient" (self-service, stored without an actor) or "system".
+"""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -11,10 +15,26 @@ from sqlalchemy.orm import joinedload
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, StaffUser
+from clinic.triage.enums import RequestStatus
 
 PER_PAGE = 50
 REQUEST_RECORD_TYPES = frozenset({"request", "consultation_request"})
 PATIENT_ACTION_PREFIXES = ("patient.", "appointment.", "intake.")
+# What patients do through the public pages is stored without an actor; staff always leave their id.
+PATIENT_ACTIONS = frozenset({"request.create", "booking.cancel", "booking.reschedule"})
+PATIENT = "patient"
+SYSTEM = "system"
+PLAIN = {
+    "request.view": "Viewed the request",
+    "request.note": "Added a note",
+    "request.export": "Exported the queue",
+    "request.cancel": "Cancelled the booking",
+    "request.reschedule": "Moved the booking",
+    "request.create": "Request received",
+    "booking.create": "Booked a slot",
+    "booking.cancel": "Cancelled the booking",
+    "booking.reschedule": "Moved the booking",
+}
 SUMMARY_LIMIT = 300
 
 
@@ -32,7 +52,7 @@ def events_page(filters: AuditFilters, *, page: int, tz: ZoneInfo, per_page: int
     actor = filters.actor.strip()
     if actor.isdigit():
         query = query.where(AuditEvent.actor_id == int(actor))
-    elif actor.lower() in {"system", "patient"}:
+    elif actor.lower() in {SYSTEM, PATIENT}:
         query = query.where(AuditEvent.actor_id.is_(None))
     elif actor:
         query = query.where(
@@ -51,14 +71,41 @@ def events_page(filters: AuditFilters, *, page: int, tz: ZoneInfo, per_page: int
     return db.paginate(query, page=page, per_page=per_page, error_out=False, max_per_page=per_page)
 
 
-def actor_label(event: AuditEvent) -> str:
-    """The actor's email; for events without one, "patient" (self-service by token) or "system"."""
+def actor_label(event: AuditEvent, *, by_name: bool = False) -> str:
+    """Who did it: the staff member's email (or name); for events stored without one, "patient" or "system".
+
+    Deleting an account sets its events' actor to NULL, so every event has one of these three readings.
+    """
     if event.actor is not None:
-        return event.actor.email
+        return event.actor.name if by_name else event.actor.email
     details = event.details or {}
-    if details.get("by") == "patient" or event.action.startswith(PATIENT_ACTION_PREFIXES):
-        return "patient"
-    return "system"
+    if (
+        details.get("by") == PATIENT
+        or event.action in PATIENT_ACTIONS
+        or event.action.startswith(PATIENT_ACTION_PREFIXES)
+    ):
+        return PATIENT
+    return SYSTEM
+
+
+def _status(value: object) -> str:
+    try:
+        return RequestStatus(str(value)).label
+    except ValueError:
+        return "?"
+
+
+def event_text(event: AuditEvent, *, names: dict[int, str]) -> str:
+    """What happened, in plain words for a request's history (ids only are stored; `names` are staff's)."""
+    details = event.details or {}
+    if event.action == "request.status":
+        return f"Status {_status(details.get('from'))} → {_status(details.get('to'))}"
+    if event.action == "request.assign":
+        target = details.get("to")
+        if target is None:
+            return "Unassigned"
+        return f"Assigned to {names.get(target, 'a former staff member')}"
+    return PLAIN.get(event.action, event.action.replace(".", " ").replace("_", " ").capitalize())
 
 
 def _short(value: Any) -> str:

@@ -9,9 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from clinic.extensions import db
 from clinic.models import ConsultationRequest
 from clinic.scheduling import SlotUnavailable
-from clinic.services.audit import record as audit
-from clinic.services.booking import availability
-from clinic.services.booking import seats as booking
+from clinic.services.audit.record import record
+from clinic.services.booking import availability, seats
 from clinic.services.booking.references import new_public_id, new_reference
 from clinic.services.mail import notifications, outbox
 from clinic.triage.enums import Modality, PreferredContact, RequestStatus
@@ -54,11 +53,11 @@ def submit(data: IntakeData, *, now: datetime) -> ConsultationRequest:
         db.session.rollback()
         raise
     consultation = _insert(data, screening, now=now)
-    held = booking.hold(consultation, slot)
-    audit.record("request.create", actor_id=None, record_type="request", record_id=consultation.id)
-    messages = [notifications.queue_confirmation(consultation, held, now=now)]
+    held = seats.hold(consultation, slot)
+    record("request.create", actor_id=None, record_type="request", record_id=consultation.id)
+    messages = [notifications.add_confirmation(consultation, held, now=now)]
     if screening.self_harm:
-        messages.append(notifications.queue_urgent_notice(consultation))
+        messages.append(notifications.add_urgent_notice(consultation))
     db.session.commit()
     outbox.deliver(messages)
     return consultation

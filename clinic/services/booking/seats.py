@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from clinic.extensions import db
 from clinic.models import Booking, ConsultationRequest, SlotClaim
 from clinic.scheduling import OfferedSlot, SlotUnavailable
-from clinic.services.audit import record as audit
+from clinic.services.audit.record import record
 from clinic.services.booking import availability
 from clinic.services.mail import notifications, outbox
 from clinic.services.rules.read import clinic_info
@@ -107,14 +107,14 @@ def cancel(consultation: ConsultationRequest, *, now: datetime, actor_id: int | 
         raise NoActiveBooking("this booking was cancelled meanwhile")
     consultation.status = RequestStatus.CANCELLED
     consultation.appointment_at = None
-    audit.record(
+    record(
         "booking.cancel",
         actor_id=actor_id,
         record_type="request",
         record_id=consultation.id,
         details={"booking_id": booking.id},
     )
-    message = notifications.queue_cancellation(consultation, booking, now=now)
+    message = notifications.add_cancellation(consultation, booking, now=now)
     db.session.commit()
     outbox.deliver([message])
     return booking
@@ -145,14 +145,14 @@ def reschedule(
     if not _release(old, now=now, actor_id=actor_id):
         db.session.rollback()
         raise BookingChanged("the booking changed meanwhile")
-    audit.record(
+    record(
         "booking.reschedule",
         actor_id=actor_id,
         record_type="request",
         record_id=consultation.id,
         details={"from_booking_id": old.id, "to_booking_id": new.id},
     )
-    message = notifications.queue_reschedule(consultation, old, new, now=now)
+    message = notifications.add_reschedule(consultation, old, new, now=now)
     db.session.commit()
     outbox.deliver([message])
     return new

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from clinic.extensions import db
 from clinic.models import ConsultationRequest, StaffUser
-from clinic.services.audit import record as audit
+from clinic.services.audit.record import record
 from clinic.services.casework.queue import QueueFilters, filter_conditions, ordered
 
 BATCH = 500
@@ -48,9 +48,7 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> str:
 
 def record_export(filters: QueueFilters, *, actor_id: int) -> None:
     """Audit the export with the names of the filters used, never their values."""
-    audit.record(
-        "request.export", actor_id=actor_id, record_type=RECORD_TYPE, details={"filters": filters.names()}
-    )
+    record("request.export", actor_id=actor_id, record_type=RECORD_TYPE, details={"filters": filters.names()})
     db.session.commit()
 
 

@@ -1,4 +1,4 @@
-"""What the clinic tells patients (and itself) by email: composed here, queued in the outbox.
+"""What the clinic tells patients (and itself) by email: composed here, added to the outbox.
 
 Subjects and calendar titles say only "Your consultation with <clinic name>": never a drug, a
 diagnosis or a score. Times name the clinic's timezone. Links use BASE_URL, never the request's
@@ -64,7 +64,7 @@ def _patient_message(
         "book_url": f"{base_url()}/book",
         **context,
     }
-    return outbox.queue(
+    return outbox.add(
         kind,
         [consultation.email],
         subject_for(info.name),
@@ -74,19 +74,15 @@ def _patient_message(
     )
 
 
-def queue_confirmation(
-    consultation: ConsultationRequest, booking: Booking, *, now: datetime
-) -> OutboxMessage:
+def add_confirmation(consultation: ConsultationRequest, booking: Booking, *, now: datetime) -> OutboxMessage:
     return _patient_message("confirmation", consultation, booking, now=now)
 
 
-def queue_cancellation(
-    consultation: ConsultationRequest, booking: Booking, *, now: datetime
-) -> OutboxMessage:
+def add_cancellation(consultation: ConsultationRequest, booking: Booking, *, now: datetime) -> OutboxMessage:
     return _patient_message("cancellation", consultation, booking, now=now)
 
 
-def queue_reschedule(
+def add_reschedule(
     consultation: ConsultationRequest, old: Booking, new: Booking, *, now: datetime
 ) -> OutboxMessage:
     info = clinic_info()
@@ -95,11 +91,11 @@ def queue_reschedule(
     )
 
 
-def queue_reminder(consultation: ConsultationRequest, booking: Booking, *, now: datetime) -> OutboxMessage:
+def add_reminder(consultation: ConsultationRequest, booking: Booking, *, now: datetime) -> OutboxMessage:
     return _patient_message("reminder", consultation, booking, now=now)
 
 
-def queue_urgent_notice(consultation: ConsultationRequest) -> OutboxMessage:
+def add_urgent_notice(consultation: ConsultationRequest) -> OutboxMessage:
     """Tell the clinic at once that a request needs prompt review: reference and link only, nothing else."""
     info = clinic_info()
     context = {
@@ -107,7 +103,7 @@ def queue_urgent_notice(consultation: ConsultationRequest) -> OutboxMessage:
         "reference": consultation.reference,
         "staff_url": f"{base_url()}/staff/requests/{consultation.id}",
     }
-    return outbox.queue(
+    return outbox.add(
         "urgent",
         [info.email],
         f"Request {consultation.reference} needs prompt review",
@@ -116,10 +112,10 @@ def queue_urgent_notice(consultation: ConsultationRequest) -> OutboxMessage:
 
 
 def send_reminders(*, now: datetime | None = None) -> int:
-    """Queue and send a reminder for each active booking starting within 24 hours, once per booking.
+    """Remind each active booking starting within 24 hours, once per booking, through the outbox.
 
     Each booking is claimed by a guarded UPDATE of `reminder_sent_at`, so overlapping runs (cron every
-    few minutes, several hosts) never remind twice. Returns how many reminders were queued.
+    few minutes, several hosts) never remind twice. Returns how many reminders were added.
     """
     now = now or utcnow()
     bookings = db.session.scalars(
@@ -135,7 +131,7 @@ def send_reminders(*, now: datetime | None = None) -> int:
         .options(joinedload(Booking.request))
         .order_by(Booking.starts_at)
     ).all()
-    queued = []
+    added = []
     for booking in bookings:
         claimed = db.session.execute(
             update(Booking)
@@ -146,7 +142,7 @@ def send_reminders(*, now: datetime | None = None) -> int:
             .execution_options(synchronize_session=False)
         ).rowcount
         if claimed == 1:
-            queued.append(queue_reminder(booking.request, booking, now=now))
+            added.append(add_reminder(booking.request, booking, now=now))
     db.session.commit()
-    outbox.deliver(queued)
-    return len(queued)
+    outbox.deliver(added)
+    return len(added)

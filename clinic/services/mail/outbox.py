@@ -24,12 +24,12 @@ from clinic.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 # A message younger than this that has never failed may still be on its way from the request that
-# queued it, so a retry run leaves it alone rather than send it twice.
+# added it, so a retry run leaves it alone rather than send it twice.
 IN_FLIGHT_GRACE = timedelta(minutes=2)
 MAX_ERROR_LENGTH = 500
 
 
-def queue(
+def add(
     kind: str,
     recipients: list[str],
     subject: str,

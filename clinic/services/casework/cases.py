@@ -11,8 +11,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, ConsultationRequest, Note, StaffUser
-from clinic.services.audit import record as audit
-from clinic.services.booking import seats as booking
+from clinic.services.audit.record import record
+from clinic.services.booking import seats
 from clinic.triage.enums import RequestStatus
 from clinic.triage.workflow import WorkflowError, check_move, next_statuses
 
@@ -55,7 +55,7 @@ def view(request_id: int, *, actor_id: int) -> RequestDetail:
     exists = db.session.scalar(select(ConsultationRequest.id).where(ConsultationRequest.id == request_id))
     if exists is None:
         raise RequestNotFound(request_id)
-    audit.record("request.view", actor_id=actor_id, record_type=RECORD, record_id=request_id)
+    record("request.view", actor_id=actor_id, record_type=RECORD, record_id=request_id)
     db.session.commit()
     consultation = db.session.scalars(
         select(ConsultationRequest)
@@ -98,11 +98,11 @@ def change_status(
         target in (RequestStatus.CANCELLED, RequestStatus.DECLINED)
         and consultation.active_booking is not None
     ):
-        booking.cancel(consultation, now=now, actor_id=actor_id)
+        seats.cancel(consultation, now=now, actor_id=actor_id)
         consultation = _load(request_id)
     consultation.status = target
     consultation.updated_at = now
-    audit.record(
+    record(
         "request.status",
         actor_id=actor_id,
         record_type=RECORD,
@@ -124,7 +124,7 @@ def add_note(request_id: int, body: str, *, actor_id: int, now: datetime) -> Not
     note = Note(request_id=request_id, author_id=actor_id, body=body, created_at=now)
     db.session.add(note)
     db.session.flush()
-    audit.record(
+    record(
         "request.note",
         actor_id=actor_id,
         record_type=RECORD,
@@ -145,7 +145,7 @@ def assign(request_id: int, staff_id: int | None, *, actor_id: int, now: datetim
     previous = consultation.assigned_to_id
     consultation.assigned_to_id = staff_id
     consultation.updated_at = now
-    audit.record(
+    record(
         "request.assign",
         actor_id=actor_id,
         record_type=RECORD,
@@ -168,7 +168,7 @@ def cancel_booking(request_id: int, *, actor_id: int, now: datetime) -> None:
     """
     consultation = _load(request_id)
     _check_open_for_booking(consultation, RequestStatus.CANCELLED)
-    booking.cancel(consultation, now=now, actor_id=actor_id)
+    seats.cancel(consultation, now=now, actor_id=actor_id)
 
 
 def reschedule_booking(request_id: int, starts_at: datetime, *, actor_id: int, now: datetime) -> None:
@@ -176,7 +176,7 @@ def reschedule_booking(request_id: int, starts_at: datetime, *, actor_id: int, n
     consultation = _load(request_id)
     if not next_statuses(consultation.status) or consultation.status == RequestStatus.CANCELLED:
         raise WorkflowError(f"A {consultation.status.label.lower()} request cannot be rescheduled.")
-    booking.reschedule(consultation, starts_at, now=now, actor_id=actor_id)
+    seats.reschedule(consultation, starts_at, now=now, actor_id=actor_id)
 
 
 __all__ = [
