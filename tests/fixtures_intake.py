@@ -76,7 +76,7 @@ def make_request(app):
             consultation = submit(IntakeData(starts_at=starts_at, phq9=tuple(phq9), **fields), now=now)
             request_id = consultation.id
             if cancelled:
-                seats.cancel(consultation, now=now, actor_id=None)
+                seats.cancel_for_patient(consultation, now=now)
             if status is not None:
                 consultation = db.session.get(ConsultationRequest, request_id)
                 consultation.status = RequestStatus(status)

@@ -174,9 +174,9 @@ def test_concurrent_changes_to_one_booking_leave_exactly_one_active(shared_app):
             consultation = db.session.get(ConsultationRequest, request_id)
             try:
                 if i == len(targets):
-                    seats.cancel(consultation, now=NOW, actor_id=None)
+                    seats.cancel_for_patient(consultation, now=NOW)
                 else:
-                    seats.reschedule(consultation, targets[i], now=NOW, actor_id=None)
+                    seats.reschedule_for_patient(consultation, targets[i], now=NOW)
             except (seats.BookingChanged, seats.NoActiveBooking):
                 return "changed meanwhile"
             return "done"

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, Closure, ConsultationRequest, Note, SlotClaim, StaffUser
 from clinic.scheduling import Schedule
+from clinic.services import unit_of_work
 from clinic.services.accounts.passwords import hash_password
 from clinic.services.booking.intake import CONSENT_VERSION
 from clinic.services.booking.references import new_public_id, new_reference
@@ -352,10 +353,11 @@ def _requests(now: datetime, staff_ids: list[int]) -> int:
     return made
 
 
+@unit_of_work()
 def seed_demo() -> list[str]:
     """Create (or refresh) the demo logins and, in an empty database, a few weeks of requests.
 
-    Returns the lines to print, with the logins first.
+    Returns the lines to print, with the logins first. One transaction: nothing is kept if it fails.
     """
     now = utcnow()
     admin_password = _account(*ADMIN)
@@ -367,11 +369,9 @@ def seed_demo() -> list[str]:
         f"Demo staff: {STAFF[0][0]} / {staff_password}",
     ]
     if db.session.scalar(select(func.count()).select_from(ConsultationRequest)):
-        db.session.commit()
         lines.append("Requests already present: none added.")
         return lines
     staff_ids = list(db.session.scalars(select(StaffUser.id).where(StaffUser.role == Role.STAFF)))
     made = _requests(now, staff_ids)
-    db.session.commit()
     lines.append(f"Added {made} demo requests across the last weeks and the weeks ahead.")
     return lines

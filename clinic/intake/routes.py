@@ -35,7 +35,6 @@ from clinic.triage.screening import CONDITIONS, PHQ9_QUESTION
 bp = Blueprint("intake", __name__)
 
 JUST_SUBMITTED = "intake_submitted"  # session key: the public id of the request just made, nothing else
-CHANGEABLE = (RequestStatus.NEW, RequestStatus.CONTACTED, RequestStatus.SCHEDULED)
 STATUS_TEXT = {
     RequestStatus.NEW: "Booked. We will contact you before the appointment.",
     RequestStatus.CONTACTED: "Booked. We have been in touch about your request.",
@@ -45,6 +44,7 @@ STATUS_TEXT = {
     RequestStatus.DECLINED: "Closed. Please call us if you have questions.",
     RequestStatus.NO_SHOW: "Missed. Please call us to arrange another time.",
 }
+CALL_US = "This booking can no longer be changed online. Please call us."
 INVALID_LINK = (
     "This booking link is not valid any more. Links stop working a day after the appointment, and a "
     "link copied only in part does not work. If you need help with a booking, please call us."
@@ -216,16 +216,6 @@ def _load(token: str) -> ConsultationRequest:
     return consultation
 
 
-def _changeable(consultation: ConsultationRequest, now: datetime) -> bool:
-    """Patients change a booking online until it starts; after that, or once closed, they call."""
-    active = consultation.active_booking
-    return active is not None and consultation.status in CHANGEABLE and active.starts_at > now
-
-
-def _shown_booking(consultation: ConsultationRequest):
-    return consultation.active_booking or (consultation.bookings[-1] if consultation.bookings else None)
-
-
 def _render_manage(
     consultation: ConsultationRequest,
     token: str,
@@ -235,7 +225,7 @@ def _render_manage(
     problem: str | None = None,
     status: int = 200,
 ):
-    shown = _shown_booking(consultation)
+    shown = seats.shown_booking(consultation)
     tz = clinic_info().timezone
     return render_template(
         "intake/manage.html",
@@ -245,7 +235,7 @@ def _render_manage(
         ends=describe_time(shown.ends_at, tz) if shown else None,
         status_text=STATUS_TEXT[consultation.status],
         is_cancelled=consultation.active_booking is None,
-        changeable=_changeable(consultation, now),
+        changeable=seats.changeable_by_patient(consultation, now=now),
         just_submitted=just_submitted,
         show_crisis=just_submitted and consultation.phq9_9 > 0,
         problem=problem,
@@ -265,22 +255,13 @@ def manage(token: str):
 def cancel(token: str):
     now = utcnow()
     consultation = _load(token)
-    if consultation.active_booking is None:
-        flash("This consultation was already cancelled.", "info")
-        return redirect(url_for(".manage", token=token), 303)
-    if not _changeable(consultation, now):
-        return _render_manage(
-            consultation,
-            token,
-            now=now,
-            status=409,
-            problem="This booking can no longer be changed online. Please call us.",
-        )
     try:
-        seats.cancel(consultation, now=now, actor_id=None)
+        seats.cancel_for_patient(consultation, now=now)
     except seats.NoActiveBooking:
         flash("This consultation was already cancelled.", "info")
         return redirect(url_for(".manage", token=token), 303)
+    except seats.NotChangeable:
+        return _render_manage(consultation, token, now=now, status=409, problem=CALL_US)
     flash("Your consultation is cancelled. We have emailed you a confirmation.", "success")
     return redirect(url_for(".manage", token=token), 303)
 
@@ -325,17 +306,11 @@ def _render_reschedule(
 def reschedule(token: str):
     now = utcnow()
     consultation = _load(token)
-    if not _changeable(consultation, now):
+    if not seats.changeable_by_patient(consultation, now=now):
         if consultation.active_booking is None:
             flash("This consultation is cancelled: please request a new one.", "info")
             return redirect(url_for(".manage", token=token), 303)
-        return _render_manage(
-            consultation,
-            token,
-            now=now,
-            status=409,
-            problem="This booking can no longer be changed online. Please call us.",
-        )
+        return _render_manage(consultation, token, now=now, status=409, problem=CALL_US)
     form = RescheduleForm()
     current_day = consultation.active_booking.starts_at.astimezone(clinic_info().rules.tz).date()
     if request.method == "GET":
@@ -348,11 +323,11 @@ def reschedule(token: str):
         return _render_reschedule(consultation, token, form, now=now, week=current_day, status=422)
     starts_at = parse_offered_range(form.slot.data)
     week = starts_at.astimezone(clinic_info().rules.tz).date()
-    if starts_at == consultation.active_booking.starts_at:
+    try:
+        seats.reschedule_for_patient(consultation, starts_at, now=now)
+    except seats.SameTime:
         form.slot.errors.append("That is already your time. Please choose a different one.")
         return _render_reschedule(consultation, token, form, now=now, week=week, status=422)
-    try:
-        seats.reschedule(consultation, starts_at, now=now, actor_id=None)
     except SlotUnavailable:
         return _render_reschedule(
             consultation,
@@ -366,6 +341,8 @@ def reschedule(token: str):
     except seats.NoActiveBooking:
         flash("This consultation is cancelled: please request a new one.", "info")
         return redirect(url_for(".manage", token=token), 303)
+    except seats.NotChangeable:
+        return _render_manage(consultation, token, now=now, status=409, problem=CALL_US)
     except seats.BookingChanged:
         flash("Your booking was changed at the same time from somewhere else. Please check it below.", "info")
         return redirect(url_for(".manage", token=token), 303)
@@ -376,7 +353,7 @@ def reschedule(token: str):
 @bp.get("/appointments/<token>/calendar.ics")
 def calendar_ics(token: str):
     consultation = _load(token)
-    shown = _shown_booking(consultation)
+    shown = seats.shown_booking(consultation)
     content = notifications.calendar_file(consultation, shown, now=utcnow())
     return Response(
         content,

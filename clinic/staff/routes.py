@@ -92,15 +92,13 @@ def _render_detail(
     assign_form=None,
     error: str | None = None,
 ):
+    """The detail page; reads only (the GET records the view before it calls this)."""
     try:
-        detail = cases.view(request_id, actor_id=current_user.id)
+        detail = cases.detail(request_id)
     except cases.RequestNotFound:
         abort(404)
     consultation = detail.request
     staff = queue.staff_names()
-    result = screening.screen(
-        consultation.phq9_answers, consultation.antidepressant_trials, consultation.conditions
-    )
     if assign_form is None:
         assign_form = AssignForm(formdata=None, data={"staff_id": str(consultation.assigned_to_id or "")})
     assign_form.set_staff(staff)
@@ -116,7 +114,7 @@ def _render_detail(
         items=list(zip(screening.PHQ9_ITEMS, consultation.phq9_answers, strict=True)),
         answers=screening.PHQ9_ANSWERS,
         conditions=screening.CONDITIONS,
-        review_reasons=result.review_reasons,
+        review_reasons=detail.review_reasons,
         event_text=partial(event_text, names=dict(staff)),
         actor_label=partial(actor_label, by_name=True),
         moves=next_statuses(consultation.status),
@@ -134,6 +132,10 @@ def _render_detail(
 @writes_on_get
 def detail(request_id: int):
     """The whole request; each view is audited."""
+    try:
+        cases.record_view(request_id, actor_id=current_user.id)
+    except cases.RequestNotFound:
+        abort(404)
     return _render_detail(request_id)
 
 

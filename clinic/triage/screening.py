@@ -97,13 +97,6 @@ def screen(answers: Sequence[int], trials: int, conditions: Iterable[str]) -> Sc
     score = sum(answers)
     band = band_for(score)
     self_harm = answers[SELF_HARM_ITEM - 1]
-    reasons: list[str] = []
-    if self_harm > 0:
-        reasons.append(f"Thoughts of self-harm (PHQ-9 item 9): {PHQ9_ANSWERS[self_harm].lower()}")
-    if score >= SEVERE_SCORE:
-        reasons.append(f"PHQ-9 score {score} (severe)")
-    reasons.extend(f"Ticked: {CONDITIONS[code].lower()}" for code in ticked)
-
     if self_harm > 0:
         priority = Priority.URGENT
     elif score >= SEVERE_SCORE or ticked:
@@ -115,5 +108,18 @@ def screen(answers: Sequence[int], trials: int, conditions: Iterable[str]) -> Sc
         band=band,
         priority=priority,
         treatment_resistant=trials >= TREATMENT_RESISTANT_TRIALS,
-        review_reasons=tuple(reasons),
+        review_reasons=review_reasons(answers, score, ticked),
     )
+
+
+def review_reasons(answers: Sequence[int], score: int, conditions: Iterable[str]) -> tuple[str, ...]:
+    """Why a clinician should look, in words: the answers already screened and stored with a request."""
+    chosen = set(conditions)
+    self_harm = answers[SELF_HARM_ITEM - 1]
+    reasons: list[str] = []
+    if self_harm > 0:
+        reasons.append(f"Thoughts of self-harm (PHQ-9 item 9): {PHQ9_ANSWERS[self_harm].lower()}")
+    if score >= SEVERE_SCORE:
+        reasons.append(f"PHQ-9 score {score} (severe)")
+    reasons.extend(f"Ticked: {CONDITIONS[code].lower()}" for code in CONDITIONS if code in chosen)
+    return tuple(reasons)

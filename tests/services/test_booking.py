@@ -13,6 +13,7 @@ from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ClinicSettings, ConsultationRequest, OutboxMessage, SlotClaim
 from clinic.scheduling import OutsideOpeningHours, SlotUnavailable
 from clinic.services.booking import availability, intake, links, references, seats
+from clinic.services.casework import cases
 from clinic.services.mail import notifications, outbox
 from clinic.triage.enums import Priority, RequestStatus
 
@@ -213,7 +214,7 @@ def test_patient_cancel_releases_the_slot_at_once_and_keeps_the_row(make_request
     request_id = make_request(slot=local(24, 9))
     sent.clear()
     consultation = get(request_id)
-    cancelled = seats.cancel(consultation, now=NOW, actor_id=None)
+    cancelled = seats.cancel_for_patient(consultation, now=NOW)
     consultation = get(request_id)
     assert consultation.status is RequestStatus.CANCELLED
     assert consultation.appointment_at is None
@@ -233,8 +234,8 @@ def test_patient_cancel_releases_the_slot_at_once_and_keeps_the_row(make_request
 def test_staff_cancel_records_who(make_request, make_staff, ctx):
     staff_id = make_staff()
     request_id = make_request(slot=local(24, 9))
-    cancelled = seats.cancel(get(request_id), now=NOW, actor_id=staff_id)
-    row = db.session.get(Booking, cancelled.id)
+    cases.cancel_booking(request_id, actor_id=staff_id, now=NOW)
+    row = db.session.scalars(select(Booking).where(Booking.request_id == request_id)).one()
     assert (row.cancelled_by, row.cancelled_by_staff_id) == ("staff", staff_id)
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "booking.cancel")).one()
     assert event.actor_id == staff_id
@@ -243,7 +244,7 @@ def test_staff_cancel_records_who(make_request, make_staff, ctx):
 def test_cancel_without_an_active_booking_raises(make_request, ctx):
     request_id = make_request(slot=local(24, 9), cancelled=True)
     with pytest.raises(seats.NoActiveBooking):
-        seats.cancel(get(request_id), now=NOW, actor_id=None)
+        seats.cancel_for_patient(get(request_id), now=NOW)
     assert count(AuditEvent) == 2  # request.create and the one cancel
 
 
@@ -253,7 +254,7 @@ def test_cancel_without_an_active_booking_raises(make_request, ctx):
 def test_reschedule_claims_the_new_slot_and_releases_the_old_in_one_go(make_request, sent, ctx):
     request_id = make_request(slot=local(24, 9))
     sent.clear()
-    new = seats.reschedule(get(request_id), local(25, 14, 30), now=NOW, actor_id=None)
+    new = seats.reschedule_for_patient(get(request_id), local(25, 14, 30), now=NOW)
     consultation = get(request_id)
     assert consultation.active_booking.id == new.id
     assert consultation.appointment_at == local(25, 14, 30)
@@ -280,7 +281,7 @@ def test_reschedule_to_an_unavailable_slot_changes_nothing(make_request, sent, c
     sent.clear()
     starts_at = local(24, 10) if target == "taken" else local(29, 10)
     with pytest.raises(SlotUnavailable):
-        seats.reschedule(get(mine), starts_at, now=NOW, actor_id=None)
+        seats.reschedule_for_patient(get(mine), starts_at, now=NOW)
     consultation = get(mine)
     assert consultation.active_booking.starts_at == local(24, 9)
     assert consultation.appointment_at == local(24, 9)
@@ -288,18 +289,51 @@ def test_reschedule_to_an_unavailable_slot_changes_nothing(make_request, sent, c
     assert count(AuditEvent) == 2 and sent == []
 
 
-def test_reschedule_to_the_same_time_is_a_no_op(make_request, sent, ctx):
+def test_patient_reschedule_to_the_same_time_is_refused(make_request, sent, ctx):
     request_id = make_request(slot=local(24, 9))
     sent.clear()
-    result = seats.reschedule(get(request_id), local(24, 9), now=NOW, actor_id=None)
-    assert result.starts_at == local(24, 9)
-    assert count(Booking) == 1 and sent == []
+    with pytest.raises(seats.SameTime):
+        seats.reschedule_for_patient(get(request_id), local(24, 9), now=NOW)
+    assert count(Booking) == 1 and count(AuditEvent) == 1 and sent == []
+
+
+def test_staff_reschedule_to_the_same_time_is_a_no_op(make_request, make_staff, sent, ctx):
+    staff_id = make_staff()
+    request_id = make_request(slot=local(24, 9))
+    sent.clear()
+    cases.reschedule_booking(request_id, local(24, 9), actor_id=staff_id, now=NOW)
+    assert get(request_id).active_booking.starts_at == local(24, 9)
+    assert count(Booking) == 1 and count(AuditEvent) == 1 and sent == []
+
+
+@pytest.mark.parametrize("change", ["cancel", "reschedule"])
+def test_patients_cannot_change_a_booking_that_has_started(make_request, sent, ctx, change):
+    request_id = make_request(slot=local(24, 9))
+    sent.clear()
+    later = local(24, 9, 1)
+    with pytest.raises(seats.NotChangeable):
+        if change == "cancel":
+            seats.cancel_for_patient(get(request_id), now=later)
+        else:
+            seats.reschedule_for_patient(get(request_id), local(25, 9), now=later)
+    assert get(request_id).active_booking.starts_at == local(24, 9)
+    assert count(AuditEvent) == 1 and sent == []
+
+
+@pytest.mark.parametrize("status", [RequestStatus.COMPLETED, RequestStatus.DECLINED, RequestStatus.NO_SHOW])
+def test_patients_cannot_change_a_closed_request(make_request, ctx, status):
+    request_id = make_request(slot=local(24, 9), status=status)
+    consultation = get(request_id)
+    assert not seats.changeable_by_patient(consultation, now=NOW)
+    with pytest.raises(seats.NotChangeable):
+        seats.cancel_for_patient(consultation, now=NOW)
+    assert get(request_id).active_booking is not None
 
 
 def test_staff_reschedule_is_audited_with_the_actor(make_request, make_staff, ctx):
     staff_id = make_staff()
     request_id = make_request(slot=local(24, 9))
-    seats.reschedule(get(request_id), local(24, 11), now=NOW, actor_id=staff_id)
+    cases.reschedule_booking(request_id, local(24, 11), actor_id=staff_id, now=NOW)
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "booking.reschedule")).one()
     assert event.actor_id == staff_id
     old = db.session.scalars(select(Booking).where(Booking.cancelled_at.is_not(None))).one()
@@ -332,9 +366,9 @@ def test_token_expires_a_day_after_the_appointment_and_follows_a_reschedule(make
     end = local(24, 9, 30)
     assert links.load_token(token, now=end + timedelta(days=1)) is not None
     assert links.load_token(token, now=end + timedelta(days=1, seconds=1)) is None
-    seats.reschedule(get(request_id), local(27, 9), now=NOW, actor_id=None)
+    seats.reschedule_for_patient(get(request_id), local(27, 9), now=NOW)
     assert links.load_token(token, now=end + timedelta(days=2)) is not None  # the same link still works
-    seats.cancel(get(request_id), now=NOW, actor_id=None)
+    seats.cancel_for_patient(get(request_id), now=NOW)
     assert links.load_token(token, now=local(27, 9)).status is RequestStatus.CANCELLED
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from clinic.extensions import db
 from clinic.models import LoginFailure, StaffUser
+from clinic.services import unit_of_work
 from clinic.services.accounts import passwords
 from clinic.services.audit.record import record
 from clinic.timeutil import utcnow
@@ -70,17 +71,25 @@ def normalize_email(email: str) -> str:
 
 
 def authenticate(email: str, password: str, *, now: datetime) -> StaffUser:
-    """Check a sign-in attempt and record its outcome (audit, failure count) in one commit.
+    """Check a sign-in attempt and record its outcome (audit, failure count) in one transaction.
 
     The lockout is counted per typed address in the database, so it holds across workers and hosts and
     behaves the same whether or not an account exists. An unknown address is verified against a dummy
-    hash so it costs as long as a wrong password.
+    hash so it costs as long as a wrong password. A refused attempt is committed before LoginFailed or
+    LoginLocked is raised, so that it counts.
     """
-    key = normalize_email(email)[:EMAIL_MAX]
+    with unit_of_work():
+        outcome = _attempt(normalize_email(email)[:EMAIL_MAX], password, now=now)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def _attempt(key: str, password: str, *, now: datetime) -> StaffUser | LoginFailed | LoginLocked:
+    """The signed-in user, or the refusal to raise once the attempt is recorded."""
     locked_until = _locked_until(key, now)
     if locked_until is not None:
-        db.session.rollback()
-        raise LoginLocked(locked_until)
+        return LoginLocked(locked_until)  # attempts refused while locked are not recorded
 
     user = db.session.scalars(select(StaffUser).where(func.lower(StaffUser.email) == key)).first()
     password_ok = passwords.verify_password(user.password_hash if user else None, password)
@@ -90,7 +99,6 @@ def authenticate(email: str, password: str, *, now: datetime) -> StaffUser:
             user.password_hash = passwords.hash_password(password)
         user.last_login_at = now
         record("auth.login", actor_id=user.id, record_type=RECORD, record_id=user.id)
-        db.session.commit()
         return user
 
     reason = "unknown_account" if user is None else ("inactive" if not user.is_active else "wrong_password")
@@ -107,19 +115,17 @@ def authenticate(email: str, password: str, *, now: datetime) -> StaffUser:
         details={"reason": reason},
     )
     locked_until = _locked_until(key, now)
-    if locked_until is not None:
-        minutes = int(LOCKOUT_DURATION.total_seconds() // 60)
-        record(
-            "auth.lockout",
-            actor_id=None,
-            record_type=record_type,
-            record_id=record_id,
-            details={"failures": LOCKOUT_THRESHOLD, "minutes": minutes},
-        )
-    db.session.commit()
-    if locked_until is not None:
-        raise LoginLocked(locked_until)
-    raise LoginFailed()
+    if locked_until is None:
+        return LoginFailed()
+    minutes = int(LOCKOUT_DURATION.total_seconds() // 60)
+    record(
+        "auth.lockout",
+        actor_id=None,
+        record_type=record_type,
+        record_id=record_id,
+        details={"failures": LOCKOUT_THRESHOLD, "minutes": minutes},
+    )
+    return LoginLocked(locked_until)
 
 
 def _locked_until(key: str, now: datetime) -> datetime | None:
@@ -144,15 +150,15 @@ def _locked_until(key: str, now: datetime) -> datetime | None:
 
 def end_sessions(user_id: int) -> None:
     """Bump the session version: every cookie issued so far for this user is refused from now on."""
-    _bump_session_version(user_id)
-    db.session.commit()
+    with unit_of_work():
+        _bump_session_version(user_id)
 
 
 def logout(user_id: int) -> None:
     """Sign out: end every session of the user (a replayed cookie is refused) and audit it."""
-    _bump_session_version(user_id)
-    record("auth.logout", actor_id=user_id, record_type=RECORD, record_id=user_id)
-    db.session.commit()
+    with unit_of_work():
+        _bump_session_version(user_id)
+        record("auth.logout", actor_id=user_id, record_type=RECORD, record_id=user_id)
 
 
 def _bump_session_version(user_id: int) -> None:
@@ -177,6 +183,7 @@ def get_user(user_id: int) -> StaffUser | None:
     return db.session.get(StaffUser, user_id)
 
 
+@unit_of_work()
 def create_user(*, email: str, name: str, role: str | Role, password: str, actor_id: int | None) -> StaffUser:
     """Create an active account, or raise AccountError (PasswordPolicyError for a weak password)."""
     address = _valid_email(email)
@@ -202,7 +209,6 @@ def create_user(*, email: str, name: str, role: str | Role, password: str, actor
     try:
         db.session.flush()
     except IntegrityError:  # created by someone else a moment ago
-        db.session.rollback()
         raise AccountError("An account with that email address already exists.", field="email") from None
     record(
         "admin.staff_create",
@@ -211,35 +217,32 @@ def create_user(*, email: str, name: str, role: str | Role, password: str, actor
         record_id=user.id,
         details={"after": {"role": role.value, "is_active": True}},
     )
-    db.session.commit()
     return user
 
 
+@unit_of_work()
 def set_password(user_id: int, password: str, *, actor_id: int | None) -> StaffUser:
     """Set a new password (policy checked) and end every session of the account."""
     user = _get_for_update(user_id)
     problem = passwords.policy_problem(password, context=(user.email, user.email.split("@")[0], user.name))
     if problem:
-        db.session.rollback()
         raise PasswordPolicyError(problem)
     user.password_hash = passwords.hash_password(password)
     user.password_changed_at = utcnow()
     user.session_version = user.session_version + 1
     record("admin.staff_password_reset", actor_id=actor_id, record_type=RECORD, record_id=user.id)
-    db.session.commit()
     return user
 
 
+@unit_of_work()
 def set_role(user_id: int, role: str | Role, *, actor_id: int | None) -> StaffUser:
     """Change the role; demoting the last active admin is refused."""
     role = _valid_role(role)
     active_admins = _lock_active_admins()
     user = _get_for_update(user_id)
     if user.role == role:
-        db.session.rollback()
         return user
     if user.role == Role.ADMIN and user.is_active and active_admins <= {user.id}:
-        db.session.rollback()
         raise LastAdminError(LAST_ADMIN, field="role")
     before = user.role.value
     user.role = role
@@ -250,19 +253,17 @@ def set_role(user_id: int, role: str | Role, *, actor_id: int | None) -> StaffUs
         record_id=user.id,
         details={"before": {"role": before}, "after": {"role": role.value}},
     )
-    db.session.commit()
     return user
 
 
+@unit_of_work()
 def deactivate(user_id: int, *, actor_id: int | None) -> StaffUser:
     """Deactivate the account and end its sessions at once; the last active admin is refused."""
     active_admins = _lock_active_admins()
     user = _get_for_update(user_id)
     if not user.is_active:
-        db.session.rollback()
         return user
     if user.role == Role.ADMIN and active_admins <= {user.id}:
-        db.session.rollback()
         raise LastAdminError(LAST_ADMIN)
     user.is_active = False
     user.session_version = user.session_version + 1
@@ -273,15 +274,14 @@ def deactivate(user_id: int, *, actor_id: int | None) -> StaffUser:
         record_id=user.id,
         details={"before": {"is_active": True}, "after": {"is_active": False}},
     )
-    db.session.commit()
     return user
 
 
+@unit_of_work()
 def reactivate(user_id: int, *, actor_id: int | None) -> StaffUser:
     """Let a deactivated account sign in again (with its existing password)."""
     user = _get_for_update(user_id)
     if user.is_active:
-        db.session.rollback()
         return user
     user.is_active = True
     record(
@@ -291,7 +291,6 @@ def reactivate(user_id: int, *, actor_id: int | None) -> StaffUser:
         record_id=user.id,
         details={"before": {"is_active": False}, "after": {"is_active": True}},
     )
-    db.session.commit()
     return user
 
 
@@ -315,7 +314,6 @@ def _lock_active_admins() -> set[int]:
 def _get_for_update(user_id: int) -> StaffUser:
     user = db.session.get(StaffUser, user_id, with_for_update=True, populate_existing=True)
     if user is None:
-        db.session.rollback()
         raise AccountNotFound("That account does not exist.")
     return user
 

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from clinic.extensions import db
 from clinic.models import ConsultationRequest
-from clinic.scheduling import SlotUnavailable
+from clinic.services import unit_of_work
 from clinic.services.audit.record import record
 from clinic.services.booking import availability, seats
 from clinic.services.booking.references import new_public_id, new_reference
@@ -43,22 +43,18 @@ class IntakeData:
 def submit(data: IntakeData, *, now: datetime) -> ConsultationRequest:
     """Store the request with its screening and a booking of the chosen slot, then send the emails.
 
-    Raises SlotUnavailable (nothing stored) when the slot is not offered or its last seat went meanwhile.
-    Item 9 above 0 also tells the clinic at once.
+    One transaction: SlotUnavailable (nothing stored) when the slot is not offered or its last seat went
+    meanwhile. Item 9 above 0 also tells the clinic at once.
     """
     screening = screen(data.phq9, data.antidepressant_trials, data.conditions)
-    try:
+    with unit_of_work():
         slot = availability.offered_slot(data.starts_at, now=now)
-    except SlotUnavailable:
-        db.session.rollback()
-        raise
-    consultation = _insert(data, screening, now=now)
-    held = seats.hold(consultation, slot)
-    record("request.create", actor_id=None, record_type="request", record_id=consultation.id)
-    messages = [notifications.add_confirmation(consultation, held, now=now)]
-    if screening.self_harm:
-        messages.append(notifications.add_urgent_notice(consultation))
-    db.session.commit()
+        consultation = _insert(data, screening, now=now)
+        held = seats.hold(consultation, slot)
+        record("request.create", actor_id=None, record_type="request", record_id=consultation.id)
+        messages = [notifications.add_confirmation(consultation, held, now=now)]
+        if screening.self_harm:
+            messages.append(notifications.add_urgent_notice(consultation))
     outbox.deliver(messages)
     return consultation
 

@@ -1,8 +1,12 @@
-"""Holding, cancelling and moving consultation slots.
+"""Holding, releasing and moving consultation seats, and what patients may still change online.
 
 The database decides who gets a slot: each booking inserts one SlotClaim row (slot start, seat) under
 a unique constraint, seats 1..capacity, one savepoint per seat tried. Whatever the number of workers
-or hosts, a full slot has no seat left to insert. Every function here owns its transaction.
+or hosts, a full slot has no seat left to insert.
+
+`hold`, `release` and `move` are inner steps: they add and flush in the caller's unit of work and never
+commit. `cancel_for_patient` and `reschedule_for_patient` are the patient's use cases (staff's are in
+`casework.cases`): each is one transaction, and its email is sent after the commit.
 """
 
 from datetime import UTC, datetime
@@ -11,13 +15,17 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from clinic.extensions import db
-from clinic.models import Booking, ConsultationRequest, SlotClaim
+from clinic.models import Booking, ConsultationRequest, OutboxMessage, SlotClaim
 from clinic.scheduling import OfferedSlot, SlotUnavailable
+from clinic.services import unit_of_work
 from clinic.services.audit.record import record
 from clinic.services.booking import availability
 from clinic.services.mail import notifications, outbox
 from clinic.services.rules.read import clinic_info
 from clinic.triage.enums import RequestStatus
+
+# Patients change a booking online while the request is still being arranged; after that they call.
+CHANGEABLE = (RequestStatus.NEW, RequestStatus.CONTACTED, RequestStatus.SCHEDULED)
 
 
 class BookingError(Exception):
@@ -26,6 +34,29 @@ class BookingError(Exception):
 
 class NoActiveBooking(BookingError):
     """The request has no active booking to cancel or move."""
+
+
+class BookingChanged(BookingError):
+    """Another change to the same booking committed first (a second tab, staff at the same time)."""
+
+
+class NotChangeable(BookingError):
+    """The booking has started, or the request is closed: patients call the clinic instead."""
+
+
+class SameTime(BookingError):
+    """The patient chose the time they already hold."""
+
+
+def changeable_by_patient(consultation: ConsultationRequest, *, now: datetime) -> bool:
+    """Whether the patient may still change the booking online: until it starts, while the request is open."""
+    active = consultation.active_booking
+    return active is not None and consultation.status in CHANGEABLE and active.starts_at > now
+
+
+def shown_booking(consultation: ConsultationRequest) -> Booking | None:
+    """The booking a patient's page shows: the active one, or the latest when none is active."""
+    return consultation.active_booking or (consultation.bookings[-1] if consultation.bookings else None)
 
 
 def _visible_seats(starts_at: datetime) -> set[int]:
@@ -51,24 +82,16 @@ def _claim_seat(booking: Booking, *, capacity: int) -> None:
 
 
 def hold(consultation: ConsultationRequest, slot: OfferedSlot) -> Booking:
-    """Add a booking of `slot` for `consultation` to the current transaction, claim its seat.
+    """Add a booking of `slot` for `consultation` and claim its seat (inner step: flushes, never commits).
 
-    The caller (intake, reschedule) commits. On SlotUnavailable the whole transaction is rolled back.
+    SlotUnavailable when the slot has no free seat; the caller's unit of work then rolls everything back.
     """
     booking = Booking(request=consultation, starts_at=slot.starts_at, ends_at=slot.ends_at)
     db.session.add(booking)
     db.session.flush()
-    try:
-        _claim_seat(booking, capacity=clinic_info().capacity)
-    except SlotUnavailable:
-        db.session.rollback()
-        raise
+    _claim_seat(booking, capacity=clinic_info().capacity)
     consultation.appointment_at = booking.starts_at
     return booking
-
-
-class BookingChanged(BookingError):
-    """Another change to the same booking committed first (a second tab, staff at the same time)."""
 
 
 def _release(booking: Booking, *, now: datetime, actor_id: int | None) -> bool:
@@ -93,17 +116,18 @@ def _release(booking: Booking, *, now: datetime, actor_id: int | None) -> bool:
     return True
 
 
-def cancel(consultation: ConsultationRequest, *, now: datetime, actor_id: int | None) -> Booking:
-    """Cancel the active booking (the row stays, its seat is free at once) and the request.
+def release(
+    consultation: ConsultationRequest, *, now: datetime, actor_id: int | None
+) -> tuple[Booking, OutboxMessage]:
+    """Cancel the active booking (the row stays, its seat is free at once) and the request; inner step.
 
-    actor_id None means the patient did it; staff pass their id.
+    Audited, and the patient's notice added to the outbox, in the caller's transaction. actor_id None means
+    the patient did it; staff pass their id. NoActiveBooking when there is none (or it went meanwhile).
     """
     booking = consultation.active_booking
     if booking is None:
-        db.session.rollback()
         raise NoActiveBooking("this request has no active booking")
     if not _release(booking, now=now, actor_id=actor_id):
-        db.session.rollback()
         raise NoActiveBooking("this booking was cancelled meanwhile")
     consultation.status = RequestStatus.CANCELLED
     consultation.appointment_at = None
@@ -114,36 +138,26 @@ def cancel(consultation: ConsultationRequest, *, now: datetime, actor_id: int | 
         record_id=consultation.id,
         details={"booking_id": booking.id},
     )
-    message = notifications.add_cancellation(consultation, booking, now=now)
-    db.session.commit()
-    outbox.deliver([message])
-    return booking
+    return booking, notifications.add_cancellation(consultation, booking, now=now)
 
 
-def reschedule(
+def move(
     consultation: ConsultationRequest, starts_at: datetime, *, now: datetime, actor_id: int | None
-) -> Booking:
-    """Move the active booking to `starts_at`: claim the new slot and release the old one in one transaction.
+) -> tuple[Booking, OutboxMessage | None]:
+    """Move the active booking to `starts_at`: claim the new slot, release the old one; inner step.
 
-    Raises SlotUnavailable, with nothing changed, when the new slot is not offered or has no free seat, and
-    BookingChanged when a concurrent cancel or reschedule of the same booking committed first.
-    Moving to the time already held changes nothing and returns the current booking.
+    Raises SlotUnavailable when the new slot is not offered or has no free seat, and BookingChanged when a
+    concurrent cancel or reschedule of the same booking committed first; the caller's unit of work then rolls
+    everything back. Moving to the time already held changes nothing and returns the current booking.
     """
     old = consultation.active_booking
     if old is None:
-        db.session.rollback()
         raise NoActiveBooking("this request has no active booking")
     starts_at = starts_at.astimezone(UTC)
     if starts_at == old.starts_at:
-        return old
-    try:
-        slot = availability.offered_slot(starts_at, now=now)
-    except SlotUnavailable:
-        db.session.rollback()
-        raise
-    new = hold(consultation, slot)
+        return old, None
+    new = hold(consultation, availability.offered_slot(starts_at, now=now))
     if not _release(old, now=now, actor_id=actor_id):
-        db.session.rollback()
         raise BookingChanged("the booking changed meanwhile")
     record(
         "booking.reschedule",
@@ -152,7 +166,37 @@ def reschedule(
         record_id=consultation.id,
         details={"from_booking_id": old.id, "to_booking_id": new.id},
     )
-    message = notifications.add_reschedule(consultation, old, new, now=now)
-    db.session.commit()
+    return new, notifications.add_reschedule(consultation, old, new, now=now)
+
+
+def _check_patient_may_change(consultation: ConsultationRequest, *, now: datetime) -> None:
+    if consultation.active_booking is None:
+        raise NoActiveBooking("this request has no active booking")
+    if not changeable_by_patient(consultation, now=now):
+        raise NotChangeable("this booking can no longer be changed online")
+
+
+def cancel_for_patient(consultation: ConsultationRequest, *, now: datetime) -> Booking:
+    """The patient cancels their booking: NoActiveBooking, or NotChangeable once it has started or closed."""
+    with unit_of_work():
+        _check_patient_may_change(consultation, now=now)
+        booking, message = release(consultation, now=now, actor_id=None)
     outbox.deliver([message])
-    return new
+    return booking
+
+
+def reschedule_for_patient(
+    consultation: ConsultationRequest, starts_at: datetime, *, now: datetime
+) -> Booking:
+    """The patient moves their booking to `starts_at`, with nothing changed on any error.
+
+    NoActiveBooking, NotChangeable (started or closed), SameTime (the time they hold), SlotUnavailable (not
+    offered or just taken), BookingChanged (changed meanwhile from elsewhere).
+    """
+    with unit_of_work():
+        _check_patient_may_change(consultation, now=now)
+        if starts_at.astimezone(UTC) == consultation.active_booking.starts_at:  # type: ignore[union-attr]
+            raise SameTime("that is already the booking's time")
+        booking, message = move(consultation, starts_at, now=now, actor_id=None)
+    outbox.deliver([message] if message else [])
+    return booking

@@ -11,9 +11,12 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, ConsultationRequest, Note, StaffUser
+from clinic.services import unit_of_work
 from clinic.services.audit.record import record
 from clinic.services.booking import seats
+from clinic.services.mail import outbox
 from clinic.triage.enums import RequestStatus
+from clinic.triage.screening import review_reasons
 from clinic.triage.workflow import WorkflowError, check_move, next_statuses
 
 NOTE_MAX = 4000
@@ -34,8 +37,11 @@ class NoteError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class RequestDetail:
+    """A request as its staff page shows it: bookings, notes, assignee, history and what to review."""
+
     request: ConsultationRequest
     history: list[AuditEvent]
+    review_reasons: tuple[str, ...]
 
 
 def _load(request_id: int) -> ConsultationRequest:
@@ -45,18 +51,18 @@ def _load(request_id: int) -> ConsultationRequest:
     return consultation
 
 
-def view(request_id: int, *, actor_id: int) -> RequestDetail:
-    """The whole request with its bookings, notes and history, and an audit event saying who looked.
+def record_view(request_id: int, *, actor_id: int) -> None:
+    """Audit that `actor_id` opened the request (RequestNotFound when there is none): a use case of its own,
+    so that a page re-shown after a refused change reads the request without logging another view."""
+    with unit_of_work():
+        exists = db.session.scalar(select(ConsultationRequest.id).where(ConsultationRequest.id == request_id))
+        if exists is None:
+            raise RequestNotFound(request_id)
+        record("request.view", actor_id=actor_id, record_type=RECORD, record_id=request_id)
 
-    The read transaction begun by the sign-in check is ended first, so that on SQLite the audit insert
-    starts a fresh transaction and waits its turn under contention instead of failing at once.
-    """
-    db.session.commit()
-    exists = db.session.scalar(select(ConsultationRequest.id).where(ConsultationRequest.id == request_id))
-    if exists is None:
-        raise RequestNotFound(request_id)
-    record("request.view", actor_id=actor_id, record_type=RECORD, record_id=request_id)
-    db.session.commit()
+
+def detail(request_id: int) -> RequestDetail:
+    """The whole request with its bookings, notes and history, newest first; reads only."""
     consultation = db.session.scalars(
         select(ConsultationRequest)
         .where(ConsultationRequest.id == request_id)
@@ -65,7 +71,9 @@ def view(request_id: int, *, actor_id: int) -> RequestDetail:
             selectinload(ConsultationRequest.notes_list).joinedload(Note.author),
             joinedload(ConsultationRequest.assigned_to),
         )
-    ).one()
+    ).one_or_none()
+    if consultation is None:
+        raise RequestNotFound(request_id)
     booking_ids = [b.id for b in consultation.bookings]
     history = list(
         db.session.scalars(
@@ -80,7 +88,8 @@ def view(request_id: int, *, actor_id: int) -> RequestDetail:
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         )
     )
-    return RequestDetail(consultation, history)
+    reasons = review_reasons(consultation.phq9_answers, consultation.phq9_score, consultation.conditions)
+    return RequestDetail(consultation, history, reasons)
 
 
 def change_status(
@@ -88,28 +97,27 @@ def change_status(
 ) -> ConsultationRequest:
     """Move the request to `target` if the workflow allows it; otherwise WorkflowError and nothing changes.
 
-    Cancelling or declining a request that still holds a slot releases the slot through the booking
-    service, so the patient gets the same notice as when they cancel themselves.
+    Cancelling or declining a request that still holds a slot releases the slot in the same transaction,
+    and the patient gets the same notice as when they cancel themselves (sent after the commit).
     """
-    consultation = _load(request_id)
-    current = consultation.status
-    check_move(current, target)
-    if (
-        target in (RequestStatus.CANCELLED, RequestStatus.DECLINED)
-        and consultation.active_booking is not None
-    ):
-        seats.cancel(consultation, now=now, actor_id=actor_id)
+    messages = []
+    with unit_of_work():
         consultation = _load(request_id)
-    consultation.status = target
-    consultation.updated_at = now
-    record(
-        "request.status",
-        actor_id=actor_id,
-        record_type=RECORD,
-        record_id=request_id,
-        details={"from": current.value, "to": RequestStatus(target).value},
-    )
-    db.session.commit()
+        current = consultation.status
+        check_move(current, target)
+        if target in (RequestStatus.CANCELLED, RequestStatus.DECLINED) and consultation.active_booking:
+            _, message = seats.release(consultation, now=now, actor_id=actor_id)
+            messages.append(message)
+        consultation.status = target
+        consultation.updated_at = now
+        record(
+            "request.status",
+            actor_id=actor_id,
+            record_type=RECORD,
+            record_id=request_id,
+            details={"from": current.value, "to": RequestStatus(target).value},
+        )
+    outbox.deliver(messages)
     return consultation
 
 
@@ -120,45 +128,40 @@ def add_note(request_id: int, body: str, *, actor_id: int, now: datetime) -> Not
         raise NoteError("Write something before saving the note.")
     if len(body) > NOTE_MAX:
         raise NoteError(f"A note can be at most {NOTE_MAX} characters.")
-    _load(request_id)
-    note = Note(request_id=request_id, author_id=actor_id, body=body, created_at=now)
-    db.session.add(note)
-    db.session.flush()
-    record(
-        "request.note",
-        actor_id=actor_id,
-        record_type=RECORD,
-        record_id=request_id,
-        details={"note_id": note.id},
-    )
-    db.session.commit()
+    with unit_of_work():
+        _load(request_id)
+        note = Note(request_id=request_id, author_id=actor_id, body=body, created_at=now)
+        db.session.add(note)
+        db.session.flush()
+        record(
+            "request.note",
+            actor_id=actor_id,
+            record_type=RECORD,
+            record_id=request_id,
+            details={"note_id": note.id},
+        )
     return note
 
 
 def assign(request_id: int, staff_id: int | None, *, actor_id: int, now: datetime) -> ConsultationRequest:
     """Give the request to an active staff member, or to nobody (`staff_id` None)."""
-    consultation = _load(request_id)
-    if staff_id is not None:
-        user = db.session.get(StaffUser, staff_id)
-        if user is None or not user.is_active:
-            raise AssignmentError("Choose an active member of staff.")
-    previous = consultation.assigned_to_id
-    consultation.assigned_to_id = staff_id
-    consultation.updated_at = now
-    record(
-        "request.assign",
-        actor_id=actor_id,
-        record_type=RECORD,
-        record_id=request_id,
-        details={"from": previous, "to": staff_id},
-    )
-    db.session.commit()
+    with unit_of_work():
+        consultation = _load(request_id)
+        if staff_id is not None:
+            user = db.session.get(StaffUser, staff_id)
+            if user is None or not user.is_active:
+                raise AssignmentError("Choose an active member of staff.")
+        previous = consultation.assigned_to_id
+        consultation.assigned_to_id = staff_id
+        consultation.updated_at = now
+        record(
+            "request.assign",
+            actor_id=actor_id,
+            record_type=RECORD,
+            record_id=request_id,
+            details={"from": previous, "to": staff_id},
+        )
     return consultation
-
-
-def _check_open_for_booking(consultation: ConsultationRequest, target: RequestStatus) -> None:
-    if consultation.status != target:
-        check_move(consultation.status, target)
 
 
 def cancel_booking(request_id: int, *, actor_id: int, now: datetime) -> None:
@@ -166,17 +169,22 @@ def cancel_booking(request_id: int, *, actor_id: int, now: datetime) -> None:
 
     Only where the workflow lets the request become cancelled: a completed visit stays completed.
     """
-    consultation = _load(request_id)
-    _check_open_for_booking(consultation, RequestStatus.CANCELLED)
-    seats.cancel(consultation, now=now, actor_id=actor_id)
+    with unit_of_work():
+        consultation = _load(request_id)
+        if consultation.status != RequestStatus.CANCELLED:
+            check_move(consultation.status, RequestStatus.CANCELLED)
+        _, message = seats.release(consultation, now=now, actor_id=actor_id)
+    outbox.deliver([message])
 
 
 def reschedule_booking(request_id: int, starts_at: datetime, *, actor_id: int, now: datetime) -> None:
     """Move the booking on the patient's behalf; SlotUnavailable when the time is not free."""
-    consultation = _load(request_id)
-    if not next_statuses(consultation.status) or consultation.status == RequestStatus.CANCELLED:
-        raise WorkflowError(f"A {consultation.status.label.lower()} request cannot be rescheduled.")
-    seats.reschedule(consultation, starts_at, now=now, actor_id=actor_id)
+    with unit_of_work():
+        consultation = _load(request_id)
+        if not next_statuses(consultation.status) or consultation.status == RequestStatus.CANCELLED:
+            raise WorkflowError(f"A {consultation.status.label.lower()} request cannot be rescheduled.")
+        _, message = seats.move(consultation, starts_at, now=now, actor_id=actor_id)
+    outbox.deliver([message] if message else [])
 
 
 __all__ = [
@@ -189,6 +197,7 @@ __all__ = [
     "assign",
     "cancel_booking",
     "change_status",
+    "detail",
+    "record_view",
     "reschedule_booking",
-    "view",
 ]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from clinic.extensions import db
 from clinic.models import ConsultationRequest, StaffUser
+from clinic.services import unit_of_work
 from clinic.services.audit.record import record
 from clinic.services.casework.queue import QueueFilters, filter_conditions, ordered
 
@@ -48,8 +49,10 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> str:
 
 def record_export(filters: QueueFilters, *, actor_id: int) -> None:
     """Audit the export with the names of the filters used, never their values."""
-    record("request.export", actor_id=actor_id, record_type=RECORD_TYPE, details={"filters": filters.names()})
-    db.session.commit()
+    with unit_of_work():
+        record(
+            "request.export", actor_id=actor_id, record_type=RECORD_TYPE, details={"filters": filters.names()}
+        )
 
 
 def lines(filters: QueueFilters, *, tz: ZoneInfo, batch: int = BATCH) -> Iterator[str]:

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models import ConsultationRequest, RequestTally
+from clinic.services import unit_of_work
 from clinic.triage.enums import Priority, RequestStatus
 
 R = ConsultationRequest
@@ -50,7 +51,7 @@ def recount_statement() -> sa.Update:
 
 def recount() -> list[Difference]:
     """Recount every tally in one statement; return what was wrong before."""
-    wrong = differences()
-    db.session.execute(recount_statement())
-    db.session.commit()
+    with unit_of_work():
+        wrong = differences()
+        db.session.execute(recount_statement())
     return wrong

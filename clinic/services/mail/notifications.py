@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from clinic.extensions import db
 from clinic.models import Booking, ConsultationRequest, OutboxMessage
+from clinic.services import unit_of_work
 from clinic.services.booking.links import manage_token
 from clinic.services.mail import outbox
 from clinic.services.mail.calendar import appointment_ics, describe, subject_for
@@ -117,32 +118,34 @@ def send_reminders(*, now: datetime | None = None) -> int:
     Each booking is claimed by a guarded UPDATE of `reminder_sent_at`, so overlapping runs (cron every
     few minutes, several hosts) never remind twice. Returns how many reminders were added.
     """
-    now = now or utcnow()
-    bookings = db.session.scalars(
-        select(Booking)
-        .join(Booking.request)
-        .where(
-            Booking.cancelled_at.is_(None),
-            Booking.reminder_sent_at.is_(None),
-            Booking.starts_at > now,
-            Booking.starts_at <= now + REMINDER_WINDOW,
-            ConsultationRequest.status.in_(REMINDABLE),
-        )
-        .options(joinedload(Booking.request))
-        .order_by(Booking.starts_at)
-    ).all()
-    added = []
-    for booking in bookings:
-        claimed = db.session.execute(
-            update(Booking)
+    with unit_of_work():
+        now = now or utcnow()
+        bookings = db.session.scalars(
+            select(Booking)
+            .join(Booking.request)
             .where(
-                Booking.id == booking.id, Booking.reminder_sent_at.is_(None), Booking.cancelled_at.is_(None)
+                Booking.cancelled_at.is_(None),
+                Booking.reminder_sent_at.is_(None),
+                Booking.starts_at > now,
+                Booking.starts_at <= now + REMINDER_WINDOW,
+                ConsultationRequest.status.in_(REMINDABLE),
             )
-            .values(reminder_sent_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed == 1:
-            added.append(add_reminder(booking.request, booking, now=now))
-    db.session.commit()
+            .options(joinedload(Booking.request))
+            .order_by(Booking.starts_at)
+        ).all()
+        added = []
+        for booking in bookings:
+            claimed = db.session.execute(
+                update(Booking)
+                .where(
+                    Booking.id == booking.id,
+                    Booking.reminder_sent_at.is_(None),
+                    Booking.cancelled_at.is_(None),
+                )
+                .values(reminder_sent_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if claimed == 1:
+                added.append(add_reminder(booking.request, booking, now=now))
     outbox.deliver(added)
     return len(added)

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select, update
 
 from clinic.extensions import db, mail
 from clinic.models import OutboxMessage
+from clinic.services import unit_of_work
 from clinic.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def add(
     body_html: str | None = None,
     attachments: list[dict[str, Any]] | None = None,
 ) -> OutboxMessage:
-    """Add a message to the current transaction; the caller commits, then calls `deliver`."""
+    """Add a message to the current transaction (inner step); after the commit, the caller calls `deliver`."""
     message = OutboxMessage(
         kind=kind,
         recipients=list(recipients),
@@ -61,56 +62,59 @@ def deliver(messages: Iterable[OutboxMessage]) -> int:
 def send_pending(*, now: datetime | None = None) -> tuple[int, int]:
     """Retry every unsent message (failed before, or stuck); return (sent now, still unsent)."""
     now = now or utcnow()
-    ids = db.session.scalars(
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.sent_at.is_(None),
-            or_(OutboxMessage.last_error.is_not(None), OutboxMessage.created_at < now - IN_FLIGHT_GRACE),
-        )
-        .order_by(OutboxMessage.id)
-    ).all()
-    db.session.commit()
+    with unit_of_work():
+        ids = db.session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.sent_at.is_(None),
+                or_(OutboxMessage.last_error.is_not(None), OutboxMessage.created_at < now - IN_FLIGHT_GRACE),
+            )
+            .order_by(OutboxMessage.id)
+        ).all()
     sent = sum(_send_one(message_id) for message_id in ids)
-    unsent = len(db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None))).all())
-    db.session.commit()
+    with unit_of_work():
+        unsent = len(
+            db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None))).all()
+        )
     return sent, unsent
 
 
 def _send_one(message_id: int) -> bool:
     """Claim one attempt (a guarded UPDATE, so two senders never both send it), then send with no
     transaction open: a slow mail server must not hold a database lock."""
-    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
-    if message is None or message.sent_at is not None:
-        db.session.commit()
-        return False
-    seen = message.attempts
-    snapshot = {
-        "subject": message.subject,
-        "body": message.body_text,
-        "html": message.body_html,
-        "to": list(message.recipients),
-        "attachments": list(message.attachments or []),
-    }
-    claimed = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None), OutboxMessage.attempts == seen
-        )
-        .values(attempts=seen + 1, last_error=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
+    with unit_of_work():
+        message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+        if message is None or message.sent_at is not None:
+            return False
+        seen = message.attempts
+        snapshot = {
+            "subject": message.subject,
+            "body": message.body_text,
+            "html": message.body_html,
+            "to": list(message.recipients),
+            "attachments": list(message.attachments or []),
+        }
+        claimed = db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.attempts == seen,
+            )
+            .values(attempts=seen + 1, last_error=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
     if claimed != 1:
         return False
     error = _send(snapshot)
     values: dict[str, Any] = {"last_error": error} if error else {"sent_at": utcnow(), "last_error": None}
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    with unit_of_work():
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
     return error is None
 
 

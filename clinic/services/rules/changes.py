@@ -81,7 +81,6 @@ def flag(bookings: Sequence[BookingRef], reason: str, *, now: datetime) -> list[
 def confirm_or_raise(affected: Sequence[BookingRef], *, confirmed: bool) -> None:
     """Ask first (ConfirmationNeeded, nothing saved) when the change affects bookings and is not confirmed."""
     if affected and not confirmed:
-        db.session.rollback()
         raise ConfirmationNeeded(affected)
 
 

@@ -9,6 +9,7 @@ from clinic.models import Closure
 from clinic.scheduling import ClosureRule, Schedule
 from clinic.scheduling.fit import left_outside
 from clinic.scheduling.slots import local_instant
+from clinic.services import unit_of_work
 from clinic.services.audit.record import record
 from clinic.services.rules import read
 from clinic.services.rules.changes import (
@@ -86,49 +87,49 @@ def add_closure(
 
     Raises ConfirmationNeeded (nothing saved) when bookings fall inside it and `confirmed` is false.
     """
-    closure = ClosureInput(
-        closure.start_date, closure.end_date, closure.reason.strip(), closure.start_time, closure.end_time
-    )
-    affected = preview_closure(closure, now=now)
-    confirm_or_raise(affected, confirmed=confirmed)
-    row = Closure(
-        start_date=closure.start_date,
-        end_date=closure.end_date,
-        start_time=closure.start_time,
-        end_time=closure.end_time,
-        reason=closure.reason,
-        created_by_id=actor_id,
-    )
-    db.session.add(row)
-    db.session.flush()
-    flagged = flag(affected, f"Inside the closure added on {change_date(now)}: {closure.reason}", now=now)
-    record(
-        "admin.closure_add",
-        actor_id=actor_id,
-        record_type="closure",
-        record_id=row.id,
-        details={"after": audit_details(closure), "flagged_bookings": flagged},
-    )
-    db.session.commit()
+    with unit_of_work():
+        closure = ClosureInput(
+            closure.start_date, closure.end_date, closure.reason.strip(), closure.start_time, closure.end_time
+        )
+        affected = preview_closure(closure, now=now)
+        confirm_or_raise(affected, confirmed=confirmed)
+        row = Closure(
+            start_date=closure.start_date,
+            end_date=closure.end_date,
+            start_time=closure.start_time,
+            end_time=closure.end_time,
+            reason=closure.reason,
+            created_by_id=actor_id,
+        )
+        db.session.add(row)
+        db.session.flush()
+        flagged = flag(affected, f"Inside the closure added on {change_date(now)}: {closure.reason}", now=now)
+        record(
+            "admin.closure_add",
+            actor_id=actor_id,
+            record_type="closure",
+            record_id=row.id,
+            details={"after": audit_details(closure), "flagged_bookings": flagged},
+        )
     read.forget()
     return row.id, flagged
 
 
 def delete_closure(closure_id: int, *, actor_id: int | None) -> bool:
     """Remove a closure (its times are offered again at once); False when there is no such closure."""
-    row = db.session.get(Closure, closure_id)
-    if row is None:
-        return False
-    before = ClosureInput(row.start_date, row.end_date, row.reason, row.start_time, row.end_time)
-    db.session.delete(row)
-    record(
-        "admin.closure_delete",
-        actor_id=actor_id,
-        record_type="closure",
-        record_id=closure_id,
-        details={"before": audit_details(before)},
-    )
-    db.session.commit()
+    with unit_of_work():
+        row = db.session.get(Closure, closure_id)
+        if row is None:
+            return False
+        before = ClosureInput(row.start_date, row.end_date, row.reason, row.start_time, row.end_time)
+        db.session.delete(row)
+        record(
+            "admin.closure_delete",
+            actor_id=actor_id,
+            record_type="closure",
+            record_id=closure_id,
+            details={"before": audit_details(before)},
+        )
     read.forget()
     return True
 

@@ -9,6 +9,7 @@ from clinic.extensions import db
 from clinic.models import OpeningHours
 from clinic.scheduling import WEEKDAY_KEYS, DayHours, Schedule, hours_text
 from clinic.scheduling.fit import left_outside
+from clinic.services import unit_of_work
 from clinic.services.audit.record import record
 from clinic.services.rules import read
 from clinic.services.rules.changes import (
@@ -47,28 +48,28 @@ def update_hours(
 
     Raises ConfirmationNeeded (nothing saved) when bookings would be left outside and `confirmed` is false.
     """
-    before = read.stored_hours()
-    new_hours = {weekday: new_hours.get(weekday) for weekday in range(7)}
-    if before == new_hours:
-        return None
-    affected = preview_hours(new_hours, now=now)
-    confirm_or_raise(affected, confirmed=confirmed)
-    rows = {row.weekday: row for row in db.session.scalars(select(OpeningHours))}
-    for weekday, day in new_hours.items():
-        row = rows.get(weekday) or OpeningHours(weekday=weekday)
-        row.opens, row.closes = (day.opens, day.closes) if day else (None, None)
-        db.session.add(row)
-    flagged = flag(affected, f"Outside opening hours after the change of {change_date(now)}", now=now)
-    record(
-        "admin.hours",
-        actor_id=actor_id,
-        record_type="opening_hours",
-        details={
-            "before": {key: hours_text(before[i]) for i, key in enumerate(WEEKDAY_KEYS)},
-            "after": {key: hours_text(new_hours[i]) for i, key in enumerate(WEEKDAY_KEYS)},
-            "flagged_bookings": flagged,
-        },
-    )
-    db.session.commit()
+    with unit_of_work():
+        before = read.stored_hours()
+        new_hours = {weekday: new_hours.get(weekday) for weekday in range(7)}
+        if before == new_hours:
+            return None
+        affected = preview_hours(new_hours, now=now)
+        confirm_or_raise(affected, confirmed=confirmed)
+        rows = {row.weekday: row for row in db.session.scalars(select(OpeningHours))}
+        for weekday, day in new_hours.items():
+            row = rows.get(weekday) or OpeningHours(weekday=weekday)
+            row.opens, row.closes = (day.opens, day.closes) if day else (None, None)
+            db.session.add(row)
+        flagged = flag(affected, f"Outside opening hours after the change of {change_date(now)}", now=now)
+        record(
+            "admin.hours",
+            actor_id=actor_id,
+            record_type="opening_hours",
+            details={
+                "before": {key: hours_text(before[i]) for i, key in enumerate(WEEKDAY_KEYS)},
+                "after": {key: hours_text(new_hours[i]) for i, key in enumerate(WEEKDAY_KEYS)},
+                "flagged_bookings": flagged,
+            },
+        )
     read.forget()
     return flagged

@@ -10,6 +10,7 @@ from clinic.extensions import db
 from clinic.models import ClinicSettings
 from clinic.scheduling import Schedule
 from clinic.scheduling.fit import left_outside
+from clinic.services import unit_of_work
 from clinic.services.audit.record import record
 from clinic.services.rules import read
 from clinic.services.rules.changes import (
@@ -69,29 +70,31 @@ def update_settings(
 
     Raises ConfirmationNeeded (nothing saved) if bookings would leave the slot grid and `confirmed` is false.
     """
-    old = current_settings()
-    if old == new:
-        return None
-    affected = preview_settings(new, now=now)
-    confirm_or_raise(affected, confirmed=confirmed)
-    row = db.session.get(ClinicSettings, 1) or ClinicSettings(id=1)
-    for name, value in asdict(new).items():
-        setattr(row, name, value)
-    db.session.add(row)
-    flagged = flag(affected, f"Off the slot grid after the settings change of {change_date(now)}", now=now)
-    before, after = asdict(old), asdict(new)
-    changed = [name for name in FIELDS if before[name] != after[name]]
-    record(
-        "admin.settings",
-        actor_id=actor_id,
-        record_type="clinic_settings",
-        record_id=1,
-        details={
-            "before": {name: before[name] for name in changed},
-            "after": {name: after[name] for name in changed},
-            "flagged_bookings": flagged,
-        },
-    )
-    db.session.commit()
+    with unit_of_work():
+        old = current_settings()
+        if old == new:
+            return None
+        affected = preview_settings(new, now=now)
+        confirm_or_raise(affected, confirmed=confirmed)
+        row = db.session.get(ClinicSettings, 1) or ClinicSettings(id=1)
+        for name, value in asdict(new).items():
+            setattr(row, name, value)
+        db.session.add(row)
+        flagged = flag(
+            affected, f"Off the slot grid after the settings change of {change_date(now)}", now=now
+        )
+        before, after = asdict(old), asdict(new)
+        changed = [name for name in FIELDS if before[name] != after[name]]
+        record(
+            "admin.settings",
+            actor_id=actor_id,
+            record_type="clinic_settings",
+            record_id=1,
+            details={
+                "before": {name: before[name] for name in changed},
+                "after": {name: after[name] for name in changed},
+                "flagged_bookings": flagged,
+            },
+        )
     read.forget()
     return flagged

@@ -1,0 +1,155 @@
+"""clinic.services.casework.cases: what staff do to one request, each change one transaction."""
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import func, select
+
+from clinic.extensions import db
+from clinic.models import AuditEvent, Booking, ConsultationRequest, OutboxMessage, RequestTally, SlotClaim
+from clinic.services.casework import cases
+from clinic.services.mail import outbox
+from clinic.triage.enums import RequestStatus
+from clinic.triage.workflow import WorkflowError
+
+NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York
+
+
+class InjectedFailure(RuntimeError):
+    """Stands for anything going wrong in the middle of a use case: a bug, a lost connection."""
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(clock):
+    clock.set(NOW)
+
+
+def snapshot() -> dict:
+    """Everything a status change with a cancellation touches, read fresh from the database."""
+    db.session.remove()
+    state = {
+        "requests": db.session.execute(
+            select(ConsultationRequest.id, ConsultationRequest.status, ConsultationRequest.appointment_at)
+        ).all(),
+        "bookings": db.session.execute(select(Booking.id, Booking.cancelled_at, Booking.cancelled_by)).all(),
+        "claims": db.session.execute(select(SlotClaim.booking_id, SlotClaim.seat)).all(),
+        "tallies": db.session.execute(
+            select(RequestTally.status, RequestTally.priority, RequestTally.n)
+        ).all(),
+        "audit": db.session.scalar(select(func.count()).select_from(AuditEvent)),
+        "outbox": db.session.scalar(select(func.count()).select_from(OutboxMessage)),
+    }
+    db.session.remove()
+    return state
+
+
+def fail_after_first_write(engine: sa.Engine):
+    """Raise right after the first INSERT, UPDATE or DELETE has reached the database."""
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            raise InjectedFailure(statement.split()[0])
+
+    sa.event.listen(engine, "after_cursor_execute", after)
+    return lambda: sa.event.remove(engine, "after_cursor_execute", after)
+
+
+def fail_at_the_status_audit(monkeypatch):
+    """Raise at the last step, once every earlier write (release, seat, notice, status) is flushed."""
+    real_record = cases.record
+
+    def record(action, **kwargs):
+        if action == "request.status":
+            db.session.flush()
+            raise InjectedFailure("request.status")
+        return real_record(action, **kwargs)
+
+    monkeypatch.setattr(cases, "record", record)
+    return monkeypatch.undo
+
+
+@pytest.mark.parametrize("point", ["first write", "last step"])
+@pytest.mark.parametrize("target", [RequestStatus.CANCELLED, RequestStatus.DECLINED])
+def test_a_failure_after_the_first_write_of_a_status_change_with_a_cancellation_changes_nothing(
+    app, make_request, make_staff, monkeypatch, target, point
+):
+    staff_id = make_staff()
+    request_id = make_request()
+    with app.app_context():
+        before = snapshot()
+        if point == "first write":
+            stop = fail_after_first_write(db.engine)
+        else:
+            stop = fail_at_the_status_audit(monkeypatch)
+        try:
+            with pytest.raises(InjectedFailure) as failed:
+                cases.change_status(request_id, target, actor_id=staff_id, now=NOW)
+        finally:
+            stop()
+        if point == "first write":
+            assert str(failed.value) == "UPDATE"  # the booking's release had reached the database
+        assert snapshot() == before
+        consultation = db.session.get(ConsultationRequest, request_id)
+        assert consultation.status is RequestStatus.NEW
+        assert consultation.active_booking is not None and consultation.active_booking.claim is not None
+
+
+def test_a_status_change_with_a_cancellation_is_one_commit_and_mails_after_it(
+    app, make_request, make_staff, monkeypatch
+):
+    staff_id = make_staff()
+    request_id = make_request()
+    commits: list[str] = []
+    delivered: list[int] = []
+    real_deliver = outbox.deliver
+
+    def deliver(messages):
+        delivered.append(len(commits))  # how many commits had happened when the mail went out
+        return real_deliver(messages)
+
+    monkeypatch.setattr(outbox, "deliver", deliver)
+    with app.app_context():
+        engine = db.engine
+        sa.event.listen(engine, "commit", lambda conn: commits.append("commit"))
+        cases.change_status(request_id, RequestStatus.DECLINED, actor_id=staff_id, now=NOW)
+        db.session.remove()
+        consultation = db.session.get(ConsultationRequest, request_id)
+        assert consultation.status is RequestStatus.DECLINED and consultation.active_booking is None
+        actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+        assert actions[-2:] == ["booking.cancel", "request.status"]
+    assert delivered == [1]  # the one commit of the use case came before the mail
+
+
+def test_a_refused_move_changes_nothing(app, make_request, make_staff):
+    staff_id = make_staff()
+    request_id = make_request(status=RequestStatus.COMPLETED)
+    with app.app_context():
+        before = snapshot()
+        with pytest.raises(WorkflowError):
+            cases.change_status(request_id, RequestStatus.NEW, actor_id=staff_id, now=NOW)
+        assert snapshot() == before
+
+
+def test_viewing_is_audited_and_reading_is_not(app, make_request, make_staff):
+    staff_id = make_staff()
+    request_id = make_request()
+    with app.app_context():
+        cases.record_view(request_id, actor_id=staff_id)
+        detail = cases.detail(request_id)
+        assert [e.action for e in detail.history] == ["request.view", "request.create"]
+        cases.detail(request_id)
+        assert db.session.scalar(select(func.count()).where(AuditEvent.action == "request.view")) == 1
+        with pytest.raises(cases.RequestNotFound):
+            cases.record_view(request_id + 1000, actor_id=staff_id)
+        with pytest.raises(cases.RequestNotFound):
+            cases.detail(request_id + 1000)
+
+
+def test_detail_lists_what_to_review(app, make_request):
+    request_id = make_request(phq9_9=2, conditions=["hypertension"])
+    with app.app_context():
+        assert cases.detail(request_id).review_reasons == (
+            "Thoughts of self-harm (PHQ-9 item 9): more than half the days",
+            "Ticked: high blood pressure",
+        )
