@@ -22,6 +22,7 @@ from wtforms.validators import InputRequired, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.scheduling import parse_slot
+from clinic.services.booking.intake import IntakeData
 from clinic.triage.enums import Modality, PreferredContact
 from clinic.triage.screening import CONDITIONS, MAX_TRIALS, PHQ9_ANSWERS, PHQ9_ITEMS
 
@@ -258,6 +259,30 @@ class IntakeForm(FlaskForm):
     @property
     def phq9_answers(self) -> tuple[int, ...]:
         return tuple(int(f.data) for f in self.phq9_fields())
+
+    def intake_data(self) -> IntakeData:
+        """The validated form as the intake service takes it: text tidied, values parsed."""
+        chosen = set(self.conditions.data or [])
+        return IntakeData(
+            starts_at=parse_offered_range(self.slot.data),
+            first_name=clean_text(self.first_name.data),
+            last_name=clean_text(self.last_name.data),
+            email=self.parsed_email,
+            phone=self.parsed_phone,
+            date_of_birth=self.parsed_birth,
+            preferred_contact=PreferredContact(self.preferred_contact.data),
+            phq9=self.phq9_answers,
+            antidepressant_trials=self.parsed_trials,
+            modality=Modality(self.modality.data),
+            conditions=tuple(code for code in CONDITIONS if code in chosen),
+            medications=clean_text(self.medications.data),
+            notes=clean_text(self.notes.data),
+        )
+
+
+def clean_text(value: str | None) -> str:
+    """Free text as stored: one kind of line break, no surrounding blanks, composed Unicode (NFC)."""
+    return unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n").replace("\r", "\n").strip())
 
 
 def age_on(born: date, day: date) -> int:

@@ -1,8 +1,7 @@
 """The intake form (/consultation) and the patient's self-service pages (/appointments/<token>)."""
 
-import unicodedata
 from contextlib import suppress
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -22,14 +21,15 @@ from wtforms import RadioField, SelectMultipleField
 
 from clinic.extensions import db, limiter
 from clinic.intake.forms import CancelForm, IntakeForm, RescheduleForm, parse_offered_range
+from clinic.intake.pages import SlotState, slot_state, typed_slot_state
 from clinic.models import ConsultationRequest
-from clinic.scheduling import OfferedSlot, SlotUnavailable
+from clinic.scheduling import BookableWeeks, SlotUnavailable
 from clinic.services.booking import availability, intake, links, seats
 from clinic.services.mail import notifications
 from clinic.services.mail.calendar import describe, describe_time
 from clinic.services.rules.read import DEFAULTS, ClinicInfo, clinic_info
 from clinic.timeutil import utcnow
-from clinic.triage.enums import Modality, PreferredContact, RequestStatus
+from clinic.triage.enums import RequestStatus
 from clinic.triage.screening import CONDITIONS, PHQ9_QUESTION
 
 bp = Blueprint("intake", __name__)
@@ -55,10 +55,6 @@ def _intake_limit() -> str:
     return current_app.config["INTAKE_RATE_LIMIT"]
 
 
-def _clinic_today(now: datetime) -> date:
-    return now.astimezone(clinic_info().rules.tz).date()
-
-
 def _info_or_none() -> ClinicInfo | None:
     """The clinic's settings, or None while the database cannot be reached."""
     try:
@@ -73,51 +69,11 @@ def _rollback_quietly() -> None:
         db.session.rollback()
 
 
-def _local_iso(starts_at: datetime) -> str:
-    return starts_at.astimezone(clinic_info().rules.tz).isoformat()
+def _slot_state(text: str, *, now: datetime, taken: bool = False) -> SlotState:
+    return slot_state(text, now=now, timezone=clinic_info().timezone, taken=taken)
 
 
-def _slot_choices(slots: list[OfferedSlot]) -> list[dict]:
-    """Slots as radio buttons: the value the picker uses, and a label in clinic time."""
-    tz = clinic_info().timezone
-    return [{"value": _local_iso(s.starts_at), "label": describe(s.starts_at, tz)} for s in slots]
-
-
-def _slot_state(text: str, *, now: datetime, taken: bool = False) -> dict:
-    """What the form shows about the time: the chosen offered slot, or why not and what to pick instead."""
-    try:
-        starts_at = parse_offered_range(text)
-    except ValueError:
-        return {
-            "chosen": None,
-            "problem": "missing",
-            "choices": _slot_choices(availability.nearest_slots(None, now=now)),
-        }
-    if not taken:
-        try:
-            slot = availability.offered_slot(starts_at, now=now)
-        except SlotUnavailable:
-            taken = True
-        else:
-            return {
-                "chosen": {
-                    "value": _local_iso(slot.starts_at),
-                    "label": describe(slot.starts_at, clinic_info().timezone),
-                    "week": slot.starts_at.astimezone(clinic_info().rules.tz).date().isoformat(),
-                },
-                "problem": None,
-                "choices": [],
-            }
-    nearest = availability.nearest_slots(starts_at, now=now)
-    return {
-        "chosen": None,
-        "problem": "taken",
-        "choices": _slot_choices(nearest),
-        "wanted": describe(starts_at, clinic_info().timezone),
-    }
-
-
-def _render_form(form: IntakeForm, slot_state: dict, status: int, *, unavailable: bool = False):
+def _render_form(form: IntakeForm, slot: SlotState, status: int, *, unavailable: bool = False):
     errors = [
         (f"{f.id}-0" if isinstance(f, RadioField | SelectMultipleField) else f.id, f.label.text, f.errors[0])
         for f in form
@@ -129,7 +85,7 @@ def _render_form(form: IntakeForm, slot_state: dict, status: int, *, unavailable
     return render_template(
         "intake/consultation.html",
         form=form,
-        slot=slot_state,
+        slot=slot,
         error_summary=[] if unavailable else errors,
         phq9_question=PHQ9_QUESTION,
         conditions=CONDITIONS,
@@ -141,41 +97,8 @@ def _render_form(form: IntakeForm, slot_state: dict, status: int, *, unavailable
 def _render_unavailable(form: IntakeForm):
     """The database failed mid-submit: the form again with everything typed, 503 and Retry-After."""
     _rollback_quietly()
-    try:
-        typed = datetime.fromisoformat((form.slot.data or "").strip())
-        hour = typed.strftime("%I").lstrip("0")
-        label = f"{typed.strftime('%A, %B')} {typed.day}, {typed.year} at {hour}:{typed.strftime('%M %p')}"
-        slot_state = {
-            "chosen": {"value": form.slot.data, "label": label, "week": None},
-            "problem": None,
-            "choices": [],
-        }
-    except ValueError:
-        slot_state = {"chosen": None, "problem": "missing", "choices": []}
-    html, _ = _render_form(form, slot_state, 503, unavailable=True)
+    html, _ = _render_form(form, typed_slot_state(form.slot.data), 503, unavailable=True)
     return html, 503, {"Retry-After": "5"}
-
-
-def _clean_text(value: str | None) -> str:
-    return unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n").replace("\r", "\n").strip())
-
-
-def _intake_data(form: IntakeForm) -> intake.IntakeData:
-    return intake.IntakeData(
-        starts_at=parse_offered_range(form.slot.data),
-        first_name=_clean_text(form.first_name.data),
-        last_name=_clean_text(form.last_name.data),
-        email=form.parsed_email,
-        phone=form.parsed_phone,
-        date_of_birth=form.parsed_birth,
-        preferred_contact=PreferredContact(form.preferred_contact.data),
-        phq9=form.phq9_answers,
-        antidepressant_trials=form.parsed_trials,
-        modality=Modality(form.modality.data),
-        conditions=tuple(code for code in CONDITIONS if code in set(form.conditions.data or [])),
-        medications=_clean_text(form.medications.data),
-        notes=_clean_text(form.notes.data),
-    )
 
 
 @bp.route("/consultation", methods=["GET", "POST"])
@@ -194,7 +117,7 @@ def consultation():
         if not form.validate():
             return _render_form(form, _slot_state(form.slot.data or "", now=now), 422)
         try:
-            created = intake.submit(_intake_data(form), now=now)
+            created = intake.submit(form.intake_data(), now=now)
         except SlotUnavailable:
             return _render_form(form, _slot_state(form.slot.data, now=now, taken=True), 409)
         token = links.manage_token(created)
@@ -266,10 +189,6 @@ def cancel(token: str):
     return redirect(url_for(".manage", token=token), 303)
 
 
-def _week_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def _render_reschedule(
     consultation: ConsultationRequest,
     token: str,
@@ -281,9 +200,8 @@ def _render_reschedule(
     status: int = 200,
 ):
     info = clinic_info()
-    today = _clinic_today(now)
-    first_week, last_week = _week_of(today), _week_of(today + timedelta(days=info.horizon_days))
-    week = min(max(_week_of(week), first_week), last_week)
+    weeks = BookableWeeks.from_today(now.astimezone(info.rules.tz).date(), info.horizon_days)
+    week = weeks.clamp(week)
     schedule, days = availability.days_from(week, 7, now=now)
     current = consultation.active_booking
     return render_template(
@@ -292,12 +210,12 @@ def _render_reschedule(
         token=token,
         reference=consultation.reference,
         current=describe(current.starts_at, info.timezone),
-        current_value=_local_iso(current.starts_at),
+        current_value=current.starts_at.astimezone(schedule.tz).isoformat(),
         days=days,
         tz=schedule.tz,
         week=week,
-        prev_week=week - timedelta(days=7) if week > first_week else None,
-        next_week=week + timedelta(days=7) if week < last_week else None,
+        prev_week=weeks.previous(week),
+        next_week=weeks.following(week),
         problem=problem,
     ), status
 

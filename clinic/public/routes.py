@@ -1,5 +1,5 @@
 from contextlib import suppress
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, jsonify, render_template
 from sqlalchemy import text
@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from clinic.extensions import db
 from clinic.public import articles
 from clinic.scheduling import WEEKDAY_NAMES, ClosureRule, DayHours
+from clinic.services.mail.calendar import clock_text
 from clinic.services.rules.read import ClinicInfo, clinic_info, closures_between, displayed_info, weekly_hours
 from clinic.timeutil import utcnow
 
@@ -16,10 +17,7 @@ bp = Blueprint("public", __name__)
 UPCOMING_CLOSURE_DAYS = 45
 
 
-@bp.app_template_filter("clock")
-def clock(value: time) -> str:
-    """A wall-clock time as US patients read it: 8:00 AM, 5:30 PM."""
-    return f"{value.hour % 12 or 12}:{value.minute:02d} {'AM' if value.hour < 12 else 'PM'}"
+bp.add_app_template_filter(clock_text, "clock")  # 8:00 AM, 5:30 PM
 
 
 @bp.app_template_filter("tel")

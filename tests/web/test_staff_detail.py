@@ -110,6 +110,41 @@ def test_each_view_is_audited_with_ids_only(app, staff_client, now, make_request
     assert all(e.actor_id == nurse_id and e.record_type == "request" and e.details is None for e in views)
 
 
+@pytest.mark.parametrize(
+    ("action", "data", "code"),
+    [
+        ("status", {"status": "not-a-status"}, 422),
+        ("status", {"status": "completed"}, 409),  # not a move the workflow allows from new
+        ("notes", {"body": "   "}, 422),
+        ("assign", {"staff_id": "999999"}, 422),
+    ],
+)
+def test_a_refused_post_shows_the_page_again_without_logging_a_view(
+    app, staff_client, now, make_request, action, data, code
+):
+    request_id = make_request()
+    page = staff_client.get(f"/staff/requests/{request_id}")  # the one view, audited
+    token = csrf_token_from(page.get_data(as_text=True))
+    response = staff_client.post(f"/staff/requests/{request_id}/{action}", data={"csrf_token": token, **data})
+    assert response.status_code == code
+    assert "History" in response.get_data(as_text=True)  # the detail page, shown again
+    assert len(events(app, "request.view", request_id)) == 1
+
+
+def test_the_detail_page_reads_the_review_reasons_without_screening_again(
+    app, staff_client, now, make_request, monkeypatch
+):
+    request_id = make_request(phq9_9=1, conditions=("seizures",))
+
+    def screen(*args, **kwargs):
+        raise AssertionError("the staff pages re-ran the screening")
+
+    monkeypatch.setattr("clinic.triage.screening.screen", screen)
+    text = staff_client.get(f"/staff/requests/{request_id}").get_data(as_text=True)
+    assert "Thoughts of self-harm (PHQ-9 item 9): several days" in text
+    assert "Ticked: seizures or epilepsy" in text
+
+
 def test_history_lists_the_requests_events(app, staff_client, now, make_request):
     request_id = make_request()
     post(staff_client, request_id, "status", {"status": "contacted"})

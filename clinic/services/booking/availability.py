@@ -1,12 +1,13 @@
 """Offered slots, read from the database in a fixed number of queries whatever the window."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from clinic.extensions import db
 from clinic.models import Booking
-from clinic.scheduling import DayPlan, Interval, OfferedSlot, Schedule
+from clinic.scheduling import DayPlan, Interval, OfferedSlot, Schedule, SlotUnavailable
 from clinic.services.rules.read import clinic_info, schedule_for
 
 # No booking is longer than the longest slot length allowed (a CHECK on clinic_settings.slot_minutes).
@@ -55,3 +56,21 @@ def nearest_slots(target: datetime | None, *, now: datetime, limit: int = 6) -> 
     """The offered slots nearest to `target` (or the earliest ones), for a patient whose choice is gone."""
     schedule, bookings = horizon_schedule(now)
     return schedule.nearest(target or now, bookings, now=now, limit=limit)
+
+
+@dataclass(frozen=True, slots=True)
+class SlotOffer:
+    """What a patient can be offered for the time they asked for: that slot, or the nearest free ones."""
+
+    slot: OfferedSlot | None  # the time asked for, still offered
+    nearest: list[OfferedSlot]  # otherwise, the offered slots closest to it (or the earliest)
+
+
+def offer_for(wanted: datetime | None, *, now: datetime, taken: bool = False) -> SlotOffer:
+    """The offer for `wanted` (None: nothing chosen yet); `taken` when it is known to be gone already."""
+    if wanted is not None and not taken:
+        try:
+            return SlotOffer(offered_slot(wanted, now=now), [])
+        except SlotUnavailable:
+            pass
+    return SlotOffer(None, nearest_slots(wanted, now=now))

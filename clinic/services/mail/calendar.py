@@ -3,7 +3,7 @@
 Times are always given in the clinic's timezone and name it, in calendar files and in words.
 """
 
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
@@ -18,20 +18,27 @@ def subject_for(clinic_name: str) -> str:
     return f"Your consultation with {clinic_name}"
 
 
-def describe(starts_at: datetime, timezone: str) -> str:
-    """E.g. 'Monday, November 23, 2026 at 9:00 AM EST (America/New_York)'."""
+def clock_text(value: time) -> str:
+    """A wall-clock time as US patients read it: 9:00 AM, 5:30 PM."""
+    return f"{value.hour % 12 or 12}:{value.minute:02d} {'AM' if value.hour < 12 else 'PM'}"
+
+
+def describe(starts_at: datetime, timezone: str | None) -> str:
+    """E.g. 'Monday, November 23, 2026 at 9:00 AM EST (America/New_York)'.
+
+    With no timezone (the settings cannot be read), the time as given, without naming a zone:
+    'Monday, November 23, 2026 at 9:00 AM'.
+    """
+    if timezone is None:
+        day = f"{starts_at.strftime('%A, %B')} {starts_at.day}, {starts_at.year}"
+        return f"{day} at {clock_text(starts_at.time())}"
     local = starts_at.astimezone(ZoneInfo(timezone))
-    hour = local.strftime("%I").lstrip("0")
-    return (
-        f"{local.strftime('%A, %B')} {local.day}, {local.year} at {hour}:{local.strftime('%M %p')} "
-        f"{local.tzname()} ({timezone})"
-    )
+    return f"{describe(local, None)} {local.tzname()} ({timezone})"
 
 
 def describe_time(starts_at: datetime, timezone: str) -> str:
     """Just the local clock time, e.g. '9:00 AM'."""
-    local = starts_at.astimezone(ZoneInfo(timezone))
-    return f"{local.strftime('%I').lstrip('0')}:{local.strftime('%M %p')}"
+    return clock_text(starts_at.astimezone(ZoneInfo(timezone)).time())
 
 
 def appointment_ics(
