@@ -23,7 +23,7 @@ from clinic.extensions import db, limiter
 from clinic.intake.forms import CancelForm, IntakeForm, RescheduleForm, parse_offered_range
 from clinic.intake.pages import SlotState, slot_state, typed_slot_state
 from clinic.models import ConsultationRequest
-from clinic.scheduling import BookableWeeks, SlotUnavailable
+from clinic.scheduling import SlotUnavailable
 from clinic.services.booking import availability, intake, links, seats
 from clinic.services.mail import notifications
 from clinic.services.mail.calendar import describe, describe_time
@@ -199,23 +199,14 @@ def _render_reschedule(
     problem: str | None = None,
     status: int = 200,
 ):
-    info = clinic_info()
-    weeks = BookableWeeks.from_today(now.astimezone(info.rules.tz).date(), info.horizon_days)
-    week = weeks.clamp(week)
-    schedule, days = availability.days_from(week, 7, now=now)
     current = consultation.active_booking
     return render_template(
         "intake/reschedule.html",
         form=form,
         token=token,
         reference=consultation.reference,
-        current=describe(current.starts_at, info.timezone),
-        current_value=current.starts_at.astimezone(schedule.tz).isoformat(),
-        days=days,
-        tz=schedule.tz,
-        week=week,
-        prev_week=weeks.previous(week),
-        next_week=weeks.following(week),
+        current=describe(current.starts_at, clinic_info().timezone),
+        picker=availability.picker_week(week, now=now),
         problem=problem,
     ), status
 

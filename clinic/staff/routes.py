@@ -38,7 +38,6 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 require_role(bp, Role.STAFF)
 
 FILTER_NAMES = ("q", "status", "priority", "from", "to", "assigned")
-RESCHEDULE_DAYS = 14
 MAX_PAGE = 10_000  # far past any real queue; keeps OFFSET a sane number
 
 
@@ -211,15 +210,16 @@ def cancel(request_id: int):
 
 @bp.route("/requests/<int:request_id>/reschedule", methods=["GET", "POST"])
 def reschedule(request_id: int):
-    """Move the booking to another free slot on the patient's behalf."""
-    consultation = db.get_or_404(ConsultationRequest, request_id)
+    """Move the booking to another free slot on the patient's behalf: the patients' week picker."""
     form = RescheduleForm()
     code = 200
+    chosen = None
     if form.validate_on_submit():
         try:
-            cases.reschedule_booking(
-                request_id, parse_slot(form.slot.data), actor_id=current_user.id, now=utcnow()
-            )
+            chosen = parse_slot(form.slot.data)
+            cases.reschedule_booking(request_id, chosen, actor_id=current_user.id, now=utcnow())
+        except cases.RequestNotFound:
+            abort(404)
         except ValueError:
             form.slot.errors = ["Choose one of the times listed."]
             code = 422
@@ -234,13 +234,27 @@ def reschedule(request_id: int):
         else:
             flash("The booking is moved and the patient has been told.", "success")
             return redirect(url_for(".detail", request_id=request_id), 303)
-        consultation = db.get_or_404(ConsultationRequest, request_id)
     elif request.method == "POST":
         code = 422
+    consultation = db.get_or_404(ConsultationRequest, request_id)
     now = utcnow()
     tz = clinic_info().rules.tz
-    _, days = availability.days_from(now.astimezone(tz).date(), RESCHEDULE_DAYS, now=now)
-    return render_template("staff/reschedule.html", r=consultation, form=form, days=days, tz=tz), code
+    booked = consultation.active_booking
+    week = _week_arg() or (chosen or (booked.starts_at if booked else now)).astimezone(tz).date()
+    return render_template(
+        "staff/reschedule.html",
+        r=consultation,
+        form=form,
+        picker=availability.picker_week(week, now=now),
+        tz=tz,
+    ), code
+
+
+def _week_arg() -> date | None:
+    try:
+        return date.fromisoformat(request.args.get("week", "")[:10])
+    except ValueError:
+        return None
 
 
 @bp.get("/schedule")

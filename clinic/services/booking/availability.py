@@ -2,12 +2,21 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from clinic.extensions import db
 from clinic.models import Booking
-from clinic.scheduling import DayPlan, Interval, OfferedSlot, Schedule, SlotUnavailable
+from clinic.scheduling import (
+    BookableWeeks,
+    DayPlan,
+    Interval,
+    OfferedSlot,
+    Schedule,
+    SlotUnavailable,
+    monday_of,
+)
 from clinic.services.rules.read import clinic_info, schedule_for
 
 # No booking is longer than the longest slot length allowed (a CHECK on clinic_settings.slot_minutes).
@@ -74,3 +83,31 @@ def offer_for(wanted: datetime | None, *, now: datetime, taken: bool = False) ->
         except SlotUnavailable:
             pass
     return SlotOffer(None, nearest_slots(wanted, now=now))
+
+
+@dataclass(frozen=True, slots=True)
+class PickerWeek:
+    """One week of the slot picker: its days with their free slots, and the weeks either side."""
+
+    week: date  # its Monday
+    days: list[DayPlan]
+    tz: ZoneInfo
+    today: date  # in the clinic's timezone
+    previous: date | None  # None before this week
+    following: date | None  # None past the week the booking horizon ends in
+
+
+def picker_week(day: date, *, now: datetime, clamp: bool = True, skip_empty: bool = False) -> PickerWeek:
+    """The week holding `day`, moved into the bookable weeks when `clamp`.
+
+    With `skip_empty`, a week with no free time left (late on Saturday, on Sunday) gives way to the next.
+    """
+    info = clinic_info()
+    today = now.astimezone(info.rules.tz).date()
+    weeks = BookableWeeks.from_today(today, info.horizon_days)
+    week = weeks.clamp(day) if clamp else monday_of(day)
+    schedule, days = days_from(week, 7, now=now)
+    if skip_empty and not any(d.slots for d in days) and week < weeks.last:
+        week += timedelta(days=7)
+        schedule, days = days_from(week, 7, now=now)
+    return PickerWeek(week, days, schedule.tz, today, weeks.previous(week), weeks.following(week))
