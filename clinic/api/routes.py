@@ -1,4 +1,4 @@
-"""The public JSON API (SPEC section 5)."""
+"""The public JSON API: /api/v1/availability, described in docs/openapi.yaml."""
 
 from datetime import date
 

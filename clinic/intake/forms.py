@@ -121,7 +121,7 @@ def strip(value):
 
 
 class IntakeForm(FlaskForm):
-    """POST /consultation. Field names are the contract in SPEC section 4."""
+    """POST /consultation. Field names are a contract: links and the intake tests post them as they are."""
 
     slot = StringField("Consultation time")
     first_name = StringField(

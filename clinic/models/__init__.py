@@ -6,7 +6,7 @@ from clinic.models.outbox import OutboxMessage
 from clinic.models.requests import ConsultationRequest, Note, RequestTally
 from clinic.models.settings import ClinicSettings, Closure, OpeningHours
 from clinic.models.staff import LoginFailure, StaffUser
-from clinic.models.types import UTCDateTime, utcnow
+from clinic.models.types import UTCDateTime
 
 __all__ = [
     "AuditEvent",
@@ -22,5 +22,4 @@ __all__ = [
     "SlotClaim",
     "StaffUser",
     "UTCDateTime",
-    "utcnow",
 ]

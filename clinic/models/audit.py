@@ -6,7 +6,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.extensions import db
 from clinic.models.staff import StaffUser
-from clinic.models.types import UTCDateTime, utcnow
+from clinic.models.types import UTCDateTime
+from clinic.timeutil import utcnow
 
 
 class AuditEvent(db.Model):

@@ -5,7 +5,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.extensions import db
-from clinic.models.types import UTCDateTime, utcnow
+from clinic.models.types import UTCDateTime
+from clinic.timeutil import utcnow
 
 if TYPE_CHECKING:
     from clinic.models.requests import ConsultationRequest
@@ -51,7 +52,3 @@ class Booking(db.Model):
     request: Mapped["ConsultationRequest"] = relationship(back_populates="bookings")
     claim: Mapped["SlotClaim | None"] = relationship(back_populates="booking", cascade="all, delete-orphan")
     cancelled_by_staff: Mapped["StaffUser | None"] = relationship()
-
-    @property
-    def is_active(self) -> bool:
-        return self.cancelled_at is None

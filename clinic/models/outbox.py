@@ -5,7 +5,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.extensions import db
-from clinic.models.types import UTCDateTime, utcnow
+from clinic.models.types import UTCDateTime
+from clinic.timeutil import utcnow
 
 
 class OutboxMessage(db.Model):

@@ -5,7 +5,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.extensions import db
-from clinic.models.types import UTCDateTime, utcnow
+from clinic.models.types import UTCDateTime
+from clinic.timeutil import utcnow
 from clinic.triage.enums import Modality, Phq9Band, PreferredContact, Priority, RequestStatus
 
 if TYPE_CHECKING:

@@ -4,7 +4,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.extensions import db
-from clinic.models.types import UTCDateTime, utcnow
+from clinic.models.types import UTCDateTime
+from clinic.timeutil import utcnow
 
 
 class ClinicSettings(db.Model):
@@ -48,10 +49,6 @@ class OpeningHours(db.Model):
     weekday: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     opens: Mapped[time | None]
     closes: Mapped[time | None]
-
-    @property
-    def is_closed(self) -> bool:
-        return self.opens is None
 
 
 class Closure(db.Model):

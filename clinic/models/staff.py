@@ -5,7 +5,8 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.extensions import db
-from clinic.models.types import UTCDateTime, utcnow
+from clinic.models.types import UTCDateTime
+from clinic.timeutil import utcnow
 from clinic.triage.enums import Role
 
 

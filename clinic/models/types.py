@@ -6,10 +6,6 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class UTCDateTime(TypeDecorator):
     """An aware datetime stored in UTC. Naive datetimes are refused: they are always a bug here."""
 

@@ -1,4 +1,4 @@
-"""GET/POST /consultation through the test client, CSRF on: every outcome of SPEC section 4."""
+"""GET/POST /consultation through the test client, CSRF on: every outcome of the intake form."""
 
 import re
 from datetime import UTC, datetime
