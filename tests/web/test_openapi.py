@@ -183,8 +183,22 @@ DRIFTS: dict[str, Callable[[dict], object]] = {
 
 
 def replay(response, body: object, *, status: int | None = None) -> Response:
-    """The same response with another JSON body (and status): what the app would send had it drifted."""
-    return Response(json.dumps(body), status=status or response.status_code, mimetype="application/json")
+    """The same response, headers included, with another JSON body (and status): what the app would send
+    had it drifted. Only the body (or status) differs, so a failure below is the drift's alone."""
+    drifted = Response(json.dumps(body), status=status or response.status_code, mimetype="application/json")
+    for name in ("Cache-Control", "Retry-After"):
+        if name in response.headers:
+            drifted.headers[name] = response.headers[name]
+    return drifted
+
+
+def test_a_replayed_response_passes_unchanged(client, contract, friday):
+    """The replay itself is faithful: the real body replayed passes, so the drifts below fail on their own."""
+    for path in ("/api/v1/availability?start=2026-12-07&days=7", "/api/v1/availability?days=0", "/healthz"):
+        real = client.get(path)
+        contract.validate_response(
+            WerkzeugOpenAPIRequest(real.request), WerkzeugOpenAPIResponse(replay(real, real.get_json()))
+        )
 
 
 @pytest.mark.parametrize("drift", DRIFTS, ids=list(DRIFTS))
@@ -223,9 +237,19 @@ def test_drifted_error_and_health_json_fails_the_check(client, contract, friday,
         )
 
 
+def test_a_cacheable_answer_fails_the_check(client, contract, friday):
+    real = availability(client, "days=7")
+    cached = replay(real, real.get_json())
+    cached.headers["Cache-Control"] = "max-age=60"
+    with pytest.raises(ResponseValidationError):
+        contract.validate_response(WerkzeugOpenAPIRequest(real.request), WerkzeugOpenAPIResponse(cached))
+
+
 def test_a_503_without_retry_after_fails_the_check(down, contract):
     real = down.get("/healthz")
+    request = WerkzeugOpenAPIRequest(real.request)
+    contract.validate_response(request, WerkzeugOpenAPIResponse(replay(real, real.get_json())))
     stripped = replay(real, real.get_json())
-    assert "Retry-After" not in stripped.headers
+    del stripped.headers["Retry-After"]
     with pytest.raises(ResponseValidationError):
-        contract.validate_response(WerkzeugOpenAPIRequest(real.request), WerkzeugOpenAPIResponse(stripped))
+        contract.validate_response(request, WerkzeugOpenAPIResponse(stripped))
