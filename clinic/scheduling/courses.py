@@ -92,11 +92,11 @@ class CoursePattern:
                 return week
         return None
 
-    def window(self, number: int, first_day: date) -> tuple[date, date] | None:
+    def window(self, number: int, first_day: date) -> tuple[date, date]:
         """The dates session `number` may fall on, given the first session's date (an open end is
-        `date.max`), or None past the pattern's last session. Spacing from the session before is apart."""
+        `date.max`). Spacing from the session before is checked apart."""
         if not 1 <= number <= self.sessions:
-            return None
+            raise ValueError(f"the course has sessions 1 to {self.sessions}")
         if number == 1:
             return first_day, first_day
         lo, hi = first_day, date.max
@@ -451,9 +451,7 @@ def propose_course(
         if number == 1:
             first, last = start_date, start_date + timedelta(days=search_days - 1)
         else:
-            window = pattern.window(number, anchor)
-            assert window is not None  # numbers never exceed the pattern's sessions here
-            first, last = window
+            first, last = pattern.window(number, anchor)
             if previous is not None:
                 first = max(first, previous + gap)
             if last == date.max:  # a pattern without an end still stops looking
@@ -573,11 +571,11 @@ def check_course(
                     f"session {number - 1} is on {previous.isoformat()}.",
                 )
             )
-        if first_day is not None:
+        if number > pattern.sessions:
+            problems.append(Problem("extra", f"The course has only {pattern.sessions} sessions."))
+        elif first_day is not None:
             window = pattern.window(number, first_day)
-            if window is None:
-                problems.append(Problem("extra", f"The course has only {pattern.sessions} sessions."))
-            elif not window[0] <= day <= window[1]:
+            if not window[0] <= day <= window[1]:
                 week = pattern.week_of(number)
                 where = f"week {week} of the course" if week else f"the course's {pattern.within_days} days"
                 problems.append(

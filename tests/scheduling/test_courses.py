@@ -96,7 +96,8 @@ def test_nasal_spray_weeks_follow_the_first_session():
     assert NASAL_SPRAY_PATTERN.week_of(2) == 1 and NASAL_SPRAY_PATTERN.week_of(9) == 5
     assert NASAL_SPRAY_PATTERN.window(2, first) == (first, date(2027, 3, 11))
     assert NASAL_SPRAY_PATTERN.window(12, first) == (date(2027, 4, 23), date(2027, 4, 29))
-    assert NASAL_SPRAY_PATTERN.window(13, first) is None
+    with pytest.raises(ValueError):
+        NASAL_SPRAY_PATTERN.window(13, first)
     assert INFUSION_PATTERN.window(6, first) == (first, date(2027, 3, 25))
     assert INFUSION_PATTERN.week_of(3) is None
 
@@ -203,6 +204,11 @@ def test_day_starts_with_chairs_keeps_only_starts_with_a_free_chair():
     held = [ChairHold(1, Interval(start, start + timedelta(hours=8)))]
     free = day_starts(INFUSION_KIND, MONDAY, schedule=schedule(), now=LONG_AGO, chairs=[1], holds=held)
     assert [s.astimezone(NY).time() for s in free] == [time(16), time(16, 15)]
+
+
+def test_a_day_opening_after_the_last_quarter_hour_has_no_start():
+    night = {MONDAY.weekday(): DayHours(time(23, 50), time(23, 55))}
+    assert day_starts(INFUSION_KIND, MONDAY, schedule=schedule(hours=night), now=LONG_AGO) == []
 
 
 def test_hold_units_are_the_quarter_hours_a_session_touches():
@@ -692,7 +698,7 @@ def test_proposed_courses_obey_every_rule(data):
         if previous_day is not None:
             assert (day - previous_day).days >= pattern.min_gap_days
         window = pattern.window(session.number, first_day)
-        assert window is not None and window[0] <= day <= window[1]
+        assert window[0] <= day <= window[1]
         if session.number == 1:
             assert start <= day < start + timedelta(days=search)
         # Greedy: no earlier allowed day had a free start, and none that day was nearer the preferred time.
