@@ -20,9 +20,12 @@ SLUGS = [
     "treatment-process",
     "benefits-and-side-effects",
     "myths-and-safety",
+    "medicines-and-ketamine",
+    "preparing-for-your-visit",
+    "costs-and-insurance",
     "faq",
 ]
-PUBLIC_PAGES = ["/", "/learn/", "/contact", *(f"/learn/{slug}" for slug in SLUGS)]
+PUBLIC_PAGES = ["/", "/learn/", "/contact", "/privacy", *(f"/learn/{slug}" for slug in SLUGS)]
 SATURDAY_MORNING = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)  # 09:00 in New York
 
 
@@ -364,7 +367,7 @@ def test_article_sources_are_accurate_and_careful():
     assert "at least two hours" in text
     assert "not drive until the next day, after a night's sleep" in text
     assert "off-label" in text
-    assert "a clinician decides" in text
+    assert "never turns anyone away on its own" in text
     assert "non-addictive" not in text
 
 
