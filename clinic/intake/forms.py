@@ -166,7 +166,9 @@ class IntakeForm(FlaskForm):
         choices=PREFERRED_CONTACT_CHOICES,
         validators=[InputRequired("Please choose how we should contact you.")],
     )
-    phq9_difficulty = ChoiceField(PHQ9_DIFFICULTY_QUESTION, choices=DIFFICULTY_CHOICES)  # optional, unscored
+    phq9_difficulty = ChoiceField(  # optional and unscored: nothing chosen (or an empty value) is None
+        PHQ9_DIFFICULTY_QUESTION, choices=DIFFICULTY_CHOICES, filters=[lambda value: value or None]
+    )
     antidepressant_trials = StringField(
         "How many different antidepressant medicines have you tried?",
         filters=[strip],

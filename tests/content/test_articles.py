@@ -13,8 +13,8 @@ from clinic.models import ClinicSettings
 from clinic.public import placeholders
 from clinic.services import articles
 from clinic.services.settings import DEFAULTS, ClinicInfo
-from tests.content.pages import rendered_pages
 from tests.conftest import forget_process_caches
+from tests.content.pages import rendered_pages
 
 NEW_ARTICLES = ("costs-and-insurance", "preparing-for-your-visit", "medicines-and-ketamine")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -142,7 +142,13 @@ def test_no_page_says_you_stay_awake_and_drowsiness_is_named():
 def test_the_boxed_warning_names_respiratory_depression_and_side_effects_are_complete():
     warning = section("benefits-and-side-effects", "Serious risks")
     assert "boxed warning" in warning
-    for risk in ("sedation", "dissociation", "respiratory depression", "abuse and misuse", "suicidal thoughts"):
+    for risk in (
+        "sedation",
+        "dissociation",
+        "respiratory depression",
+        "abuse and misuse",
+        "suicidal thoughts",
+    ):
         assert risk in warning
     common = section("benefits-and-side-effects", "Common side effects")
     for effect in ("vomiting", "vertigo", "numbness", "anxiety", "feeling drunk", "dizziness", "nausea"):
@@ -162,13 +168,15 @@ def test_schedule_iii_bladder_damage_and_how_fast_symptoms_return():
 def test_risky_wording_is_gone_and_honest_odds_are_given():
     text = all_text()
     assert "far lower" not in text and "much lower" not in text
-    myths = section("myths-and-safety", '"It\'s a party drug, so it\'s unsafe"')
+    myths = section("myths-and-safety", "\"It's a party drug, so it's unsafe\"")
     assert "measured" in myths and "trained staff" in myths and '"liked"' in myths
     odds = section("benefits-and-side-effects", "How likely is it to help?")
     assert "22.5%" in odds and "7.6%" in odds and "remission" in odds and "placebo" in odds
     assert "18 to 24" in section("benefits-and-side-effects", "Serious risks")
     assert "widely used" in text_of("faq") and "everywhere" not in text
-    assert not re.search(r"suitable and safe|safe and suitable|decides whether ketamine therapy is safe", text)
+    assert not re.search(
+        r"suitable and safe|safe and suitable|decides whether ketamine therapy is safe", text
+    )
 
 
 def test_the_new_articles_cover_what_a_patient_asks():

@@ -20,7 +20,9 @@ WORD = re.compile(r"[a-z0-9']+")
 
 
 def load_fingerprints() -> frozenset[str]:
-    return frozenset(line.strip() for line in SHINGLES.read_text(encoding="utf-8").splitlines() if line.strip())
+    return frozenset(
+        line.strip() for line in SHINGLES.read_text(encoding="utf-8").splitlines() if line.strip()
+    )
 
 
 def runs(text: str) -> Iterator[tuple[str, str]]:
@@ -28,7 +30,7 @@ def runs(text: str) -> Iterator[tuple[str, str]]:
     words = WORD.findall(text.lower().replace("\u2019", "'"))
     for start in range(len(words) - RUN + 1):
         run = " ".join(words[start : start + RUN])
-        yield hashlib.sha1(run.encode("utf-8")).hexdigest()[:16], run  # noqa: S324 (a fingerprint, not security)
+        yield hashlib.sha1(run.encode("utf-8")).hexdigest()[:16], run
 
 
 def shared_runs(text: str, fingerprints: frozenset[str]) -> list[str]:
@@ -48,7 +50,9 @@ def test_the_fingerprint_list_is_the_full_one(fingerprints):
 def test_the_check_finds_copied_wording(fingerprints):
     """The check itself can fail: a sentence the first drafts shared with a source is caught, in any
     case, with either apostrophe and any punctuation between the words."""
-    copied = "With ketamine, people Often notice improvements in mood, energy and motivation within hours or days."
+    copied = (
+        "With ketamine, people Often notice improvements in mood, energy and motivation within hours or days."
+    )
     assert shared_runs(copied, fingerprints) == [
         "often notice improvements in mood energy and motivation",
         "notice improvements in mood energy and motivation within",
@@ -62,7 +66,7 @@ def test_the_check_finds_copied_wording(fingerprints):
 def test_fingerprints_follow_the_documented_recipe():
     ((fingerprint, words),) = list(runs("Don\u2019t  stop: ONE two three-four five six"))
     assert words == "don't stop one two three four five six"
-    assert fingerprint == hashlib.sha1(words.encode()).hexdigest()[:16]  # noqa: S324
+    assert fingerprint == hashlib.sha1(words.encode()).hexdigest()[:16]
 
 
 def test_no_page_shares_eight_words_in_a_row_with_a_source(app, client, fingerprints):
