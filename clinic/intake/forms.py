@@ -23,7 +23,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.scheduling import parse_slot
 from clinic.triage.enums import Modality, PreferredContact
-from clinic.triage.screening import CONDITIONS, MAX_TRIALS, PHQ9_ANSWERS, PHQ9_ITEMS
+from clinic.triage.screening import (
+    CONDITIONS,
+    MAX_TRIALS,
+    PHQ9_ANSWERS,
+    PHQ9_DIFFICULTY_ANSWERS,
+    PHQ9_DIFFICULTY_QUESTION,
+    PHQ9_ITEMS,
+)
 
 NAME_MAX = 80
 TEXT_MAX = 2000
@@ -48,6 +55,7 @@ MODALITY_CHOICES = [
     SelectChoice(Modality.UNDECIDED.value, "Not sure yet: I'd like to discuss the options"),
 ]
 PHQ9_CHOICES = [SelectChoice(str(value), label) for value, label in enumerate(PHQ9_ANSWERS)]
+DIFFICULTY_CHOICES = [SelectChoice(str(value), label) for value, label in enumerate(PHQ9_DIFFICULTY_ANSWERS)]
 CONDITION_CHOICES = [SelectChoice(code, label) for code, label in CONDITIONS.items()]
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 WHOLE_NUMBER = re.compile(r"\d{1,3}")
@@ -158,6 +166,9 @@ class IntakeForm(FlaskForm):
         choices=PREFERRED_CONTACT_CHOICES,
         validators=[InputRequired("Please choose how we should contact you.")],
     )
+    phq9_difficulty = ChoiceField(  # optional and unscored: nothing chosen (or an empty value) is None
+        PHQ9_DIFFICULTY_QUESTION, choices=DIFFICULTY_CHOICES, filters=[lambda value: value or None]
+    )
     antidepressant_trials = StringField(
         "How many different antidepressant medicines have you tried?",
         filters=[strip],
@@ -185,7 +196,7 @@ class IntakeForm(FlaskForm):
     )
     consent_privacy = BooleanField(
         "I have read the privacy notice and agree that the clinic stores and uses these details to review my "
-        "request.",
+        "request.",  # the template links "privacy notice" to /privacy
         validators=[required("Please agree to the privacy notice so that we can review your request.")],
     )
     consent_contact = BooleanField(
@@ -258,6 +269,11 @@ class IntakeForm(FlaskForm):
     @property
     def phq9_answers(self) -> tuple[int, ...]:
         return tuple(int(f.data) for f in self.phq9_fields())
+
+    @property
+    def phq9_difficulty_answer(self) -> int | None:
+        """The closing question's answer, or None when it was left out."""
+        return None if self.phq9_difficulty.data in (None, "") else int(self.phq9_difficulty.data)
 
 
 def age_on(born: date, day: date) -> int:

@@ -29,7 +29,7 @@ from clinic.services.calendar import describe, describe_time
 from clinic.services.settings import DEFAULTS, ClinicInfo, clinic_info
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Modality, PreferredContact, RequestStatus
-from clinic.triage.screening import CONDITIONS, PHQ9_QUESTION
+from clinic.triage.screening import CONDITIONS, PHQ9_ATTRIBUTION, PHQ9_QUESTION
 
 bp = Blueprint("intake", __name__)
 
@@ -131,6 +131,7 @@ def _render_form(form: IntakeForm, slot_state: dict, status: int, *, unavailable
         slot=slot_state,
         error_summary=[] if unavailable else errors,
         phq9_question=PHQ9_QUESTION,
+        phq9_attribution=PHQ9_ATTRIBUTION,
         conditions=CONDITIONS,
         info=info,
         unavailable=unavailable,
@@ -174,6 +175,7 @@ def _intake_data(form: IntakeForm) -> intake.IntakeData:
         conditions=tuple(code for code in CONDITIONS if code in set(form.conditions.data or [])),
         medications=_clean_text(form.medications.data),
         notes=_clean_text(form.notes.data),
+        phq9_difficulty=form.phq9_difficulty_answer,
     )
 
 

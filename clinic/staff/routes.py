@@ -119,6 +119,7 @@ def _render_detail(
         history=detail.history,
         items=list(zip(screening.PHQ9_ITEMS, consultation.phq9_answers, strict=True)),
         answers=screening.PHQ9_ANSWERS,
+        difficulty_answers=screening.PHQ9_DIFFICULTY_ANSWERS,
         conditions=screening.CONDITIONS,
         review_reasons=result.review_reasons,
         describe=partial(describe_event, names=dict(staff)),
