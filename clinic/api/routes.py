@@ -1,4 +1,4 @@
-"""The public JSON API: /api/v1/availability, described in docs/openapi.yaml."""
+"""The public JSON API: its contract is docs/openapi.yaml, checked by tests/web/test_openapi.py."""
 
 from datetime import date
 

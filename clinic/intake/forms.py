@@ -24,7 +24,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from clinic.scheduling import parse_slot
 from clinic.services.booking.intake import IntakeData
 from clinic.triage.enums import Modality, PreferredContact
-from clinic.triage.screening import CONDITIONS, MAX_TRIALS, PHQ9_ANSWERS, PHQ9_ITEMS
+from clinic.triage.screening import (
+    CONDITIONS,
+    MAX_TRIALS,
+    PHQ9_ANSWERS,
+    PHQ9_DIFFICULTY_ANSWERS,
+    PHQ9_DIFFICULTY_QUESTION,
+    PHQ9_ITEMS,
+)
 
 NAME_MAX = 80
 TEXT_MAX = 2000
@@ -49,6 +56,7 @@ MODALITY_CHOICES = [
     SelectChoice(Modality.UNDECIDED.value, "Not sure yet: I'd like to discuss the options"),
 ]
 PHQ9_CHOICES = [SelectChoice(str(value), label) for value, label in enumerate(PHQ9_ANSWERS)]
+DIFFICULTY_CHOICES = [SelectChoice(str(value), label) for value, label in enumerate(PHQ9_DIFFICULTY_ANSWERS)]
 CONDITION_CHOICES = [SelectChoice(code, label) for code, label in CONDITIONS.items()]
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 WHOLE_NUMBER = re.compile(r"\d{1,3}")
@@ -121,7 +129,7 @@ def strip(value):
 
 
 class IntakeForm(FlaskForm):
-    """POST /consultation. Field names are a contract: links and the intake tests post them as they are."""
+    """POST /consultation. Field names are the contract listed in docs/http.md."""
 
     slot = StringField("Consultation time")
     first_name = StringField(
@@ -159,6 +167,9 @@ class IntakeForm(FlaskForm):
         choices=PREFERRED_CONTACT_CHOICES,
         validators=[InputRequired("Please choose how we should contact you.")],
     )
+    phq9_difficulty = ChoiceField(  # optional and unscored: nothing chosen (or an empty value) is None
+        PHQ9_DIFFICULTY_QUESTION, choices=DIFFICULTY_CHOICES, filters=[lambda value: value or None]
+    )
     antidepressant_trials = StringField(
         "How many different antidepressant medicines have you tried?",
         filters=[strip],
@@ -186,7 +197,7 @@ class IntakeForm(FlaskForm):
     )
     consent_privacy = BooleanField(
         "I have read the privacy notice and agree that the clinic stores and uses these details to review my "
-        "request.",
+        "request.",  # the template links "privacy notice" to /privacy
         validators=[required("Please agree to the privacy notice so that we can review your request.")],
     )
     consent_contact = BooleanField(
@@ -260,6 +271,11 @@ class IntakeForm(FlaskForm):
     def phq9_answers(self) -> tuple[int, ...]:
         return tuple(int(f.data) for f in self.phq9_fields())
 
+    @property
+    def phq9_difficulty_answer(self) -> int | None:
+        """The closing question's answer, or None when it was left out."""
+        return None if self.phq9_difficulty.data in (None, "") else int(self.phq9_difficulty.data)
+
     def intake_data(self) -> IntakeData:
         """The validated form as the intake service takes it: text tidied, values parsed."""
         chosen = set(self.conditions.data or [])
@@ -277,6 +293,7 @@ class IntakeForm(FlaskForm):
             conditions=tuple(code for code in CONDITIONS if code in chosen),
             medications=clean_text(self.medications.data),
             notes=clean_text(self.notes.data),
+            phq9_difficulty=self.phq9_difficulty_answer,
         )
 
 

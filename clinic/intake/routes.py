@@ -30,7 +30,7 @@ from clinic.services.mail.calendar import describe, describe_time
 from clinic.services.rules.read import DEFAULTS, ClinicInfo, clinic_info
 from clinic.timeutil import utcnow
 from clinic.triage.enums import RequestStatus
-from clinic.triage.screening import CONDITIONS, PHQ9_QUESTION
+from clinic.triage.screening import CONDITIONS, PHQ9_ATTRIBUTION, PHQ9_QUESTION
 
 bp = Blueprint("intake", __name__)
 
@@ -88,6 +88,7 @@ def _render_form(form: IntakeForm, slot: SlotState, status: int, *, unavailable:
         slot=slot,
         error_summary=[] if unavailable else errors,
         phq9_question=PHQ9_QUESTION,
+        phq9_attribution=PHQ9_ATTRIBUTION,
         conditions=CONDITIONS,
         info=info,
         unavailable=unavailable,

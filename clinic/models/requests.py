@@ -52,6 +52,7 @@ class ConsultationRequest(db.Model):
         sa.Index("ix_requests_created", "created_at", "priority", "phq9_band"),
         sa.CheckConstraint("phq9_score BETWEEN 0 AND 27", name="phq9_score_range"),
         sa.CheckConstraint("antidepressant_trials BETWEEN 0 AND 20", name="trials_range"),
+        sa.CheckConstraint("phq9_difficulty BETWEEN 0 AND 3", name="phq9_difficulty_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,6 +86,9 @@ class ConsultationRequest(db.Model):
     phq9_9: Mapped[int] = mapped_column(sa.SmallInteger)
     phq9_score: Mapped[int] = mapped_column(sa.SmallInteger)
     phq9_band: Mapped[Phq9Band] = mapped_column(enum_column(Phq9Band, "phq9_band"))
+    # The PHQ-9's closing question (how difficult the problems make daily life), 0-3: optional and never
+    # scored. None when the patient skipped it, and for requests made before it was asked.
+    phq9_difficulty: Mapped[int | None] = mapped_column(sa.SmallInteger)
     antidepressant_trials: Mapped[int] = mapped_column(sa.SmallInteger)
     treatment_resistant: Mapped[bool]
     conditions: Mapped[list[str]] = mapped_column(sa.JSON, default=list)

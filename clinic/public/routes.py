@@ -6,8 +6,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from clinic.extensions import db
-from clinic.public import articles
+from clinic.public import articles, placeholders, wording
 from clinic.scheduling import WEEKDAY_NAMES, ClosureRule, DayHours
+from clinic.services.booking.intake import CONSENT_VERSION
 from clinic.services.mail.calendar import clock_text
 from clinic.services.rules.read import ClinicInfo, clinic_info, closures_between, displayed_info, weekly_hours
 from clinic.timeutil import utcnow
@@ -25,6 +26,10 @@ def tel(value: str) -> str:
     """A phone number as a tel: link target: digits and a leading plus only."""
     digits = "".join(ch for ch in value if ch.isdigit())
     return f"+{digits}" if value.strip().startswith("+") else digits
+
+
+bp.add_app_template_filter(wording.week_summary, "week_summary")
+bp.add_app_template_filter(wording.closed_days, "closed_days")
 
 
 @bp.app_context_processor
@@ -75,12 +80,23 @@ def article(slug: str):
         item = articles.article(slug)
     except articles.ArticleNotFound:
         abort(404)
-    return render_template("public/article.html", article=item, next_article=articles.next_article(item))
+    return render_template(
+        "public/article.html",
+        article=item,
+        body=placeholders.fill(item.html, site_info()),  # the cached HTML, with today's settings
+        next_article=articles.next_article(item),
+    )
 
 
 @bp.get("/contact")
 def contact():
     return render_template("public/contact.html", **_hours_context())
+
+
+@bp.get("/privacy")
+def privacy():
+    """The privacy notice the intake's consent points to; its version is stored with each consent."""
+    return render_template("public/privacy.html", consent_version=CONSENT_VERSION)
 
 
 @bp.get("/healthz")

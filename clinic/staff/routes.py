@@ -112,6 +112,7 @@ def _render_detail(
         history=detail.history,
         items=list(zip(screening.PHQ9_ITEMS, consultation.phq9_answers, strict=True)),
         answers=screening.PHQ9_ANSWERS,
+        difficulty_answers=screening.PHQ9_DIFFICULTY_ANSWERS,
         conditions=screening.CONDITIONS,
         review_reasons=detail.review_reasons,
         event_text=partial(event_text, names=dict(staff)),

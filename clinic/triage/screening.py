@@ -29,17 +29,41 @@ PHQ9_ITEMS: tuple[str, ...] = (
 # Indexed by the answer's value: PHQ9_ANSWERS[2] == "More than half the days".
 PHQ9_ANSWERS: tuple[str, ...] = ("Not at all", "Several days", "More than half the days", "Nearly every day")
 
-# Conditions that route a request to clinician review, code -> plain-language label.
+# The instrument's closing question: optional and never scored, but it tells the clinician how much the
+# symptoms get in the way of daily life. Indexed by the answer's value, 0 to 3.
+PHQ9_DIFFICULTY_QUESTION = (
+    "If you checked off any problems, how difficult have these problems made it for you to do your work, "
+    "take care of things at home, or get along with other people?"
+)
+PHQ9_DIFFICULTY_ANSWERS: tuple[str, ...] = (
+    "Not difficult at all",
+    "Somewhat difficult",
+    "Very difficult",
+    "Extremely difficult",
+)
+# Shown under the questionnaire, as its authors ask (Kroenke, Spitzer and Williams, J Gen Intern Med 2001).
+PHQ9_ATTRIBUTION = (
+    "Developed by Drs. Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke and colleagues, with an "
+    "educational grant from Pfizer Inc. No permission required to reproduce, translate, display or "
+    "distribute."
+)
+
+# Conditions that route a request to clinician review, code -> plain-language label (SPEC section 4).
 CONDITIONS: dict[str, str] = {
     "aneurysm": "Aneurysm or arteriovenous malformation",
-    "brain_bleed": "Bleeding in the brain, or a stroke",
+    "brain_bleed": "Bleeding in the brain, stroke",
     "hypertension": "High blood pressure",
-    "heart_disease": "Heart disease or an irregular heartbeat",
+    "heart_disease": "Heart disease or irregular heartbeat",
     "psychosis": "Psychosis, schizophrenia or mania",
     "substance_use": "Alcohol or drug use problems",
-    "pregnancy": "Pregnant, trying to become pregnant, or breastfeeding",
-    "seizures": "Seizures or epilepsy",
+    "pregnancy": "Pregnant, trying or breastfeeding",
+    "seizures": "Seizures",
+    "ketamine_allergy": "Allergy or bad reaction to ketamine or esketamine",
 }
+# The ones that match a contraindication on the esketamine label (aneurysmal vascular disease or
+# arteriovenous malformation, intracerebral haemorrhage, hypersensitivity): if a clinician confirms one,
+# esketamine is ruled out. The form still declines nobody; staff see it among the reasons.
+LABEL_CONTRAINDICATIONS = frozenset({"aneurysm", "brain_bleed", "ketamine_allergy"})
 
 SELF_HARM_ITEM = 9
 SEVERE_SCORE = 20
@@ -121,5 +145,10 @@ def review_reasons(answers: Sequence[int], score: int, conditions: Iterable[str]
         reasons.append(f"Thoughts of self-harm (PHQ-9 item 9): {PHQ9_ANSWERS[self_harm].lower()}")
     if score >= SEVERE_SCORE:
         reasons.append(f"PHQ-9 score {score} (severe)")
-    reasons.extend(f"Ticked: {CONDITIONS[code].lower()}" for code in CONDITIONS if code in chosen)
+    reasons.extend(
+        f"Ticked: {CONDITIONS[code].lower()}"
+        + (" (if confirmed, an esketamine contraindication)" if code in LABEL_CONTRAINDICATIONS else "")
+        for code in CONDITIONS
+        if code in chosen
+    )
     return tuple(reasons)

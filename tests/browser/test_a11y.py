@@ -15,7 +15,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]  # one Ch
 ARTICLES = sorted(
     p.stem for p in (Path(__file__).resolve().parents[2] / "clinic/public/articles").glob("*.md")
 )
-PUBLIC = ["/", "/learn/", *(f"/learn/{slug}" for slug in ARTICLES), "/contact", "/book", "/staff/login"]
+PUBLIC = [
+    "/",
+    "/learn/",
+    *(f"/learn/{slug}" for slug in ARTICLES),
+    "/contact",
+    "/privacy",
+    "/book",
+    "/staff/login",
+]
 ERRORS = ["/no-such-page", "/learn/no-such-article", "/book?week=not-a-date"]
 STAFF = ["/staff/", "/staff/?status=all&priority=urgent", "/staff/schedule", "/staff/schedule?view=week"]
 ADMIN = ["/admin/hours", "/admin/closures", "/admin/settings", "/admin/staff", "/admin/audit"]

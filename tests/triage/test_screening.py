@@ -3,7 +3,17 @@
 import pytest
 
 from clinic.triage.enums import Phq9Band, Priority
-from clinic.triage.screening import CONDITIONS, PHQ9_ANSWERS, PHQ9_ITEMS, band_for, screen
+from clinic.triage.screening import (
+    CONDITIONS,
+    LABEL_CONTRAINDICATIONS,
+    PHQ9_ANSWERS,
+    PHQ9_ATTRIBUTION,
+    PHQ9_DIFFICULTY_ANSWERS,
+    PHQ9_DIFFICULTY_QUESTION,
+    PHQ9_ITEMS,
+    band_for,
+    screen,
+)
 
 
 def answers_for(score: int, item9: int = 0) -> list[int]:
@@ -79,16 +89,30 @@ def test_urgent_outranks_conditions_and_severe_score():
     )
 
 
-@pytest.mark.parametrize("code", sorted(CONDITIONS))
+@pytest.mark.parametrize("code", sorted(CONDITIONS.keys() - LABEL_CONTRAINDICATIONS))
 def test_any_condition_routes_to_clinician_review(code):
     result = screen([0] * 9, 0, [code])
     assert result.priority is Priority.HIGH
     assert result.review_reasons == (f"Ticked: {CONDITIONS[code].lower()}",)
 
 
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        ("aneurysm", "Ticked: aneurysm or arteriovenous malformation"),
+        ("brain_bleed", "Ticked: bleeding in the brain, stroke"),
+        ("ketamine_allergy", "Ticked: allergy or bad reaction to ketamine or esketamine"),
+    ],
+)
+def test_a_label_contraindication_is_named_for_staff_but_declines_nobody(code, reason):
+    result = screen([0] * 9, 0, [code])
+    assert result.priority is Priority.HIGH  # routed to a clinician, never refused by the form
+    assert result.review_reasons == (f"{reason} (if confirmed, an esketamine contraindication)",)
+
+
 def test_reasons_list_conditions_in_checklist_order_once():
     result = screen([0] * 9, 0, ["seizures", "hypertension", "hypertension"])
-    assert result.review_reasons == ("Ticked: high blood pressure", "Ticked: seizures or epilepsy")
+    assert result.review_reasons == ("Ticked: high blood pressure", "Ticked: seizures")
 
 
 def test_severe_score_reason():
@@ -132,7 +156,37 @@ def test_constants_are_the_standard_phq9():
         "substance_use",
         "pregnancy",
         "seizures",
+        "ketamine_allergy",
     }
+
+
+def test_conditions_are_spec_codes_in_order_with_spec_labels():
+    """SPEC section 4 lists the codes and their plain-language labels, in this order."""
+    assert list(CONDITIONS.items()) == [
+        ("aneurysm", "Aneurysm or arteriovenous malformation"),
+        ("brain_bleed", "Bleeding in the brain, stroke"),
+        ("hypertension", "High blood pressure"),
+        ("heart_disease", "Heart disease or irregular heartbeat"),
+        ("psychosis", "Psychosis, schizophrenia or mania"),
+        ("substance_use", "Alcohol or drug use problems"),
+        ("pregnancy", "Pregnant, trying or breastfeeding"),
+        ("seizures", "Seizures"),
+        ("ketamine_allergy", "Allergy or bad reaction to ketamine or esketamine"),
+    ]
+    assert LABEL_CONTRAINDICATIONS < set(CONDITIONS)
+
+
+def test_closing_question_and_attribution_are_the_instruments_own():
+    assert PHQ9_DIFFICULTY_QUESTION.startswith("If you checked off any problems, how difficult have these")
+    assert PHQ9_DIFFICULTY_QUESTION.endswith("or get along with other people?")
+    assert PHQ9_DIFFICULTY_ANSWERS == (
+        "Not difficult at all",
+        "Somewhat difficult",
+        "Very difficult",
+        "Extremely difficult",
+    )
+    assert "Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke" in PHQ9_ATTRIBUTION
+    assert "educational grant from Pfizer Inc." in PHQ9_ATTRIBUTION
 
 
 def test_conditions_may_be_any_iterable():

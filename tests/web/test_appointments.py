@@ -9,7 +9,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from clinic.extensions import db
-from clinic.models import AuditEvent, Booking, ConsultationRequest, SlotClaim
+from clinic.models import AuditEvent, Booking, ConsultationRequest, OpeningHours, SlotClaim
 from clinic.services.booking import links
 from clinic.triage.enums import RequestStatus
 from tests.conftest import csrf_token_from
@@ -130,6 +130,74 @@ def test_crisis_flag_travels_in_the_session_not_the_url(app, client):
         with app.app_context():
             public_id = db.session.scalars(select(ConsultationRequest.public_id)).one()
         assert session["intake_submitted"] == public_id  # which request, not what was answered
+
+
+HELP_LINKS = {"tel:988", "sms:988", "https://988lifeline.org/chat/", "tel:911", "https://988lineadevida.org"}
+
+
+def help_links(box) -> set[str]:
+    return {a["href"] for a in box.find_all("a", href=True)}
+
+
+def test_crisis_help_is_at_the_top_with_every_way_to_reach_help(client):
+    path = submit(client, phq9_9="1")
+    main = soup(client.get(path)).find("main")
+    panel = main.find(id="crisis-help")
+    assert panel is not None and panel["role"] == "alert"
+    assert panel.find_previous_sibling() is main.find(class_="page-header")  # first, right under the title
+    heading = panel.find("h2").get_text(" ", strip=True)
+    assert "better off dead" in heading and "hurting yourself" in heading
+    assert help_links(panel) == HELP_LINKS
+    text = " ".join(panel.get_text(" ").split())
+    assert "Call 911, or go to the nearest emergency room" in text
+    assert "not staffed at night or on Sunday" in text
+    assert "Our team has been told about your request" in text
+
+
+def test_the_days_without_staff_come_from_the_opening_hours(app, client):
+    with app.app_context():
+        saturday = db.session.get(OpeningHours, 5)
+        saturday.opens = saturday.closes = None
+        db.session.commit()
+    path = submit(client, phq9_9="2")
+    page = soup(client.get(path))
+    for box in (page.find(id="crisis-help"), page.find(id="support")):
+        assert "not staffed at night or on Saturday or Sunday" in " ".join(box.get_text(" ").split())
+
+
+def test_support_box_on_every_view_of_the_manage_page(app, client, clock):
+    path = submit(client, phq9_9="0")
+    views = {"just submitted": client.get(path), "later": client.get(path)}
+    csrf = csrf_token_from(views["later"].get_data(as_text=True))
+    clock.set(datetime(2026, 11, 24, 14, 5, tzinfo=UTC))  # started: changes refused
+    views["refused (409)"] = client.post(path + "/cancel", data={"csrf_token": csrf})
+    assert views["refused (409)"].status_code == 409
+    clock.set(NOW)
+    client.post(path + "/cancel", data={"csrf_token": csrf})
+    views["cancelled"] = client.get(path)
+    for name, response in views.items():
+        page = soup(response)
+        box = page.find(id="support")
+        assert box is not None, name
+        assert box.find("h2").get_text(strip=True) == "Support while you wait", name
+        assert help_links(box) == HELP_LINKS, name
+        assert page.find(id="crisis-help") is None, name
+        assert "notice-crisis" not in box["class"] and "role" not in box.attrs  # calm, not an alarm
+
+
+def test_support_box_and_page_are_the_same_whatever_the_answers(app, client):
+    calm = submit(client, phq9_9="0", **{f"phq9_{i}": "0" for i in range(1, 9)})
+    client.get(calm)
+    other = app.test_client()
+    urgent = submit(other, slot=NEW_SLOT, phq9_9="3", **{f"phq9_{i}": "3" for i in range(1, 9)})
+    other.get(urgent)  # the crisis panel is spent on the first view
+    mains = [soup(c.get(path)).find("main") for c, path in ((client, calm), (other, urgent))]
+    assert str(mains[0].find(id="support")) == str(mains[1].find(id="support"))
+    assert [m.find(id="crisis-help") for m in mains] == [None, None]
+    # The same page structure: nothing on it depends on the answers.
+    assert [(tag.name, tag.get("id")) for tag in mains[0].find_all(True)] == [
+        (tag.name, tag.get("id")) for tag in mains[1].find_all(True)
+    ]
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,16 @@ from clinic import create_app
 from clinic.extensions import db, limiter
 from clinic.models import AuditEvent, Booking, ClinicSettings, ConsultationRequest, OutboxMessage, SlotClaim
 from clinic.services.booking import links
+from clinic.services.booking.intake import CONSENT_VERSION
 from clinic.triage.enums import Priority
-from clinic.triage.screening import CONDITIONS, PHQ9_ANSWERS, PHQ9_ITEMS
+from clinic.triage.screening import (
+    CONDITIONS,
+    PHQ9_ANSWERS,
+    PHQ9_ATTRIBUTION,
+    PHQ9_DIFFICULTY_ANSWERS,
+    PHQ9_DIFFICULTY_QUESTION,
+    PHQ9_ITEMS,
+)
 from tests.conftest import base_config, csrf_token_from
 from tests.fixtures_intake import intake_form_data
 
@@ -105,6 +113,7 @@ def test_form_lists_conditions_with_plain_labels_and_every_contract_field(client
         "consent_privacy",
         "consent_contact",
         "website",
+        "phq9_difficulty",
     } | {f"phq9_{i}" for i in range(1, 10)}
     assert names == expected
     for name in ("first_name", "last_name", "email", "phone", "date_of_birth", "antidepressant_trials"):
@@ -116,6 +125,69 @@ def test_form_says_it_is_not_monitored_and_gives_911_and_988(client):
     text = soup(client.get(f"/consultation?slot={SLOT}")).find("main").get_text(" ", strip=True)
     assert "This form is not monitored around the clock." in text
     assert "call 911" in text and "call or text 988" in text
+
+
+def test_form_asks_the_closing_question_after_item_9_with_its_four_answers(client):
+    page = soup(client.get(f"/consultation?slot={SLOT}"))
+    legends = [legend.get_text(" ", strip=True) for legend in page.select("fieldset legend")]
+    assert legends.index(PHQ9_DIFFICULTY_QUESTION) == legends.index(f"9. {PHQ9_ITEMS[8]}") + 1
+    radios = page.find_all("input", {"type": "radio", "name": "phq9_difficulty"})
+    assert [r["value"] for r in radios] == ["0", "1", "2", "3"]
+    assert [page.find("label", {"for": r["id"]}).get_text() for r in radios] == list(PHQ9_DIFFICULTY_ANSWERS)
+    assert not any(r.has_attr("required") or r.has_attr("checked") for r in radios)
+    hint = page.find(id=f"{radios[0]['name']}-hint").get_text()
+    assert "Optional" in hint and "not part of the score" in hint
+
+
+def test_form_credits_the_phq9_under_the_questionnaire_and_calls_it_widely_used(client):
+    section = soup(client.get(f"/consultation?slot={SLOT}")).find(
+        "section", attrs={"aria-labelledby": "phq9-heading"}
+    )
+    text = " ".join(section.get_text(" ").split())
+    assert "a widely used questionnaire" in text and "everywhere" not in text
+    assert section.find_all("p")[-1].get_text(strip=True) == PHQ9_ATTRIBUTION
+
+
+def test_privacy_consent_label_links_the_notice_in_a_new_tab(client):
+    page = soup(client.get(f"/consultation?slot={SLOT}"))
+    box = page.find("input", {"name": "consent_privacy"})
+    label = page.find("label", {"for": box["id"]})
+    link = label.find("a", href="/privacy")
+    assert link is not None and link["target"] == "_blank" and "noopener" in link["rel"]
+    assert "opens in a new tab" in link.get_text()
+    assert " ".join(label.get_text(" ").split()).startswith("I have read the privacy notice")
+
+
+def test_conditions_hint_does_not_promise_nothing_rules_treatment_out(client):
+    hint = soup(client.get(f"/consultation?slot={SLOT}")).find(id="conditions-hint").get_text()
+    assert "never rules you out" not in hint and "never turns anyone away" in hint
+
+
+@pytest.mark.parametrize(("answer", "stored_value"), [(None, None), ("0", 0), ("3", 3)])
+def test_closing_question_is_optional_and_stored_with_the_request(app, client, answer, stored_value):
+    overrides = {} if answer is None else {"phq9_difficulty": answer}
+    response = post(client, **overrides)
+    assert response.status_code == 303
+    with app.app_context():
+        consultation = db.session.scalars(select(ConsultationRequest)).one()
+        assert consultation.phq9_difficulty == stored_value
+        assert consultation.phq9_score == 8  # never scored
+        assert consultation.consent_version == CONSENT_VERSION
+
+
+def test_the_consent_version_was_bumped_for_the_privacy_link():
+    assert CONSENT_VERSION != "2026-11"
+
+
+def test_an_allergy_to_ketamine_is_a_condition_on_the_form(app, client):
+    page = soup(client.get(f"/consultation?slot={SLOT}"))
+    box = page.find("input", {"name": "conditions", "value": "ketamine_allergy"})
+    label = page.find("label", {"for": box["id"]}).get_text()
+    assert label == "Allergy or bad reaction to ketamine or esketamine"
+    assert post(client, conditions=["ketamine_allergy"]).status_code == 303
+    with app.app_context():
+        consultation = db.session.scalars(select(ConsultationRequest)).one()
+        assert consultation.conditions == ["ketamine_allergy"] and consultation.priority is Priority.HIGH
 
 
 def test_honeypot_is_hidden_from_people(client):
@@ -298,6 +370,8 @@ BAD_INPUT = [
     ("preferred_contact", "fax", "one of the options shown"),
     ("phq9_3", None, "Please choose one answer."),
     ("phq9_9", "4", "one of the options shown"),
+    ("phq9_difficulty", "4", "one of the options shown"),
+    ("phq9_difficulty", "-1", "one of the options shown"),
     ("antidepressant_trials", "", "Please enter a number"),
     ("antidepressant_trials", "-1", "whole number from 0 to 20"),
     ("antidepressant_trials", "21", "whole number from 0 to 20"),

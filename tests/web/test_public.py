@@ -6,12 +6,14 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from clinic.extensions import db
 from clinic.models import ClinicSettings, Closure, OpeningHours
 from clinic.public import articles
+from tests.conftest import forget_process_caches
 
 ROOT = Path(__file__).resolve().parents[2]
 SLUGS = [
@@ -20,9 +22,12 @@ SLUGS = [
     "treatment-process",
     "benefits-and-side-effects",
     "myths-and-safety",
+    "medicines-and-ketamine",
+    "preparing-for-your-visit",
+    "costs-and-insurance",
     "faq",
 ]
-PUBLIC_PAGES = ["/", "/learn/", "/contact", *(f"/learn/{slug}" for slug in SLUGS)]
+PUBLIC_PAGES = ["/", "/learn/", "/contact", "/privacy", *(f"/learn/{slug}" for slug in SLUGS)]
 SATURDAY_MORNING = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)  # 09:00 in New York
 
 
@@ -364,7 +369,7 @@ def test_article_sources_are_accurate_and_careful():
     assert "at least two hours" in text
     assert "not drive until the next day, after a night's sleep" in text
     assert "off-label" in text
-    assert "a clinician decides" in text
+    assert "never turns anyone away on its own" in text
     assert "non-addictive" not in text
 
 
@@ -375,3 +380,102 @@ def test_healthz_reports_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.is_json and response.get_json() == {"status": "ok", "database": "ok"}
+
+
+# Settings-driven words, the home page's promises, and the privacy notice
+
+
+def test_home_defines_trd_as_two_antidepressants_and_promises_no_certainty(client):
+    text = words(soup(client.get("/")).find("main"))
+    assert "antidepressants or talk therapy" not in text
+    assert "tried at least two antidepressants" in text
+    assert not re.search(r"suitable and safe|safe and suitable|stay awake", text)
+    assert "not put to sleep" in text
+    assert "allergy to ketamine or esketamine" in text
+
+
+def test_slot_length_and_open_days_come_from_the_settings(app, client, clock):
+    clock.set(SATURDAY_MORNING)
+    with app.app_context():
+        db.session.execute(sa.update(ClinicSettings).values(slot_minutes=45))
+        db.session.get(OpeningHours, 5).opens = None
+        db.session.get(OpeningHours, 5).closes = None
+        db.session.commit()
+    forget_process_caches(app)
+    home = words(soup(client.get("/")).find("main"))
+    assert "lasts 45 minutes" in home and "free 45-minute time" in home and "30 minutes" not in home
+    book = soup(client.get("/book"))
+    description = book.find("meta", attrs={"name": "description"})["content"]
+    assert description.startswith("Pick a 45-minute")
+    assert "Open Monday to Friday; closed on Saturday and Sunday." in description
+    contact = soup(client.get("/contact")).find("meta", attrs={"name": "description"})["content"]
+    assert contact.endswith("Open Monday to Friday; closed on Saturday and Sunday.")
+    page = words(soup(client.get("/consultation?slot=2026-11-23T08:45:00-05:00")).find("main"))
+    assert "(45 minutes; times are in the clinic's time zone)" in page
+
+
+@pytest.mark.parametrize(
+    ("closed", "summary", "closed_names"),
+    [
+        ({6}, "Open Monday to Saturday; closed on Sunday.", ["Sunday"]),
+        ({5, 6}, "Open Monday to Friday; closed on Saturday and Sunday.", ["Saturday", "Sunday"]),
+        (
+            {1, 3, 6},
+            "Open Monday, Wednesday, Friday and Saturday; closed on Tuesday, Thursday and Sunday.",
+            None,
+        ),
+        ({4}, "Open Monday to Thursday, Saturday and Sunday; closed on Friday.", ["Friday"]),
+        (set(), "Open Monday to Sunday.", []),
+        (set(range(7)), "Opening hours are shown on our contact page.", None),
+    ],
+)
+def test_week_summary_is_written_from_the_hours(closed, summary, closed_names):
+    from clinic.public.wording import closed_days, week_summary
+    from clinic.scheduling import DayHours
+
+    hours = {day: None if day in closed else DayHours(time(8), time(17, 30)) for day in range(7)}
+    assert week_summary(hours) == summary
+    if closed_names is not None:
+        assert closed_days(hours) == closed_names
+
+
+def test_privacy_notice_says_what_why_who_how_long_how_and_the_rights(client):
+    response = client.get("/privacy")
+    assert response.status_code == 200
+    main = soup(response).find("main")
+    headings = [h.get_text(" ", strip=True) for h in main.find_all("h2")]
+    assert headings == [
+        "What we collect, and why",
+        "Who can see it",
+        "How long we keep it",
+        "How we protect it",
+        "Your rights",
+        "Whom to ask",
+    ]
+    text = words(main)
+    for right in ("see the details we hold about you", "get a copy", "ask us to correct"):
+        assert right in text
+    assert "We do not sell them" in text
+    from clinic.services.booking.intake import CONSENT_VERSION
+
+    assert f"Version {CONSENT_VERSION} of this notice" in text
+
+
+def test_privacy_notice_names_the_clinics_contact_from_the_settings(app, client):
+    with app.app_context():
+        db.session.execute(
+            sa.update(ClinicSettings).values(
+                name="Riverside Clinic", phone="+1 (646) 555-0199", email="privacy@riverside.example"
+            )
+        )
+        db.session.commit()
+    forget_process_caches(app)
+    ask = soup(client.get("/privacy")).find("section", attrs={"aria-labelledby": "ask-heading"})
+    assert "Riverside Clinic" in ask.get_text()
+    assert ask.find("a", href="tel:+16465550199") and ask.find("a", href="mailto:privacy@riverside.example")
+
+
+@pytest.mark.parametrize("path", ["/", "/learn/faq", "/contact", "/book", "/privacy"])
+def test_every_public_page_links_the_privacy_notice_from_its_footer(client, path):
+    footer = soup(client.get(path)).find("footer")
+    assert footer.find("a", href="/privacy", string="Privacy notice")

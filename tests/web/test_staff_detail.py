@@ -86,10 +86,11 @@ def test_detail_shows_the_whole_request(app, staff_client, now, make_request):
         "Evenings are best",
         "Infusion",
         "High blood pressure",
-        "Seizures or epilepsy",
-        "treatment-resistant",
+        "Seizures",
+        "2+ antidepressants reported",
     ):
         assert expected in text
+    assert "treatment-resistant" not in text  # a self-reported count is not a diagnosis
     rows = soup.select("section[aria-labelledby=screening-heading] tbody tr")
     assert len(rows) == 9
     for row, item, value in zip(rows, PHQ9_ITEMS, answers, strict=True):
@@ -99,6 +100,31 @@ def test_detail_shows_the_whole_request(app, staff_client, now, make_request):
     assert "Ticked: high blood pressure" in text  # the review reason
     slot = consultation.appointment_at.astimezone(NY)
     assert slot.strftime("%H:%M") in soup.select_one("section[aria-labelledby=booking-heading]").get_text()
+
+
+@pytest.mark.parametrize(
+    ("answer", "shown"), [(None, "Not answered"), (0, "Not difficult at all"), (2, "Very difficult")]
+)
+def test_detail_shows_the_unscored_closing_question(app, staff_client, now, make_request, answer, shown):
+    request_id = make_request(phq9_difficulty=answer)
+    page = BeautifulSoup(
+        staff_client.get(f"/staff/requests/{request_id}").get_data(as_text=True), "html.parser"
+    )
+    row = page.find(id="phq9-difficulty")
+    assert row.th.get_text(" ", strip=True) == "Difficulty in daily life (not scored)"
+    assert row.td.get_text(strip=True) == shown
+
+
+def test_detail_names_a_label_contraindication_for_the_clinician(app, staff_client, now, make_request):
+    request_id = make_request(conditions=("ketamine_allergy",))
+    text = BeautifulSoup(
+        staff_client.get(f"/staff/requests/{request_id}").get_data(as_text=True), "html.parser"
+    )
+    reasons = text.find("dt", string="Needs clinician review").find_next("dd").get_text(" ", strip=True)
+    assert (
+        "allergy or bad reaction to ketamine or esketamine (if confirmed, an esketamine contraindication)"
+        in reasons
+    )
 
 
 def test_each_view_is_audited_with_ids_only(app, staff_client, now, make_request, nurse_id):
@@ -142,7 +168,7 @@ def test_the_detail_page_reads_the_review_reasons_without_screening_again(
     monkeypatch.setattr("clinic.triage.screening.screen", screen)
     text = staff_client.get(f"/staff/requests/{request_id}").get_data(as_text=True)
     assert "Thoughts of self-harm (PHQ-9 item 9): several days" in text
-    assert "Ticked: seizures or epilepsy" in text
+    assert "Ticked: seizures" in text
 
 
 def test_history_lists_the_requests_events(app, staff_client, now, make_request):

@@ -16,8 +16,9 @@ from clinic.services.mail import notifications, outbox
 from clinic.triage.enums import Modality, PreferredContact, RequestStatus
 from clinic.triage.screening import Screening, screen
 
-# Bump when the wording of the consent checkboxes changes; stored with each request.
-CONSENT_VERSION = "2026-11"
+# Bump when the wording of the consent checkboxes or of the privacy notice (/privacy) changes; stored with
+# each request, and shown on the notice.
+CONSENT_VERSION = "2026-11-26"
 REFERENCE_ATTEMPTS = 8
 
 
@@ -38,6 +39,7 @@ class IntakeData:
     conditions: Sequence[str] = field(default=())
     medications: str = ""
     notes: str = ""
+    phq9_difficulty: int | None = None  # the PHQ-9's unscored closing question, when answered
 
 
 def submit(data: IntakeData, *, now: datetime) -> ConsultationRequest:
@@ -78,6 +80,7 @@ def _insert(data: IntakeData, screening: Screening, *, now: datetime) -> Consult
             **{f"phq9_{i}": answer for i, answer in enumerate(data.phq9, start=1)},
             phq9_score=screening.score,
             phq9_band=screening.band,
+            phq9_difficulty=data.phq9_difficulty,
             antidepressant_trials=data.antidepressant_trials,
             treatment_resistant=screening.treatment_resistant,
             conditions=list(data.conditions),

@@ -136,4 +136,4 @@ def forget() -> None:
 def register(app: Flask) -> None:
     @app.context_processor
     def inject_clinic() -> dict:
-        return {"clinic": clinic_info}
+        return {"clinic": clinic_info, "week_hours": weekly_hours}
