@@ -7,6 +7,8 @@ migrations run once per backend into a template database, and each test gets a f
 - `ctx`: the whole test inside an app context, at `now`: for service tests.
 - `add_request(**fields)` -> id: a request row inserted directly, the one way to build rows by hand.
   `make_request` (tests/fixtures_intake.py) goes through the real intake service instead.
+- `add_booking(starts_at, minutes=30, *, flagged=False)` -> booking id: add_request's row with one active
+  booking, for the admin rules that list bookings.
 - `sent`: the emails the locmem backend received.
 """
 
@@ -220,6 +222,13 @@ def sent(app) -> list:
     return mailman.outbox
 
 
+def in_app(app):
+    """The test's own app context when it is inside one (its session: a second one would wait on the first's
+    SQLite write lock), else a new app context."""
+    inside = has_app_context() and current_app._get_current_object() is app
+    return nullcontext() if inside else app.app_context()
+
+
 def reference_for(n: int) -> str:
     """A valid reference code (KT- and six characters of the codes' alphabet), different for each n."""
     chars = []
@@ -259,8 +268,7 @@ def add_request(app):
         n = next(numbers)
         priority = Priority(priority)
         score = sum(phq9)
-        reuse = has_app_context() and current_app._get_current_object() is app
-        with nullcontext() if reuse else app.app_context():
+        with in_app(app):
             created_at = created_at or utcnow()
             values = {
                 "reference": reference_for(1000 + n),
@@ -361,3 +369,21 @@ def count_queries(app) -> Iterator[list[str]]:
 def queries(app):
     """`with queries() as statements:` counts the SQL statements of the block."""
     return lambda: count_queries(app)
+
+
+@pytest.fixture
+def add_booking(app, add_request):
+    def add(starts_at: datetime, minutes: int = 30, *, seat: int | None = None, flagged: bool = False) -> int:
+        request_id = add_request(
+            slot=starts_at,
+            minutes=minutes,
+            seat=seat,
+            flag_reason="earlier" if flagged else None,
+            first_name="Canary",
+            last_name="Patient",
+            email="canary@example.com",
+        )
+        with in_app(app):
+            return db.session.scalar(sa.select(Booking.id).where(Booking.request_id == request_id))
+
+    return add

@@ -1,12 +1,12 @@
 """Small helpers for service tests that run inside an app context (the `ctx` fixture)."""
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
 from clinic.extensions import db
-from clinic.models import ClinicSettings, ConsultationRequest
+from clinic.models import Booking, ClinicSettings, ConsultationRequest
 
 NY = ZoneInfo("America/New_York")  # the default clinic's timezone
 
@@ -27,3 +27,15 @@ def get(request_id: int) -> ConsultationRequest:
 def set_capacity(capacity: int) -> None:
     db.session.execute(update(ClinicSettings).values(capacity=capacity))
     db.session.commit()
+
+
+def at(day: date, hour: int, minute: int = 0, tz: ZoneInfo = NY) -> datetime:
+    """The UTC instant of a wall-clock time on `day` in `tz` (the clinic's, by default)."""
+    return datetime.combine(day, time(hour, minute), tzinfo=tz).astimezone(UTC)
+
+
+def booking_flag(app, booking_id: int) -> tuple[datetime | None, str | None]:
+    """When and why a booking was flagged for staff, read in a context of its own."""
+    with app.app_context():
+        booking = db.session.get(Booking, booking_id)
+        return booking.flagged_at, booking.flag_reason

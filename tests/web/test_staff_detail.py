@@ -20,11 +20,6 @@ XSS = "<script>alert(1)</script>"
 
 
 @pytest.fixture
-def now(clock):
-    return clock.set(NOW)
-
-
-@pytest.fixture
 def nurse_id(app, staff_client):
     with app.app_context():
         return db.session.scalar(select(StaffUser.id).where(StaffUser.email == "nurse@clinic.example"))

@@ -13,11 +13,6 @@ NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
 
 
-@pytest.fixture
-def now(clock):
-    return clock.set(NOW)
-
-
 def refs_in_order(html: str) -> list[str]:
     soup = BeautifulSoup(html, "html.parser")
     return [a.get_text() for a in soup.select("table.queue-table tbody th[scope=row] a")]

@@ -13,11 +13,6 @@ NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
 
 
-@pytest.fixture
-def now(clock):
-    return clock.set(NOW)
-
-
 def add_closure(app, start: date, end: date, reason: str, start_time=None, end_time=None) -> None:
     with app.app_context():
         db.session.add(
