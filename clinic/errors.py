@@ -79,7 +79,7 @@ def register(app: Flask) -> None:
     def data_refused(error: DataError):
         """The database refused a value as sent (a NUL byte, a number out of range): a 400, not a 503."""
         log.info("database refused a value: %s", type(error.orig).__name__ if error.orig else "DataError")
-        _safe_rollback()
+        safe_rollback()
         return render_error(400, "Something you sent contains characters or values we cannot accept.")
 
     @app.errorhandler(OperationalError)
@@ -89,16 +89,17 @@ def register(app: Flask) -> None:
         log.warning(
             "database unavailable: %s", type(error.orig).__name__ if error.orig else type(error).__name__
         )
-        _safe_rollback()
+        safe_rollback()
         return render_error(503, None, {"Retry-After": "5"})
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):
-        _safe_rollback()
+        safe_rollback()
         return render_error(500)
 
 
-def _safe_rollback() -> None:
+def safe_rollback() -> None:
+    """End a failed transaction; with the connection gone there is nothing to roll back, only a log line."""
     try:
         db.session.rollback()
     except DBAPIError:

@@ -2,6 +2,14 @@
 
 Each database test runs on SQLite and, when CLINIC_TEST_DATABASE_URL is set, on PostgreSQL too. The
 migrations run once per backend into a template database, and each test gets a fresh copy of it.
+
+- `now`: the app's clock fixed at the test module's `NOW` (DEFAULT_NOW when it has none); returns it.
+- `ctx`: the whole test inside an app context, at `now`: for service tests.
+- `add_request(**fields)` -> id: a request row inserted directly, the one way to build rows by hand.
+  `make_request` (tests/fixtures_intake.py) goes through the real intake service instead.
+- `add_booking(starts_at, minutes=30, *, flagged=False)` -> booking id: add_request's row with one active
+  booking, for the admin rules that list bookings.
+- `sent`: the emails the locmem backend received.
 """
 
 import itertools
@@ -9,22 +17,30 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app, has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from clinic import create_app
 from clinic.extensions import db
+from clinic.models import Booking, ConsultationRequest, SlotClaim
+from clinic.timeutil import utcnow
+from clinic.triage.enums import Modality, PreferredContact, Priority, RequestStatus
+from clinic.triage.screening import band_for
 
 pytest_plugins = ["tests.fixtures_auth", "tests.fixtures_intake"]
 
 PG_URL = os.environ.get("CLINIC_TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+DEFAULT_NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 23 November 2026, 08:00 in New York
+REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _counter = itertools.count()
 
 
@@ -136,9 +152,27 @@ def backend(database_url) -> str:
     return "sqlite" if database_url.startswith("sqlite") else "postgresql"
 
 
+class ClinicClient(FlaskClient):
+    """The test client. After `login_as(client, user_id)` it keeps that sign-in fresh: before each request it
+    stamps the session as just signed in and just seen, on the app's clock, so that moving the clock never
+    ends it. A logout or another sign-in (the session no longer carries that user) stops it."""
+
+    keep_alive_user: str | None = None
+
+    def open(self, *args, **kwargs):
+        if self.keep_alive_user is not None:
+            with self.application.app_context():
+                stamp = utcnow().isoformat()
+            with self.session_transaction() as session:
+                if session.get("_user_id") == self.keep_alive_user:
+                    session["login_at"] = session["seen_at"] = stamp
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url):
     app = create_app(base_config(database_url))
+    app.test_client_class = ClinicClient
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -165,6 +199,125 @@ def clock(app):
             return when
 
     return Clock()
+
+
+@pytest.fixture
+def now(request, clock) -> datetime:
+    """The app's clock fixed at the test module's `NOW` (DEFAULT_NOW when the module has none)."""
+    return clock.set(getattr(request.module, "NOW", DEFAULT_NOW))
+
+
+@pytest.fixture
+def ctx(app, now):
+    """The whole test inside an app context, at `now`: service calls and queries without a request."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def sent(app) -> list:
+    """The emails the locmem backend received (emptied first)."""
+    mailman = app.extensions["mailman"]
+    mailman.outbox = []
+    return mailman.outbox
+
+
+def in_app(app):
+    """The test's own app context when it is inside one (its session: a second one would wait on the first's
+    SQLite write lock), else a new app context."""
+    inside = has_app_context() and current_app._get_current_object() is app
+    return nullcontext() if inside else app.app_context()
+
+
+def reference_for(n: int) -> str:
+    """A valid reference code (KT- and six characters of the codes' alphabet), different for each n."""
+    chars = []
+    for _ in range(6):
+        n, r = divmod(n, len(REF_ALPHABET))
+        chars.append(REF_ALPHABET[r])
+    return "KT-" + "".join(reversed(chars))
+
+
+@pytest.fixture
+def add_request(app):
+    """`add_request(**fields)` -> request id: one request row inserted directly, so that a test can set any
+    time, status or text, including what intake never produces (requests made weeks ago, past slots).
+
+    - any ConsultationRequest column as a keyword (first_name, created_at, assigned_to_id, ...);
+    - `priority`, `status`: enum members or their values; `phq9`: the nine answers (score and band follow);
+    - `slot`: an aware start, for a booking of `minutes` with its seat claim (`seat`, default unique);
+      `cancelled=True` makes that booking cancelled and seatless; `flag_reason` flags it.
+
+    Inside the test's own app context it uses that context's session; it always commits.
+    """
+    numbers = itertools.count(1)
+
+    def add(
+        *,
+        priority: Priority | str = Priority.ROUTINE,
+        status: RequestStatus | str = RequestStatus.NEW,
+        created_at: datetime | None = None,
+        phq9: tuple[int, ...] = (1, 1, 1, 1, 1, 1, 1, 1, 0),
+        slot: datetime | None = None,
+        minutes: int = 30,
+        seat: int | None = None,
+        cancelled: bool = False,
+        flag_reason: str | None = None,
+        **fields,
+    ) -> int:
+        n = next(numbers)
+        priority = Priority(priority)
+        score = sum(phq9)
+        with in_app(app):
+            created_at = created_at or utcnow()
+            values = {
+                "reference": reference_for(1000 + n),
+                "public_id": f"pid{n:029d}",
+                "status": RequestStatus(status),
+                "priority": priority,
+                "priority_rank": priority.rank,
+                "first_name": "Robin",
+                "last_name": f"Tester{n}",
+                "email": f"robin{n}@example.com",
+                "phone": f"+1212555{n % 10000:04d}",
+                "date_of_birth": date(1980, 1, 1),
+                "preferred_contact": PreferredContact.PHONE,
+                **{f"phq9_{i + 1}": answer for i, answer in enumerate(phq9)},
+                "phq9_score": score,
+                "phq9_band": band_for(score),
+                "antidepressant_trials": 2,
+                "treatment_resistant": True,
+                "conditions": [],
+                "modality": Modality.INFUSION,
+                "medications": "",
+                "notes": "",
+                "consent_version": "test",
+                "consented_at": created_at,
+                "created_at": created_at,
+                "appointment_at": slot if slot is not None and not cancelled else None,
+                **fields,
+            }
+            request = ConsultationRequest(**values)
+            db.session.add(request)
+            db.session.flush()
+            if slot is not None:
+                booking = Booking(
+                    request_id=request.id,
+                    starts_at=slot,
+                    ends_at=slot + timedelta(minutes=minutes),
+                    created_at=created_at,
+                    cancelled_at=created_at if cancelled else None,
+                    flag_reason=flag_reason,
+                    flagged_at=created_at if flag_reason else None,
+                )
+                db.session.add(booking)
+                db.session.flush()
+                if not cancelled:
+                    db.session.add(SlotClaim(starts_at=slot, seat=seat or n, booking_id=booking.id))
+            db.session.commit()
+            return request.id
+
+    return add
 
 
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
@@ -216,3 +369,21 @@ def count_queries(app) -> Iterator[list[str]]:
 def queries(app):
     """`with queries() as statements:` counts the SQL statements of the block."""
     return lambda: count_queries(app)
+
+
+@pytest.fixture
+def add_booking(app, add_request):
+    def add(starts_at: datetime, minutes: int = 30, *, seat: int | None = None, flagged: bool = False) -> int:
+        request_id = add_request(
+            slot=starts_at,
+            minutes=minutes,
+            seat=seat,
+            flag_reason="earlier" if flagged else None,
+            first_name="Canary",
+            last_name="Patient",
+            email="canary@example.com",
+        )
+        with in_app(app):
+            return db.session.scalar(sa.select(Booking.id).where(Booking.request_id == request_id))
+
+    return add

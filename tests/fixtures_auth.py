@@ -3,8 +3,9 @@
 - `make_staff(email=..., name=..., role="staff"|"admin", password=...)` -> user id (committed)
 - `login_as(client, user_id)`: the client is signed in as that user, as after a real login. The session
   stays fresh on every request the client makes, however far the test moves the clock (`clock.set`), so
-  the idle and absolute timeouts never interfere with other areas' tests; `keep_alive=False` gives a
-  plain session whose timeouts apply, for the tests of the timeouts themselves.
+  the idle and absolute timeouts never interfere with other areas' tests (tests/conftest.py's
+  ClinicClient does it); `keep_alive=False` gives a plain session whose timeouts apply, for the tests of
+  the timeouts themselves.
 - `login(client, email, password)`: a real login through the form, returns the response
 """
 
@@ -15,7 +16,7 @@ from clinic.models import StaffUser
 from clinic.services.accounts.passwords import hash_password
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Role
-from tests.conftest import csrf_token_from
+from tests.conftest import ClinicClient, csrf_token_from
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 
@@ -42,7 +43,7 @@ def make_staff(app):
 
 @pytest.fixture
 def login_as(app):
-    def sign_in(client, user_id: int, *, keep_alive: bool = True) -> None:
+    def sign_in(client: ClinicClient, user_id: int, *, keep_alive: bool = True) -> None:
         with app.app_context():
             user = db.session.get(StaffUser, user_id)
             session_id = user.get_id()
@@ -53,32 +54,9 @@ def login_as(app):
             session["login_at"] = now
             session["seen_at"] = now
             session.permanent = True
-        _keep_alive(app, client, session_id if keep_alive else None)
+        client.keep_alive_user = session_id if keep_alive else None
 
     return sign_in
-
-
-def _keep_alive(app, client, session_id: str | None) -> None:
-    """Before each request of `client`, stamp its session as just signed in and just seen (app clock),
-    as long as it still carries `session_id`: a logout or a new sign-in stops it."""
-    client.keep_alive_session_id = session_id
-    if getattr(client, "keeps_alive", False):
-        return
-    original_open = client.open
-
-    def open_fresh(*args, **kwargs):
-        wanted = client.keep_alive_session_id
-        if wanted:
-            with app.app_context():
-                now = utcnow().isoformat()
-            with client.session_transaction() as session:
-                if session.get("_user_id") == wanted:
-                    session["login_at"] = now
-                    session["seen_at"] = now
-        return original_open(*args, **kwargs)
-
-    client.open = open_fresh
-    client.keeps_alive = True
 
 
 @pytest.fixture

@@ -17,11 +17,9 @@
 - `intake_form_data(slot, csrf_token, **overrides)` -> a complete, valid POST /consultation body.
 """
 
-from contextlib import nullcontext
 from datetime import date
 
 import pytest
-from flask import current_app, has_app_context
 
 from clinic.extensions import db
 from clinic.models import ConsultationRequest
@@ -30,6 +28,7 @@ from clinic.services.booking import availability, seats
 from clinic.services.booking.intake import IntakeData, submit
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Modality, PreferredContact, RequestStatus
+from tests.conftest import in_app
 
 DEFAULTS = {
     "first_name": "Jordan",
@@ -60,10 +59,7 @@ def make_request(app):
         status = overrides.pop("status", None)
         cancelled = overrides.pop("cancelled", False)
         slot = overrides.pop("slot", None)
-        # Inside a test's own app context, use its session: a second session would wait on the first's
-        # SQLite write lock.
-        reuse = has_app_context() and current_app._get_current_object() is app
-        with nullcontext() if reuse else app.app_context():
+        with in_app(app):
             now = utcnow()
             if slot is None:
                 starts_at = availability.nearest_slots(None, now=now, limit=1)[0].starts_at

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 from clinic.extensions import db
-from clinic.models import AuditEvent, Booking, ConsultationRequest, Note, SlotClaim, StaffUser
+from clinic.models import AuditEvent, Booking, ConsultationRequest, Note, StaffUser
 from clinic.services.booking import links
-from clinic.triage.enums import Modality, Phq9Band, PreferredContact, Priority, RequestStatus, Role
+from clinic.triage.enums import PreferredContact, Priority, RequestStatus, Role
 from tests.conftest import forget_process_caches
 
 NY = ZoneInfo("America/New_York")
@@ -78,7 +78,7 @@ def slot(i: int) -> datetime:
 
 
 @pytest.fixture
-def grow(app, clock) -> Callable[[int], list[int]]:
+def grow(app, clock, add_request) -> Callable[[int], list[int]]:
     """`grow(n)`: bring the database to n requests, each with a booking (and its claim while active), a note
     and audit events. Each request has its own colleague as assignee and note author (the third request
     goes to whoever is signed in, for `assigned=me`), so a page that loaded people row by row would send
@@ -93,7 +93,7 @@ def grow(app, clock) -> Callable[[int], list[int]]:
                     colleague = db.session.scalar(select(func.min(StaffUser.id)))
                 else:
                     colleague = _add_colleague(f"Colleague {i}")
-                ids.append(_add_request(i, colleague))
+                ids.append(_add_request(add_request, i, colleague))
             db.session.commit()
         return list(ids)
 
@@ -113,52 +113,26 @@ def _add_colleague(name: str) -> int:
     return user.id
 
 
-def _add_request(i: int, author_id: int) -> int:
+def _add_request(add_request, i: int, author_id: int) -> int:
+    """The i-th request (through the one row factory), with a note and three audit events."""
     priority, status = PRIORITIES[i % len(PRIORITIES)], STATUSES[i % len(STATUSES)]
     active = status != RequestStatus.CANCELLED
-    starts_at = slot(i)
     created_at = NOW - timedelta(days=i % 20, hours=1)
-    answers = [1] * 8 + [1 if priority == Priority.URGENT else 0]
-    request = ConsultationRequest(
-        reference=f"KT-Q{i:05d}".replace("0", "A").replace("1", "B"),
-        public_id=f"query{i:027d}",
-        status=status,
+    request_id = add_request(
         priority=priority,
-        priority_rank=priority.rank,
-        first_name="Robin",
-        last_name=f"Tester{i}",
-        email=f"robin{i}@example.com",
-        phone=f"+1212555{i:04d}",
-        date_of_birth=datetime(1980, 1, 1).date(),
-        preferred_contact=PreferredContact.EMAIL,
-        **{f"phq9_{k + 1}": answer for k, answer in enumerate(answers)},
-        phq9_score=sum(answers),
-        phq9_band=Phq9Band.MILD,
-        antidepressant_trials=2,
-        treatment_resistant=True,
-        conditions=["hypertension"] if priority == Priority.HIGH else [],
-        modality=Modality.INFUSION,
-        consent_version="test",
-        consented_at=created_at,
+        status=status,
         created_at=created_at,
         updated_at=created_at,
+        phq9=(1,) * 8 + (1 if priority == Priority.URGENT else 0,),
+        conditions=["hypertension"] if priority == Priority.HIGH else [],
+        preferred_contact=PreferredContact.EMAIL,
         assigned_to_id=author_id,
-        appointment_at=starts_at if active else None,
+        slot=slot(i),
+        seat=1,
+        cancelled=not active,
     )
-    db.session.add(request)
-    db.session.flush()
-    booking = Booking(
-        request_id=request.id,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=30),
-        created_at=created_at,
-        cancelled_at=None if active else NOW,
-    )
-    db.session.add(booking)
-    db.session.flush()
-    if active:
-        db.session.add(SlotClaim(starts_at=starts_at, seat=1, booking_id=booking.id))
-    note = Note(request_id=request.id, author_id=author_id, body=f"Called back ({i}).", created_at=created_at)
+    booking_id = db.session.scalar(select(Booking.id).where(Booking.request_id == request_id))
+    note = Note(request_id=request_id, author_id=author_id, body=f"Called back ({i}).", created_at=created_at)
     db.session.add(note)
     db.session.flush()
     db.session.add_all(
@@ -167,14 +141,14 @@ def _add_request(i: int, author_id: int) -> int:
                 action="request.view",
                 actor_id=author_id,
                 record_type="request",
-                record_id=request.id,
+                record_id=request_id,
                 at=created_at,
             ),
             AuditEvent(
                 action="request.note",
                 actor_id=author_id,
                 record_type="request",
-                record_id=request.id,
+                record_id=request_id,
                 at=created_at,
                 details={"note_id": note.id},
             ),
@@ -182,13 +156,13 @@ def _add_request(i: int, author_id: int) -> int:
                 action="booking.cancel" if not active else "request.status",
                 actor_id=author_id,
                 record_type="booking" if not active else "request",
-                record_id=booking.id if not active else request.id,
+                record_id=booking_id if not active else request_id,
                 at=created_at,
                 details=None if not active else {"from": "new", "to": status.value},
             ),
         ]
     )
-    return request.id
+    return request_id
 
 
 def count(client, queries, path: str) -> int:

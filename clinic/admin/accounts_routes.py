@@ -1,5 +1,6 @@
 """The /admin/staff views: staff accounts. Registered on the admin blueprint, so its admin guard applies."""
 
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -7,8 +8,13 @@ from flask_login import current_user
 
 from clinic.admin.accounts_forms import ConfirmForm, CreateStaffForm, PasswordResetForm, RoleForm
 from clinic.admin.routes import bp
+from clinic.errors import render_error
 from clinic.services.accounts import users
 from clinic.services.rules.read import clinic_info
+
+# An account that does not exist is a 404 wherever a view meets it.
+bp.register_error_handler(users.AccountNotFound, lambda _: render_error(404))
+RESET_DONE = "Password reset. Any session of that account has ended."
 
 
 def _fail(form, error: users.AccountError) -> None:
@@ -68,36 +74,34 @@ def staff_detail(user_id: int):
     return _render_detail(user_id)
 
 
-@bp.post("/staff/<int:user_id>/role", endpoint="staff_role")
-def staff_role(user_id: int):
-    form = RoleForm()
+def _change_from_form(user_id: int, form, change, saved: str, form_name: str):
+    """Run `change` once `form` is valid, then back to the account; otherwise the account page again, with
+    the refusal beside its field (422)."""
     if form.validate():
         try:
-            users.set_role(user_id, form.role.data, actor_id=current_user.id)
+            change()
         except users.AccountNotFound:
             abort(404)
         except users.AccountError as error:
             _fail(form, error)
         else:
-            flash("Role saved.", "success")
+            flash(saved, "success")
             return _after_change(user_id)
-    return _render_detail(user_id, role_form=form, status=422)
+    return _render_detail(user_id, status=422, **{form_name: form})
+
+
+@bp.post("/staff/<int:user_id>/role", endpoint="staff_role")
+def staff_role(user_id: int):
+    form = RoleForm()
+    change = partial(users.set_role, user_id, form.role.data, actor_id=current_user.id)
+    return _change_from_form(user_id, form, change, "Role saved.", "role_form")
 
 
 @bp.post("/staff/<int:user_id>/password", endpoint="staff_password")
 def staff_password(user_id: int):
     form = PasswordResetForm()
-    if form.validate():
-        try:
-            users.set_password(user_id, form.password.data, actor_id=current_user.id)
-        except users.AccountNotFound:
-            abort(404)
-        except users.AccountError as error:
-            _fail(form, error)
-        else:
-            flash("Password reset. Any session of that account has ended.", "success")
-            return _after_change(user_id)
-    return _render_detail(user_id, password_form=form, status=422)
+    change = partial(users.set_password, user_id, form.password.data, actor_id=current_user.id)
+    return _change_from_form(user_id, form, change, RESET_DONE, "password_form")
 
 
 @bp.post("/staff/<int:user_id>/deactivate", endpoint="staff_deactivate")
@@ -105,8 +109,6 @@ def staff_deactivate(user_id: int):
     """CSRF is checked for every POST by CSRFProtect; the action has no other field."""
     try:
         users.deactivate(user_id, actor_id=current_user.id)
-    except users.AccountNotFound:
-        abort(404)
     except users.LastAdminError as error:
         return _render_detail(user_id, action_error=error.message, status=422)
     flash("Account deactivated. It can no longer sign in, and any session of it has ended.", "success")
@@ -115,10 +117,7 @@ def staff_deactivate(user_id: int):
 
 @bp.post("/staff/<int:user_id>/reactivate", endpoint="staff_reactivate")
 def staff_reactivate(user_id: int):
-    try:
-        users.reactivate(user_id, actor_id=current_user.id)
-    except users.AccountNotFound:
-        abort(404)
+    users.reactivate(user_id, actor_id=current_user.id)
     flash("Account reactivated. It can sign in again with its current password.", "success")
     return _after_change(user_id)
 

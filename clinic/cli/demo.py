@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, Closure, ConsultationRequest, Note, SlotClaim, StaffUser
-from clinic.scheduling import Schedule
+from clinic.scheduling import Schedule, SlotUnavailable
 from clinic.services import unit_of_work
 from clinic.services.accounts.passwords import hash_password
 from clinic.services.booking.intake import CONSENT_VERSION
 from clinic.services.booking.references import new_public_id, new_reference
+from clinic.services.booking.seats import claim_seat
 from clinic.services.rules.read import clinic_info, schedule_for
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Modality, PreferredContact, RequestStatus, Role
@@ -179,17 +179,6 @@ def _plans(rng: random.Random) -> list[_Plan]:
     return plans
 
 
-def _claim(booking: Booking, capacity: int) -> bool:
-    for seat in range(1, capacity + 1):
-        try:
-            with db.session.begin_nested():
-                db.session.add(SlotClaim(starts_at=booking.starts_at, seat=seat, booking_id=booking.id))
-            return True
-        except IntegrityError:
-            continue
-    return False
-
-
 def _book(
     rng: random.Random, schedule: Schedule, request: ConsultationRequest, capacity: int
 ) -> Booking | None:
@@ -205,10 +194,13 @@ def _book(
             )
             db.session.add(booking)
             db.session.flush()
-            if _claim(booking, capacity):
-                return booking
-            db.session.delete(booking)
-            db.session.flush()
+            try:
+                claim_seat(booking, capacity=capacity)
+            except SlotUnavailable:
+                db.session.delete(booking)
+                db.session.flush()
+                continue
+            return booking
     return None
 
 

@@ -1,6 +1,5 @@
 """The intake form (/consultation) and the patient's self-service pages (/appointments/<token>)."""
 
-from contextlib import suppress
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -19,7 +18,8 @@ from flask import (
 from sqlalchemy.exc import DBAPIError
 from wtforms import RadioField, SelectMultipleField
 
-from clinic.extensions import db, limiter
+from clinic.errors import safe_rollback
+from clinic.extensions import limiter
 from clinic.intake.forms import CancelForm, IntakeForm, RescheduleForm, parse_offered_range
 from clinic.intake.pages import SlotState, slot_state, typed_slot_state
 from clinic.models import ConsultationRequest
@@ -60,13 +60,8 @@ def _info_or_none() -> ClinicInfo | None:
     try:
         return clinic_info()
     except DBAPIError:
-        _rollback_quietly()
+        safe_rollback()
         return None
-
-
-def _rollback_quietly() -> None:
-    with suppress(DBAPIError):  # the connection may be gone: then there is nothing to roll back
-        db.session.rollback()
 
 
 def _slot_state(text: str, *, now: datetime, taken: bool = False) -> SlotState:
@@ -97,7 +92,7 @@ def _render_form(form: IntakeForm, slot: SlotState, status: int, *, unavailable:
 
 def _render_unavailable(form: IntakeForm):
     """The database failed mid-submit: the form again with everything typed, 503 and Retry-After."""
-    _rollback_quietly()
+    safe_rollback()
     html, _ = _render_form(form, typed_slot_state(form.slot.data), 503, unavailable=True)
     return html, 503, {"Retry-After": "5"}
 

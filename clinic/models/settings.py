@@ -8,6 +8,12 @@ from clinic.models.types import UTCDateTime
 from clinic.timeutil import utcnow
 
 
+def both_or_neither(start: str, end: str) -> str:
+    """A CHECK for an optional time range: both columns empty, or both set with the end after the start."""
+    neither = f"{start} IS NULL AND {end} IS NULL"
+    return f"({neither}) OR ({start} IS NOT NULL AND {end} IS NOT NULL AND {end} > {start})"
+
+
 class ClinicSettings(db.Model):
     """The clinic's one row of booking rules and contact details (id is always 1)."""
 
@@ -39,11 +45,7 @@ class OpeningHours(db.Model):
     __tablename__ = "opening_hours"
     __table_args__ = (
         sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
-        sa.CheckConstraint(
-            "(opens IS NULL AND closes IS NULL) OR "
-            "(opens IS NOT NULL AND closes IS NOT NULL AND closes > opens)",
-            name="interval",
-        ),
+        sa.CheckConstraint(both_or_neither("opens", "closes"), name="interval"),
     )
 
     weekday: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
@@ -57,11 +59,7 @@ class Closure(db.Model):
     __tablename__ = "closures"
     __table_args__ = (
         sa.CheckConstraint("end_date >= start_date", name="date_order"),
-        sa.CheckConstraint(
-            "(start_time IS NULL AND end_time IS NULL) OR "
-            "(start_time IS NOT NULL AND end_time IS NOT NULL AND end_time > start_time)",
-            name="time_order",
-        ),
+        sa.CheckConstraint(both_or_neither("start_time", "end_time"), name="time_order"),
         sa.Index("ix_closures_dates", "start_date", "end_date"),
     )
 

@@ -1,10 +1,10 @@
-from contextlib import suppress
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, jsonify, render_template
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from clinic.errors import safe_rollback
 from clinic.extensions import db
 from clinic.public import articles, placeholders, wording
 from clinic.scheduling import WEEKDAY_NAMES, ClosureRule, DayHours
@@ -46,8 +46,7 @@ def site_info() -> ClinicInfo | None:
     try:
         return displayed_info()
     except DBAPIError:
-        with suppress(DBAPIError):  # the connection may be gone: then there is nothing to roll back
-            db.session.rollback()
+        safe_rollback()
         return None
 
 
@@ -105,6 +104,6 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
     except DBAPIError:
-        db.session.rollback()
+        safe_rollback()
         return jsonify(status="degraded", database="unavailable"), 503, {"Retry-After": "5"}
     return jsonify(status="ok", database="ok")

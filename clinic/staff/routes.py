@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user
 
 from clinic.auth.guards import require_role
+from clinic.errors import render_error
 from clinic.extensions import db, writes_on_get
 from clinic.models import ConsultationRequest
 from clinic.scheduling import SlotUnavailable, monday_of, parse_slot
@@ -36,8 +37,11 @@ from clinic.triage.workflow import WorkflowError, next_statuses
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 require_role(bp, Role.STAFF)
+bp.register_error_handler(cases.RequestNotFound, lambda _: render_error(404))
 
 FILTER_NAMES = ("q", "status", "priority", "from", "to", "assigned")
+NOTE_NOT_SAVED = "The note was not saved: see below."
+CHOOSE_STAFF = "Choose a member of staff from the list, or nobody."
 MAX_PAGE = 10_000  # far past any real queue; keeps OFFSET a sane number
 
 
@@ -92,10 +96,7 @@ def _render_detail(
     error: str | None = None,
 ):
     """The detail page; reads only (the GET records the view before it calls this)."""
-    try:
-        detail = cases.detail(request_id)
-    except cases.RequestNotFound:
-        abort(404)
+    detail = cases.detail(request_id)
     consultation = detail.request
     staff = queue.staff_names()
     if assign_form is None:
@@ -132,10 +133,7 @@ def _render_detail(
 @writes_on_get
 def detail(request_id: int):
     """The whole request; each view is audited."""
-    try:
-        cases.record_view(request_id, actor_id=current_user.id)
-    except cases.RequestNotFound:
-        abort(404)
+    cases.record_view(request_id, actor_id=current_user.id)
     return _render_detail(request_id)
 
 
@@ -149,46 +147,58 @@ def change_status(request_id: int):
         )
     try:
         consultation = cases.change_status(request_id, form.target(), actor_id=current_user.id, now=utcnow())
-    except cases.RequestNotFound:
-        abort(404)
     except WorkflowError as refused:
         return _render_detail(request_id, code=409, status_form=form, error=str(refused))
     flash(f"Status changed to {consultation.status.label.lower()}.", "success")
     return redirect(url_for(".detail", request_id=request_id), 303)
 
 
+def _change_from_form(request_id: int, form, field, change, refusal: type[Exception], saved: str, **kwargs):
+    """Run `change` once `form` is valid: the redirect back to the request, or None to show the page again
+    with the refusal (or `invalid`, for a form that does not validate) beside `field`."""
+    invalid = kwargs.pop("invalid", None)
+    if not form.validate_on_submit():
+        if invalid:
+            field.errors = [invalid]
+        return None
+    try:
+        change()
+    except refusal as problem:
+        field.errors = [str(problem)]
+        return None
+    flash(saved, "success")
+    return redirect(url_for(".detail", request_id=request_id, **kwargs), 303)
+
+
 @bp.post("/requests/<int:request_id>/notes")
 def add_note(request_id: int):
     form = NoteForm()
-    if form.validate_on_submit():
-        try:
-            cases.add_note(request_id, form.body.data, actor_id=current_user.id, now=utcnow())
-        except cases.RequestNotFound:
-            abort(404)
-        except cases.NoteError as problem:
-            form.body.errors = [str(problem)]
-        else:
-            flash("Note added.", "success")
-            return redirect(url_for(".detail", request_id=request_id, _anchor="notes"), 303)
-    return _render_detail(request_id, code=422, note_form=form, error="The note was not saved: see below.")
+    change = partial(cases.add_note, request_id, form.body.data, actor_id=current_user.id, now=utcnow())
+    done = _change_from_form(
+        request_id, form, form.body, change, cases.NoteError, "Note added.", _anchor="notes"
+    )
+    return done or _render_detail(request_id, code=422, note_form=form, error=NOTE_NOT_SAVED)
 
 
 @bp.post("/requests/<int:request_id>/assign")
 def assign(request_id: int):
     form = AssignForm().set_staff(queue.staff_names())
-    if form.validate_on_submit():
-        try:
-            cases.assign(request_id, form.chosen(), actor_id=current_user.id, now=utcnow())
-        except cases.RequestNotFound:
-            abort(404)
-        except cases.AssignmentError as problem:
-            form.staff_id.errors = [str(problem)]
-        else:
-            flash("Assignment saved.", "success")
-            return redirect(url_for(".detail", request_id=request_id), 303)
-    else:
-        form.staff_id.errors = ["Choose a member of staff from the list, or nobody."]
-    return _render_detail(request_id, code=422, assign_form=form, error="The assignment was not saved.")
+
+    def change() -> None:  # form.chosen() only once the form is valid
+        cases.assign(request_id, form.chosen(), actor_id=current_user.id, now=utcnow())
+
+    done = _change_from_form(
+        request_id,
+        form,
+        form.staff_id,
+        change,
+        cases.AssignmentError,
+        "Assignment saved.",
+        invalid=CHOOSE_STAFF,
+    )
+    return done or _render_detail(
+        request_id, code=422, assign_form=form, error="The assignment was not saved."
+    )
 
 
 @bp.post("/requests/<int:request_id>/cancel")
@@ -198,8 +208,6 @@ def cancel(request_id: int):
         abort(400)
     try:
         cases.cancel_booking(request_id, actor_id=current_user.id, now=utcnow())
-    except cases.RequestNotFound:
-        abort(404)
     except NoActiveBooking:
         flash("This request has no booking to cancel.", "error")
     except WorkflowError as refused:
@@ -219,8 +227,6 @@ def reschedule(request_id: int):
         try:
             chosen = parse_slot(form.slot.data)
             cases.reschedule_booking(request_id, chosen, actor_id=current_user.id, now=utcnow())
-        except cases.RequestNotFound:
-            abort(404)
         except ValueError:
             form.slot.errors = ["Choose one of the times listed."]
             code = 422

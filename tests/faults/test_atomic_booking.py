@@ -32,14 +32,14 @@ def table_counts(app) -> dict[str, int]:
 
 def claim_then_crash(monkeypatch):
     """Let the seat claim be added to the transaction, then crash."""
-    original = seats._claim_seat
+    original = seats.claim_seat
 
     def claimed_then_dies(booking, *, capacity):
         original(booking, capacity=capacity)
         assert db.session.scalar(select(func.count()).select_from(SlotClaim)) >= 1  # the claim is there
         raise Crash("after the claim")
 
-    monkeypatch.setattr(seats, "_claim_seat", claimed_then_dies)
+    monkeypatch.setattr(seats, "claim_seat", claimed_then_dies)
 
 
 CRASH_POINTS = {

@@ -9,12 +9,8 @@ from sqlalchemy import func, select
 from clinic.extensions import db
 from clinic.models import AuditEvent, StaffUser
 from clinic.triage.enums import Role
-from tests.services.test_admin_services import NOW, at_fixed_time
 
-
-@pytest.fixture
-def admin(admin_client, clock):
-    return at_fixed_time(admin_client, clock)
+NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)  # Saturday 09:00 in New York
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """/admin/closures: add (validation, confirmation), list, delete; /book and the API see them at once."""
 
 import re
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
 import pytest
 from sqlalchemy import select
@@ -9,12 +9,10 @@ from sqlalchemy import select
 from clinic.extensions import db
 from clinic.models import AuditEvent, Closure
 from tests.conftest import csrf_token_from
-from tests.services.test_admin_services import FRIDAY, NOW, add_booking, at_fixed_time, booking_flag, local
+from tests.services.helpers import at, booking_flag
 
-
-@pytest.fixture
-def admin(admin_client, clock):
-    return at_fixed_time(admin_client, clock)
+NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)  # Saturday 09:00 in New York
+FRIDAY = date(2026, 11, 27)
 
 
 def closure_form(**changes) -> dict:
@@ -121,9 +119,9 @@ def test_bad_closures_show_the_error_beside_the_field_and_keep_values(
     assert stored(app) == []
 
 
-def test_bookings_inside_a_closure_are_listed_then_flagged_on_confirm(app, post_closure, admin):
-    inside = add_booking(app, local(FRIDAY, 12, 30))
-    later = add_booking(app, local(FRIDAY, 15))
+def test_bookings_inside_a_closure_are_listed_then_flagged_on_confirm(app, post_closure, admin, add_booking):
+    inside = add_booking(at(FRIDAY, 12, 30))
+    later = add_booking(at(FRIDAY, 15))
     response = post_closure(start_time="12:00", end_time="14:00", reason="Staff training")
     assert response.status_code == 409
     html = response.get_data(as_text=True)

@@ -1,15 +1,18 @@
 """/admin/hours: the week grid, its validation, the confirmation before bookings fall outside, the picture."""
 
 import re
-from datetime import time
+from datetime import UTC, date, datetime, time
 
 import pytest
 from sqlalchemy import select
 
 from clinic.extensions import db
-from clinic.models import AuditEvent, OpeningHours
+from clinic.models import AuditEvent, Booking, OpeningHours
 from tests.conftest import csrf_token_from
-from tests.services.test_admin_services import MONDAY, NOW, add_booking, at_fixed_time, booking_flag, local
+from tests.services.helpers import at, booking_flag
+
+NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)  # Saturday 09:00 in New York
+MONDAY = date(2026, 11, 23)
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -24,11 +27,6 @@ def week_form(**changes) -> dict:
             data.update({f"{day}_opens": "08:00", f"{day}_closes": "17:30"})
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
-
-
-@pytest.fixture
-def admin(admin_client, clock):
-    return at_fixed_time(admin_client, clock)
 
 
 @pytest.fixture
@@ -110,14 +108,16 @@ def test_times_on_a_closed_day_are_ignored(app, post_hours):
     assert stored_week(app)[5] == (None, None)
 
 
-def test_bookings_left_outside_are_listed_then_flagged_on_confirm(app, post_hours, admin):
-    late = add_booking(app, local(MONDAY, 15))
-    kept = add_booking(app, local(MONDAY, 10))
+def test_bookings_left_outside_are_listed_then_flagged_on_confirm(app, post_hours, admin, add_booking):
+    late = add_booking(at(MONDAY, 15))
+    kept = add_booking(at(MONDAY, 10))
     response = post_hours(mon_opens="09:00", mon_closes="12:00")
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "1 booking would fall outside the offered times" in html
-    assert "KT-T" in html and "Mon Nov 23, 2026 at 15:00" in html
+    with app.app_context():
+        reference = db.session.get(Booking, late).request.reference
+    assert reference in html and "Mon Nov 23, 2026 at 15:00" in html
     assert "Canary" not in html and "canary@example.com" not in html  # no patient details
     assert re.search(r'name="confirm"[^>]*value="yes"|value="yes"[^>]*name="confirm"', html)
     assert 'value="09:00"' in html and 'value="12:00"' in html

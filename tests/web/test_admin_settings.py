@@ -1,7 +1,7 @@
 """/admin/settings, and the acceptance scenario of issue 5 through the admin pages, /book and the API."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from html import unescape as html_unescape
 
 import pytest
@@ -10,9 +10,12 @@ from sqlalchemy import select
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ClinicSettings
 from tests.conftest import csrf_token_from
-from tests.services.test_admin_services import MONDAY, NOW, add_booking, at_fixed_time, booking_flag, local
+from tests.services.helpers import at, booking_flag
 from tests.web.test_admin_closures import closure_form, day_section, offers
 from tests.web.test_admin_hours import week_form
+
+NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)  # Saturday 09:00 in New York
+MONDAY = date(2026, 11, 23)
 
 DEFAULTS = {
     "slot_minutes": "30",
@@ -25,11 +28,6 @@ DEFAULTS = {
     "email": "care@northfield-clinic.example",
     "address": "120 Harbor Street, Suite 300, New York, NY 10001",
 }
-
-
-@pytest.fixture
-def admin(admin_client, clock):
-    return at_fixed_time(admin_client, clock)
 
 
 def post(client, path: str, data: dict):
@@ -141,9 +139,11 @@ def test_slot_length_must_fit_in_every_open_day(app, admin, post_settings):
     assert stored(app)["slot_minutes"] == "30"
 
 
-def test_slot_change_lists_off_grid_bookings_then_flags_them_keeping_their_instant(app, post_settings, admin):
-    off_grid = add_booking(app, local(MONDAY, 8, 30))
-    on_grid = add_booking(app, local(MONDAY, 8, 45))
+def test_slot_change_lists_off_grid_bookings_then_flags_them_keeping_their_instant(
+    app, post_settings, admin, add_booking
+):
+    off_grid = add_booking(at(MONDAY, 8, 30))
+    on_grid = add_booking(at(MONDAY, 8, 45))
     response = post_settings(slot_minutes="45")
     assert response.status_code == 409
     html = response.get_data(as_text=True)
@@ -164,14 +164,14 @@ def test_slot_change_lists_off_grid_bookings_then_flags_them_keeping_their_insta
     with app.app_context():
         kept = db.session.get(Booking, off_grid)
         assert (kept.starts_at, kept.ends_at, kept.cancelled_at) == (
-            local(MONDAY, 8, 30),
-            local(MONDAY, 9),
+            at(MONDAY, 8, 30),
+            at(MONDAY, 9),
             None,
         )
 
 
-def test_timezone_change_keeps_each_booking_at_its_instant(app, post_settings, admin):
-    booking = add_booking(app, local(MONDAY, 10))  # 10:00 New York is 15:00 in London: still on the grid
+def test_timezone_change_keeps_each_booking_at_its_instant(app, post_settings, admin, add_booking):
+    booking = add_booking(at(MONDAY, 10))  # 10:00 New York is 15:00 in London: still on the grid
     assert post_settings(timezone="Europe/London").status_code == 303  # nothing to confirm
     with app.app_context():
         assert db.session.get(Booking, booking).starts_at == datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -183,8 +183,8 @@ def test_timezone_change_keeps_each_booking_at_its_instant(app, post_settings, a
     assert "2026-11-23T15:00:00+00:00" not in starts  # the booking still holds its seat
 
 
-def test_timezone_change_flags_bookings_that_leave_the_hours(app, post_settings):
-    early = add_booking(app, local(MONDAY, 8))  # 08:00 New York is 05:00 in Los Angeles: before opening
+def test_timezone_change_flags_bookings_that_leave_the_hours(app, post_settings, add_booking):
+    early = add_booking(at(MONDAY, 8))  # 08:00 New York is 05:00 in Los Angeles: before opening
     response = post_settings(timezone="America/Los_Angeles")
     assert response.status_code == 409
     assert "Mon Nov 23, 2026 at 08:00" in response.get_data(as_text=True)  # listed in the current clinic time
@@ -245,7 +245,7 @@ ADMIN_POSTS = ["/admin/hours", "/admin/closures", "/admin/settings", "/admin/clo
 
 
 def test_staff_get_403_on_every_admin_page(app, staff_client, clock):
-    staff = at_fixed_time(staff_client, clock)
+    staff = staff_client
     token = csrf_token_from(staff.get("/staff/").get_data(as_text=True))
     for path in ADMIN_PAGES:
         assert staff.get(path).status_code == 403, path

@@ -1,54 +1,19 @@
 """GET /api/v1/availability: the JSON shape of docs/openapi.yaml, its parameters, its fixed query count."""
 
 from datetime import UTC, date, datetime, timedelta
-from itertools import count
 
 import pytest
 
 from clinic.extensions import db
-from clinic.models import Booking, Closure, ConsultationRequest
-from clinic.triage.enums import Modality, Phq9Band, PreferredContact, Priority
+from clinic.models import Closure
 
 FRIDAY_MORNING = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)  # Friday 09:00 in New York
 DAY_KEYS = {"date", "weekday", "open", "opens", "closes", "slots"}
-_refs = count(1)
 
 
 @pytest.fixture
 def friday(clock):
     return clock.set(FRIDAY_MORNING)
-
-
-def book(app, *starts: datetime) -> None:
-    """Store one request with an active booking per start (UTC), straight through the models."""
-    with app.app_context():
-        for starts_at in starts:
-            number = next(_refs)
-            request = ConsultationRequest(
-                reference=f"KT-T{number:05d}",
-                public_id=f"test-public-id-{number}",
-                priority=Priority.ROUTINE,
-                priority_rank=Priority.ROUTINE.rank,
-                first_name="Test",
-                last_name="Patient",
-                email=f"p{number}@example.com",
-                phone="+12125550100",
-                date_of_birth=date(1980, 1, 1),
-                preferred_contact=PreferredContact.EMAIL,
-                **{f"phq9_{i}": 1 for i in range(1, 10)},
-                phq9_score=9,
-                phq9_band=Phq9Band.MILD,
-                antidepressant_trials=2,
-                treatment_resistant=True,
-                conditions=[],
-                modality=Modality.UNDECIDED,
-                consent_version="test",
-                consented_at=FRIDAY_MORNING,
-                appointment_at=starts_at,
-            )
-            request.bookings.append(Booking(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30)))
-            db.session.add(request)
-        db.session.commit()
 
 
 def get(client, query: str = ""):
@@ -149,21 +114,20 @@ def test_whole_day_closure_gives_its_reason(app, client, friday):
     assert "closure" not in days[0] and "closure" not in days[2]
 
 
-def test_booked_slot_is_no_longer_listed(app, client, friday):
-    book(app, datetime(2026, 12, 7, 13, 0, tzinfo=UTC))  # 08:00 in New York
+def test_booked_slot_is_no_longer_listed(app, client, friday, add_request):
+    add_request(slot=datetime(2026, 12, 7, 13, 0, tzinfo=UTC))  # 08:00 in New York
     slots = get(client, "start=2026-12-07&days=1").get_json()["days"][0]["slots"]
     assert len(slots) == 18 and slots[0]["start"] == "2026-12-07T08:30:00-05:00"
 
 
-def test_query_count_is_fixed_whatever_the_window_or_bookings(app, client, friday, queries):
+def test_query_count_is_fixed_whatever_the_window_or_bookings(app, client, friday, queries, add_request):
     counts = {}
     for label in ("empty", "busy"):
         if label == "busy":
             first = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
-            book(
-                app,
-                *(first + timedelta(days=day, minutes=30 * slot) for day in range(10) for slot in range(5)),
-            )
+            for day in range(10):
+                for slot in range(5):
+                    add_request(slot=first + timedelta(days=day, minutes=30 * slot))
         for days in (1, 60):
             with queries() as statements:
                 assert get(client, f"start=2026-11-20&days={days}").status_code == 200

@@ -16,20 +16,9 @@ from tests.conftest import csrf_token_from
 from tests.fixtures_intake import intake_form_data
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York
+pytestmark = pytest.mark.usefixtures("now")
 SLOT = "2026-11-24T09:00:00-05:00"
 NEW_SLOT = "2026-11-25T14:30:00-05:00"
-
-
-@pytest.fixture(autouse=True)
-def fixed_clock(clock):
-    clock.set(NOW)
-
-
-@pytest.fixture
-def sent(app):
-    mailman = app.extensions["mailman"]
-    mailman.outbox = []
-    return mailman.outbox
 
 
 def soup(response) -> BeautifulSoup:

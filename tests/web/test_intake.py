@@ -29,21 +29,10 @@ from tests.conftest import base_config, csrf_token_from
 from tests.fixtures_intake import intake_form_data
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York
+pytestmark = pytest.mark.usefixtures("now")
 TZ = ZoneInfo("America/New_York")
 SLOT = "2026-11-24T09:00:00-05:00"  # Tuesday 09:00, offered
 SLOT_UTC = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def fixed_clock(clock):
-    clock.set(NOW)
-
-
-@pytest.fixture
-def sent(app):
-    mailman = app.extensions["mailman"]
-    mailman.outbox = []
-    return mailman.outbox
 
 
 def form_page(client, slot: str = SLOT):

@@ -12,12 +12,8 @@ from clinic.services.booking import links
 from tests.conftest import csrf_token_from
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York
+pytestmark = pytest.mark.usefixtures("now")
 TWELVE_HOUR = re.compile(r"(1[0-2]|[1-9]):[0-5]\d (AM|PM)")
-
-
-@pytest.fixture(autouse=True)
-def fixed_clock(clock):
-    clock.set(NOW)
 
 
 def soup(response) -> BeautifulSoup:

@@ -13,16 +13,10 @@ from clinic.services.booking import availability
 from clinic.triage.enums import RequestStatus
 from clinic.triage.screening import PHQ9_ANSWERS, PHQ9_ITEMS
 from tests.conftest import csrf_token_from
-from tests.web.staff_rows import add_request
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
 XSS = "<script>alert(1)</script>"
-
-
-@pytest.fixture
-def now(clock):
-    return clock.set(NOW)
 
 
 @pytest.fixture
@@ -399,10 +393,9 @@ def test_detail_makes_a_fixed_number_of_queries(app, staff_client, now, make_req
     assert len(few) == len(many)
 
 
-def test_free_text_is_escaped_on_queue_detail_and_agenda(app, staff_client, now, nurse_id):
+def test_free_text_is_escaped_on_queue_detail_and_agenda(app, staff_client, now, nurse_id, add_request):
     slot = datetime(2026, 11, 19, 9, 0, tzinfo=NY)
     request_id = add_request(
-        app,
         created_at=NOW,
         slot=slot,
         first_name=XSS,
@@ -436,7 +429,7 @@ def test_staff_pages_are_not_cached(app, staff_client, now, make_request):
         assert staff_client.get(path).headers["Cache-Control"] == "no-store"
 
 
-def test_response_target_on_detail(app, staff_client, now):
-    late = add_request(app, priority="urgent", created_at=NOW - timedelta(hours=6))
+def test_response_target_on_detail(app, staff_client, now, add_request):
+    late = add_request(priority="urgent", created_at=NOW - timedelta(hours=6))
     html = staff_client.get(f"/staff/requests/{late}").get_data(as_text=True)
     assert "Overdue: the response target was" in html

@@ -8,15 +8,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from tests.conftest import forget_process_caches
-from tests.web.staff_rows import add_request
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
-
-
-@pytest.fixture
-def now(clock):
-    return clock.set(NOW)
 
 
 def refs_in_order(html: str) -> list[str]:
@@ -38,23 +32,23 @@ def test_anonymous_is_sent_to_login(client):
     assert response.headers["Location"].startswith("/staff/login")
 
 
-def test_urgent_first_then_high_then_routine_each_by_slot_time(app, staff_client, now):
+def test_urgent_first_then_high_then_routine_each_by_slot_time(app, staff_client, now, add_request):
     slot = NOW + timedelta(days=1)
-    routine_soon = add_request(app, priority="routine", slot=slot, created_at=NOW)
-    high_late = add_request(app, priority="high", slot=slot + timedelta(hours=3), created_at=NOW)
-    high_none = add_request(app, priority="high", created_at=NOW)
-    high_soon = add_request(app, priority="high", slot=slot + timedelta(hours=1), created_at=NOW)
-    urgent_late = add_request(app, priority="urgent", slot=slot + timedelta(days=3), created_at=NOW)
-    urgent_soon = add_request(app, priority="urgent", slot=slot + timedelta(days=2), created_at=NOW)
+    routine_soon = add_request(priority="routine", slot=slot, created_at=NOW)
+    high_late = add_request(priority="high", slot=slot + timedelta(hours=3), created_at=NOW)
+    high_none = add_request(priority="high", created_at=NOW)
+    high_soon = add_request(priority="high", slot=slot + timedelta(hours=1), created_at=NOW)
+    urgent_late = add_request(priority="urgent", slot=slot + timedelta(days=3), created_at=NOW)
+    urgent_soon = add_request(priority="urgent", slot=slot + timedelta(days=2), created_at=NOW)
     html = staff_client.get("/staff/").get_data(as_text=True)
     expected = [urgent_soon, urgent_late, high_soon, high_late, high_none, routine_soon]
     assert refs_in_order(html) == [reference_of(app, i) for i in expected]
 
 
-def test_urgent_is_impossible_to_miss(app, staff_client, now):
-    add_request(app, priority="urgent", created_at=NOW - timedelta(hours=1), phq9=(2, 2, 2, 2, 2, 2, 2, 2, 1))
-    add_request(app, priority="urgent", status="completed", created_at=NOW - timedelta(days=20))
-    add_request(app, priority="routine", created_at=NOW)
+def test_urgent_is_impossible_to_miss(app, staff_client, now, add_request):
+    add_request(priority="urgent", created_at=NOW - timedelta(hours=1), phq9=(2, 2, 2, 2, 2, 2, 2, 2, 1))
+    add_request(priority="urgent", status="completed", created_at=NOW - timedelta(days=20))
+    add_request(priority="routine", created_at=NOW)
     soup = BeautifulSoup(staff_client.get("/staff/").get_data(as_text=True), "html.parser")
     banner = soup.select_one("#urgent-banner")
     assert banner is not None and "notice-crisis" in banner["class"]
@@ -63,14 +57,14 @@ def test_urgent_is_impossible_to_miss(app, staff_client, now):
     assert first_row.select_one(".badge.badge-urgent").get_text(strip=True) == "Urgent"
 
 
-def test_no_banner_without_open_urgent_requests(app, staff_client, now):
-    add_request(app, priority="high", created_at=NOW)
+def test_no_banner_without_open_urgent_requests(app, staff_client, now, add_request):
+    add_request(priority="high", created_at=NOW)
     assert 'id="urgent-banner"' not in staff_client.get("/staff/").get_data(as_text=True)
 
 
-def test_default_view_is_open_requests_and_all_shows_closed(app, staff_client, now):
-    open_id = add_request(app, status="contacted", created_at=NOW)
-    done_id = add_request(app, status="completed", created_at=NOW - timedelta(days=3))
+def test_default_view_is_open_requests_and_all_shows_closed(app, staff_client, now, add_request):
+    open_id = add_request(status="contacted", created_at=NOW)
+    done_id = add_request(status="completed", created_at=NOW - timedelta(days=3))
     default = refs_in_order(staff_client.get("/staff/").get_data(as_text=True))
     assert default == [reference_of(app, open_id)]
     everything = refs_in_order(staff_client.get("/staff/?status=all").get_data(as_text=True))
@@ -80,7 +74,7 @@ def test_default_view_is_open_requests_and_all_shows_closed(app, staff_client, n
     assert found == [reference_of(app, done_id)]
 
 
-def test_filters_combine(app, staff_client, now, make_staff):
+def test_filters_combine(app, staff_client, now, make_staff, add_request):
     other = make_staff(email="other@clinic.example", name="Olive Other")
     me = None
     from clinic.extensions import db
@@ -90,7 +84,6 @@ def test_filters_combine(app, staff_client, now, make_staff):
         me = db.session.query(StaffUser).filter_by(email="nurse@clinic.example").one().id
     slot = datetime(2026, 11, 20, 14, 0, tzinfo=NY)
     target = add_request(
-        app,
         priority="high",
         status="contacted",
         slot=slot,
@@ -99,7 +92,6 @@ def test_filters_combine(app, staff_client, now, make_staff):
         assigned_to_id=me,
     )
     add_request(
-        app,
         priority="routine",
         status="contacted",
         slot=slot,
@@ -108,10 +100,9 @@ def test_filters_combine(app, staff_client, now, make_staff):
         assigned_to_id=me,
     )  # wrong priority
     add_request(
-        app, priority="high", status="new", slot=slot, created_at=NOW, last_name="Okafor", assigned_to_id=me
+        priority="high", status="new", slot=slot, created_at=NOW, last_name="Okafor", assigned_to_id=me
     )  # wrong status
     add_request(
-        app,
         priority="high",
         status="contacted",
         slot=slot + timedelta(days=5),
@@ -120,7 +111,6 @@ def test_filters_combine(app, staff_client, now, make_staff):
         assigned_to_id=me,
     )  # outside the dates
     add_request(
-        app,
         priority="high",
         status="contacted",
         slot=slot,
@@ -129,7 +119,6 @@ def test_filters_combine(app, staff_client, now, make_staff):
         assigned_to_id=other,
     )  # someone else's
     add_request(
-        app,
         priority="high",
         status="contacted",
         slot=slot,
@@ -142,19 +131,17 @@ def test_filters_combine(app, staff_client, now, make_staff):
 
 
 @pytest.mark.parametrize("field", ["first_name", "last_name", "email"])
-def test_search_matches_names_and_email_case_insensitively(app, staff_client, now, field):
-    wanted = add_request(
-        app, created_at=NOW, **{field: "Zebedee" if field != "email" else "zebedee@example.org"}
-    )
-    add_request(app, created_at=NOW)
+def test_search_matches_names_and_email_case_insensitively(app, staff_client, now, field, add_request):
+    wanted = add_request(created_at=NOW, **{field: "Zebedee" if field != "email" else "zebedee@example.org"})
+    add_request(created_at=NOW)
     assert refs_in_order(staff_client.get("/staff/?q=ZEBEDEE").get_data(as_text=True)) == [
         reference_of(app, wanted)
     ]
 
 
-def test_search_by_full_name_and_reference(app, staff_client, now):
-    wanted = add_request(app, created_at=NOW, first_name="Marta", last_name="Quill")
-    add_request(app, created_at=NOW, first_name="Marta", last_name="Other")
+def test_search_by_full_name_and_reference(app, staff_client, now, add_request):
+    wanted = add_request(created_at=NOW, first_name="Marta", last_name="Quill")
+    add_request(created_at=NOW, first_name="Marta", last_name="Other")
     assert refs_in_order(staff_client.get("/staff/?q=marta+quill").get_data(as_text=True)) == [
         reference_of(app, wanted)
     ]
@@ -163,20 +150,20 @@ def test_search_by_full_name_and_reference(app, staff_client, now):
 
 
 @pytest.mark.parametrize("needle", ["%", "_", "'", '"', "\\", "%_"])
-def test_search_metacharacters_are_literal(app, staff_client, now, needle):
-    wanted = add_request(app, created_at=NOW, last_name=f"Lee{needle}Park")
-    add_request(app, created_at=NOW, last_name="Leeson")
-    add_request(app, created_at=NOW, last_name="LeexPark")
+def test_search_metacharacters_are_literal(app, staff_client, now, needle, add_request):
+    wanted = add_request(created_at=NOW, last_name=f"Lee{needle}Park")
+    add_request(created_at=NOW, last_name="Leeson")
+    add_request(created_at=NOW, last_name="LeexPark")
     response = staff_client.get("/staff/", query_string={"q": f"lee{needle}p"})
     assert response.status_code == 200
     assert refs_in_order(response.get_data(as_text=True)) == [reference_of(app, wanted)]
 
 
-def test_dates_filter_by_slot_day_in_clinic_time(app, staff_client, now):
+def test_dates_filter_by_slot_day_in_clinic_time(app, staff_client, now, add_request):
     # 20:30 in New York on Nov 20 is already Nov 21 in UTC: it still belongs to Nov 20.
-    late_evening = add_request(app, slot=datetime(2026, 11, 20, 20, 30, tzinfo=NY), created_at=NOW)
-    next_morning = add_request(app, slot=datetime(2026, 11, 21, 8, 0, tzinfo=NY), created_at=NOW)
-    add_request(app, created_at=NOW)  # no slot: excluded by a date filter
+    late_evening = add_request(slot=datetime(2026, 11, 20, 20, 30, tzinfo=NY), created_at=NOW)
+    next_morning = add_request(slot=datetime(2026, 11, 21, 8, 0, tzinfo=NY), created_at=NOW)
+    add_request(created_at=NOW)  # no slot: excluded by a date filter
     page = staff_client.get("/staff/?from=2026-11-20&to=2026-11-20").get_data(as_text=True)
     assert refs_in_order(page) == [reference_of(app, late_evening)]
     page = staff_client.get("/staff/?from=2026-11-21").get_data(as_text=True)
@@ -196,8 +183,8 @@ def test_dates_filter_by_slot_day_in_clinic_time(app, staff_client, now):
         ("q=" + "x" * 101, "Search for at most 100 characters."),
     ],
 )
-def test_invalid_filters_get_a_clear_message_not_a_500(app, staff_client, now, query, message):
-    add_request(app, created_at=NOW, slot=datetime(2026, 11, 20, 12, 0, tzinfo=NY))
+def test_invalid_filters_get_a_clear_message_not_a_500(app, staff_client, now, query, message, add_request):
+    add_request(created_at=NOW, slot=datetime(2026, 11, 20, 12, 0, tzinfo=NY))
     response = staff_client.get("/staff/?" + query)
     assert response.status_code == 400
     soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
@@ -206,18 +193,18 @@ def test_invalid_filters_get_a_clear_message_not_a_500(app, staff_client, now, q
     assert len(refs_in_order(str(soup))) == 1  # the list still shows, without the bad filter
 
 
-def test_bad_page_numbers_fall_back(app, staff_client, now):
-    add_request(app, created_at=NOW)
+def test_bad_page_numbers_fall_back(app, staff_client, now, add_request):
+    add_request(created_at=NOW)
     assert staff_client.get("/staff/?page=abc").status_code == 200
     assert staff_client.get("/staff/?page=-3").status_code == 200
     assert refs_in_order(staff_client.get("/staff/?page=99").get_data(as_text=True)) == []
     assert staff_client.get(f"/staff/?page={10**30}").status_code == 200
 
 
-def test_pagination_25_per_page_keeps_filters(app, staff_client, now):
+def test_pagination_25_per_page_keeps_filters(app, staff_client, now, add_request):
     for i in range(30):
-        add_request(app, priority="high", created_at=NOW, slot=NOW + timedelta(days=1, minutes=30 * i))
-    add_request(app, priority="routine", created_at=NOW)
+        add_request(priority="high", created_at=NOW, slot=NOW + timedelta(days=1, minutes=30 * i))
+    add_request(priority="routine", created_at=NOW)
     first = staff_client.get("/staff/?priority=high&q=robin").get_data(as_text=True)
     assert len(refs_in_order(first)) == 25
     soup = BeautifulSoup(first, "html.parser")
@@ -232,10 +219,10 @@ def test_pagination_25_per_page_keeps_filters(app, staff_client, now):
     assert "priority=high" in export and "q=robin" in export
 
 
-def test_counts_per_status(app, staff_client, now):
+def test_counts_per_status(app, staff_client, now, add_request):
     for status, number in (("new", 3), ("contacted", 2), ("completed", 1), ("no_show", 1)):
         for _ in range(number):
-            add_request(app, status=status, created_at=NOW)
+            add_request(status=status, created_at=NOW)
     soup = BeautifulSoup(staff_client.get("/staff/").get_data(as_text=True), "html.parser")
     counts = {
         a.get_text(" ", strip=True).rsplit(" ", 1)[0]: int(a.select_one(".badge").get_text())
@@ -246,12 +233,12 @@ def test_counts_per_status(app, staff_client, now):
     assert counts["No show"] == 1 and counts["Declined"] == 0
 
 
-def test_age_against_response_target_and_overdue(app, staff_client, now):
-    late_urgent = add_request(app, priority="urgent", created_at=NOW - timedelta(hours=5))
-    fresh_urgent = add_request(app, priority="urgent", created_at=NOW - timedelta(hours=3))
+def test_age_against_response_target_and_overdue(app, staff_client, now, add_request):
+    late_urgent = add_request(priority="urgent", created_at=NOW - timedelta(hours=5))
+    fresh_urgent = add_request(priority="urgent", created_at=NOW - timedelta(hours=3))
     # Routine made Monday 09:00 NY: due two open days later, Wednesday 09:00 — an hour ago.
-    late_routine = add_request(app, created_at=datetime(2026, 11, 16, 9, 0, tzinfo=NY))
-    answered = add_request(app, status="contacted", created_at=NOW - timedelta(days=10))
+    late_routine = add_request(created_at=datetime(2026, 11, 16, 9, 0, tzinfo=NY))
+    answered = add_request(status="contacted", created_at=NOW - timedelta(days=10))
     soup = BeautifulSoup(staff_client.get("/staff/?status=all").get_data(as_text=True), "html.parser")
     overdue = {row.select_one("th a").get_text() for row in soup.select("tbody tr.overdue")}
     assert overdue == {reference_of(app, late_urgent), reference_of(app, late_routine)}
@@ -261,23 +248,23 @@ def test_age_against_response_target_and_overdue(app, staff_client, now):
     assert "5 h" in late_row.get_text()
 
 
-def test_flagged_booking_shown(app, staff_client, now):
-    add_request(app, created_at=NOW, slot=NOW + timedelta(days=2), flag_reason="Outside the new hours")
+def test_flagged_booking_shown(app, staff_client, now, add_request):
+    add_request(created_at=NOW, slot=NOW + timedelta(days=2), flag_reason="Outside the new hours")
     soup = BeautifulSoup(staff_client.get("/staff/").get_data(as_text=True), "html.parser")
     flag = soup.select_one("tbody .badge.badge-flag")
     assert flag is not None and "Outside the new hours" in flag.get_text()
 
 
-def test_slot_time_in_clinic_time(app, staff_client, now):
-    add_request(app, created_at=NOW, slot=datetime(2026, 11, 20, 14, 30, tzinfo=NY))
+def test_slot_time_in_clinic_time(app, staff_client, now, add_request):
+    add_request(created_at=NOW, slot=datetime(2026, 11, 20, 14, 30, tzinfo=NY))
     html = staff_client.get("/staff/").get_data(as_text=True)
     assert "Fri Nov 20, 14:30" in html
 
 
-def test_overview_draws_svg_with_table_alternative(app, staff_client, now):
-    add_request(app, priority="urgent", created_at=NOW - timedelta(days=1), phq9=(3, 3, 3, 3, 3, 3, 3, 3, 1))
-    add_request(app, priority="high", created_at=NOW - timedelta(days=8))
-    add_request(app, created_at=NOW - timedelta(days=200))  # older than 12 weeks
+def test_overview_draws_svg_with_table_alternative(app, staff_client, now, add_request):
+    add_request(priority="urgent", created_at=NOW - timedelta(days=1), phq9=(3, 3, 3, 3, 3, 3, 3, 3, 1))
+    add_request(priority="high", created_at=NOW - timedelta(days=8))
+    add_request(created_at=NOW - timedelta(days=200))  # older than 12 weeks
     response = staff_client.get("/staff/")
     soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     svgs = soup.select("svg[role=img]")
@@ -298,13 +285,12 @@ def test_overview_draws_svg_with_table_alternative(app, staff_client, now):
     assert "<script" not in response.get_data(as_text=True)
 
 
-def test_queue_makes_a_fixed_number_of_queries(app, staff_client, now, queries, make_staff):
+def test_queue_makes_a_fixed_number_of_queries(app, staff_client, now, queries, make_staff, add_request):
     helper = make_staff(email="helper@clinic.example", name="Hal Helper")
 
     def fill(count: int, start: int) -> None:
         for i in range(start, start + count):
             add_request(
-                app,
                 priority=["urgent", "high", "routine"][i % 3],
                 created_at=NOW - timedelta(days=i % 60),
                 slot=NOW + timedelta(days=1, minutes=30 * i),
@@ -339,9 +325,9 @@ def test_staff_queue_endpoint_name(app):
         assert url_for("staff.queue") == "/staff/"
 
 
-def test_no_health_data_in_filter_urls(app, staff_client, now):
+def test_no_health_data_in_filter_urls(app, staff_client, now, add_request):
     """Pagination and count links carry only the filters the user typed, never data from the rows."""
-    add_request(app, created_at=NOW, last_name="Secretname")
+    add_request(created_at=NOW, last_name="Secretname")
     html = staff_client.get("/staff/").get_data(as_text=True)
     hrefs = re.findall(r'href="([^"]+)"', html)
     assert not [h for h in hrefs if "Secretname" in h or "robin" in h]

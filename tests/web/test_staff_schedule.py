@@ -8,15 +8,9 @@ from bs4 import BeautifulSoup
 
 from clinic.extensions import db
 from clinic.models import Closure
-from tests.web.staff_rows import add_request
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
-
-
-@pytest.fixture
-def now(clock):
-    return clock.set(NOW)
 
 
 def add_closure(app, start: date, end: date, reason: str, start_time=None, end_time=None) -> None:
@@ -31,9 +25,8 @@ def soup_of(response) -> BeautifulSoup:
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
-def test_day_view_lays_out_every_slot_of_the_hours(app, staff_client, now):
+def test_day_view_lays_out_every_slot_of_the_hours(app, staff_client, now, add_request):
     booked = add_request(
-        app,
         created_at=NOW,
         slot=datetime(2026, 11, 19, 9, 30, tzinfo=NY),
         first_name="Greta",
@@ -80,10 +73,10 @@ def test_whole_day_and_part_day_closures_are_shown(app, staff_client, now):
     assert "closed 13:00–15:00: Staff training" in week
 
 
-def test_week_view_lists_each_day_from_monday(app, staff_client, now):
-    add_request(app, created_at=NOW, slot=datetime(2026, 11, 17, 11, 0, tzinfo=NY), last_name="Tuesday")
-    add_request(app, created_at=NOW, slot=datetime(2026, 11, 21, 16, 30, tzinfo=NY), last_name="Saturday")
-    add_request(app, created_at=NOW, slot=datetime(2026, 11, 24, 9, 0, tzinfo=NY), last_name="NextWeek")
+def test_week_view_lists_each_day_from_monday(app, staff_client, now, add_request):
+    add_request(created_at=NOW, slot=datetime(2026, 11, 17, 11, 0, tzinfo=NY), last_name="Tuesday")
+    add_request(created_at=NOW, slot=datetime(2026, 11, 21, 16, 30, tzinfo=NY), last_name="Saturday")
+    add_request(created_at=NOW, slot=datetime(2026, 11, 24, 9, 0, tzinfo=NY), last_name="NextWeek")
     soup = soup_of(staff_client.get("/staff/schedule?date=2026-11-19&view=week"))
     days = soup.select("section.card h2")
     assert days[0].get_text() == "Monday November 16"
@@ -99,17 +92,15 @@ def test_cancelled_bookings_are_not_on_the_agenda(app, staff_client, now, make_r
     assert f"/staff/requests/{request_id}" not in html
 
 
-def test_flagged_and_off_grid_bookings_are_marked(app, staff_client, now):
+def test_flagged_and_off_grid_bookings_are_marked(app, staff_client, now, add_request):
     # Booked at 18:00 before the hours changed: no slot of today's hours holds it any more.
     add_request(
-        app,
         created_at=NOW,
         slot=datetime(2026, 11, 19, 18, 0, tzinfo=NY),
         last_name="Evening",
         flag_reason="Outside the new hours",
     )
     add_request(
-        app,
         created_at=NOW,
         slot=datetime(2026, 11, 19, 10, 0, tzinfo=NY),
         last_name="Morning",
@@ -123,9 +114,9 @@ def test_flagged_and_off_grid_bookings_are_marked(app, staff_client, now):
     assert morning.select_one(".badge-flag") is not None
 
 
-def test_day_view_across_the_dst_change(app, staff_client, now):
+def test_day_view_across_the_dst_change(app, staff_client, now, add_request):
     # Sunday Nov 1 2026 the clocks go back; Monday still opens at 08:00 local.
-    add_request(app, created_at=NOW, slot=datetime(2026, 11, 2, 8, 0, tzinfo=NY), last_name="Early")
+    add_request(created_at=NOW, slot=datetime(2026, 11, 2, 8, 0, tzinfo=NY), last_name="Early")
     rows = soup_of(staff_client.get("/staff/schedule?date=2026-11-02")).select("table.agenda-day tbody tr")
     assert rows[0].th.get_text() == "08:00" and "Robin Early" in rows[0].get_text()
 
@@ -145,13 +136,12 @@ def test_bad_parameters_are_400_with_a_message(app, staff_client, now, query, me
     assert message in response.get_data(as_text=True)
 
 
-def test_agenda_makes_a_fixed_number_of_queries(app, staff_client, now, queries):
+def test_agenda_makes_a_fixed_number_of_queries(app, staff_client, now, queries, add_request):
     staff_client.get("/staff/schedule?date=2026-11-19&view=week")
     with queries() as empty:
         staff_client.get("/staff/schedule?date=2026-11-19&view=week")
     for i in range(12):
         add_request(
-            app,
             created_at=NOW,
             slot=datetime(2026, 11, 16 + i % 6, 8, 0, tzinfo=NY) + timedelta(minutes=30 * i),
         )

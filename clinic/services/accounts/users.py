@@ -265,16 +265,8 @@ def deactivate(user_id: int, *, actor_id: int | None) -> StaffUser:
         return user
     if user.role == Role.ADMIN and active_admins <= {user.id}:
         raise LastAdminError(LAST_ADMIN)
-    user.is_active = False
     user.session_version = user.session_version + 1
-    record(
-        "admin.staff_deactivate",
-        actor_id=actor_id,
-        record_type=RECORD,
-        record_id=user.id,
-        details={"before": {"is_active": True}, "after": {"is_active": False}},
-    )
-    return user
+    return _set_active(user, False, actor_id=actor_id)
 
 
 @unit_of_work()
@@ -283,13 +275,17 @@ def reactivate(user_id: int, *, actor_id: int | None) -> StaffUser:
     user = _get_for_update(user_id)
     if user.is_active:
         return user
-    user.is_active = True
+    return _set_active(user, True, actor_id=actor_id)
+
+
+def _set_active(user: StaffUser, active: bool, *, actor_id: int | None) -> StaffUser:
+    user.is_active = active
     record(
-        "admin.staff_reactivate",
+        "admin.staff_reactivate" if active else "admin.staff_deactivate",
         actor_id=actor_id,
         record_type=RECORD,
         record_id=user.id,
-        details={"before": {"is_active": False}, "after": {"is_active": True}},
+        details={"before": {"is_active": not active}, "after": {"is_active": active}},
     )
     return user
 

@@ -64,7 +64,7 @@ def _visible_seats(starts_at: datetime) -> set[int]:
     return set(db.session.scalars(select(SlotClaim.seat).where(SlotClaim.starts_at == starts_at)))
 
 
-def _claim_seat(booking: Booking, *, capacity: int) -> None:
+def claim_seat(booking: Booking, *, capacity: int) -> None:
     """Insert the booking's claim on a free seat of its slot, or raise SlotUnavailable.
 
     Seats that are visibly taken are skipped; a seat taken by a transaction we cannot see yet fails
@@ -89,7 +89,7 @@ def hold(consultation: ConsultationRequest, slot: OfferedSlot) -> Booking:
     booking = Booking(request=consultation, starts_at=slot.starts_at, ends_at=slot.ends_at)
     db.session.add(booking)
     db.session.flush()
-    _claim_seat(booking, capacity=clinic_info().capacity)
+    claim_seat(booking, capacity=clinic_info().capacity)
     consultation.appointment_at = booking.starts_at
     return booking
 

@@ -44,6 +44,10 @@ class RequestDetail:
     review_reasons: tuple[str, ...]
 
 
+def _record(action: str, request_id: int, actor_id: int, details: dict | None = None) -> None:
+    record(action, actor_id=actor_id, record_type=RECORD, record_id=request_id, details=details)
+
+
 def _load(request_id: int) -> ConsultationRequest:
     consultation = db.session.get(ConsultationRequest, request_id)
     if consultation is None:
@@ -58,7 +62,7 @@ def record_view(request_id: int, *, actor_id: int) -> None:
         exists = db.session.scalar(select(ConsultationRequest.id).where(ConsultationRequest.id == request_id))
         if exists is None:
             raise RequestNotFound(request_id)
-        record("request.view", actor_id=actor_id, record_type=RECORD, record_id=request_id)
+        _record("request.view", request_id, actor_id)
 
 
 def detail(request_id: int) -> RequestDetail:
@@ -110,12 +114,8 @@ def change_status(
             messages.append(message)
         consultation.status = target
         consultation.updated_at = now
-        record(
-            "request.status",
-            actor_id=actor_id,
-            record_type=RECORD,
-            record_id=request_id,
-            details={"from": current.value, "to": RequestStatus(target).value},
+        _record(
+            "request.status", request_id, actor_id, {"from": current.value, "to": RequestStatus(target).value}
         )
     outbox.deliver(messages)
     return consultation
@@ -133,13 +133,7 @@ def add_note(request_id: int, body: str, *, actor_id: int, now: datetime) -> Not
         note = Note(request_id=request_id, author_id=actor_id, body=body, created_at=now)
         db.session.add(note)
         db.session.flush()
-        record(
-            "request.note",
-            actor_id=actor_id,
-            record_type=RECORD,
-            record_id=request_id,
-            details={"note_id": note.id},
-        )
+        _record("request.note", request_id, actor_id, {"note_id": note.id})
     return note
 
 
@@ -154,13 +148,7 @@ def assign(request_id: int, staff_id: int | None, *, actor_id: int, now: datetim
         previous = consultation.assigned_to_id
         consultation.assigned_to_id = staff_id
         consultation.updated_at = now
-        record(
-            "request.assign",
-            actor_id=actor_id,
-            record_type=RECORD,
-            record_id=request_id,
-            details={"from": previous, "to": staff_id},
-        )
+        _record("request.assign", request_id, actor_id, {"from": previous, "to": staff_id})
     return consultation
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from clinic.extensions import db
 from clinic.models import Booking, ConsultationRequest
 from clinic.scheduling import WEEKDAY_KEYS, WEEKDAY_NAMES, DayHours, Schedule, hours_text
+from clinic.services.audit.record import record
 from clinic.services.rules.read import clinic_info
 
 
@@ -76,6 +77,29 @@ def flag(bookings: Sequence[BookingRef], reason: str, *, now: datetime) -> list[
             booking.flagged_at = now
             booking.flag_reason = reason[:200]
     return ids
+
+
+def flag_and_record(
+    affected: Sequence[BookingRef],
+    reason: str,
+    *,
+    now: datetime,
+    action: str,
+    actor_id: int | None,
+    record_type: str,
+    record_id: int | None = None,
+    details: dict,
+) -> list[int]:
+    """Flag the affected bookings with `reason` and audit the change with their ids; returns the ids."""
+    flagged = flag(affected, reason, now=now)
+    record(
+        action,
+        actor_id=actor_id,
+        record_type=record_type,
+        record_id=record_id,
+        details={**details, "flagged_bookings": flagged},
+    )
+    return flagged
 
 
 def confirm_or_raise(affected: Sequence[BookingRef], *, confirmed: bool) -> None:

@@ -11,15 +11,7 @@ from clinic.scheduling.fit import left_outside
 from clinic.scheduling.slots import local_instant
 from clinic.services import unit_of_work
 from clinic.services.audit.record import record
-from clinic.services.rules import read
-from clinic.services.rules.changes import (
-    AdminChangeError,
-    BookingRef,
-    active_bookings_from,
-    change_date,
-    confirm_or_raise,
-    flag,
-)
+from clinic.services.rules import changes, read
 
 MAX_DAYS = 366
 
@@ -58,14 +50,14 @@ def closure_errors(closure: ClosureInput, *, today: date) -> dict[str, str]:
     return errors
 
 
-def preview_closure(closure: ClosureInput, *, now: datetime) -> list[BookingRef]:
+def preview_closure(closure: ClosureInput, *, now: datetime) -> list[changes.BookingRef]:
     """The active future bookings the closure would cover; AdminChangeError if it breaks a rule."""
     info = read.clinic_info()
     tz = info.rules.tz
     errors = closure_errors(closure, today=now.astimezone(tz).date())
     if errors:
-        raise AdminChangeError(errors)
-    bookings = active_bookings_from(
+        raise changes.AdminChangeError(errors)
+    bookings = changes.active_bookings_from(
         max(now, local_instant(closure.start_date, time(0), tz) - timedelta(days=1)),
         until=local_instant(closure.end_date + timedelta(days=1), time(0), tz) + timedelta(days=1),
     )
@@ -92,7 +84,7 @@ def add_closure(
             closure.start_date, closure.end_date, closure.reason.strip(), closure.start_time, closure.end_time
         )
         affected = preview_closure(closure, now=now)
-        confirm_or_raise(affected, confirmed=confirmed)
+        changes.confirm_or_raise(affected, confirmed=confirmed)
         row = Closure(
             start_date=closure.start_date,
             end_date=closure.end_date,
@@ -103,13 +95,15 @@ def add_closure(
         )
         db.session.add(row)
         db.session.flush()
-        flagged = flag(affected, f"Inside the closure added on {change_date(now)}: {closure.reason}", now=now)
-        record(
-            "admin.closure_add",
+        flagged = changes.flag_and_record(
+            affected,
+            f"Inside the closure added on {changes.change_date(now)}: {closure.reason}",
+            now=now,
+            action="admin.closure_add",
             actor_id=actor_id,
             record_type="closure",
             record_id=row.id,
-            details={"after": audit_details(closure), "flagged_bookings": flagged},
+            details={"after": audit_details(closure)},
         )
     read.forget()
     return row.id, flagged

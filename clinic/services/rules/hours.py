@@ -10,31 +10,20 @@ from clinic.models import OpeningHours
 from clinic.scheduling import WEEKDAY_KEYS, DayHours, Schedule, hours_text
 from clinic.scheduling.fit import left_outside
 from clinic.services import unit_of_work
-from clinic.services.audit.record import record
-from clinic.services.rules import read
-from clinic.services.rules.changes import (
-    AdminChangeError,
-    BookingRef,
-    active_bookings_from,
-    change_date,
-    confirm_or_raise,
-    date_span,
-    flag,
-    slot_fit_errors,
-)
+from clinic.services.rules import changes, read
 
 
-def preview_hours(new_hours: Mapping[int, DayHours | None], *, now: datetime) -> list[BookingRef]:
+def preview_hours(new_hours: Mapping[int, DayHours | None], *, now: datetime) -> list[changes.BookingRef]:
     """Active future bookings that `new_hours` would leave outside; AdminChangeError if a slot won't fit."""
     info = read.clinic_info()
-    errors = slot_fit_errors(new_hours, info.slot_minutes)
+    errors = changes.slot_fit_errors(new_hours, info.slot_minutes)
     if errors:
-        raise AdminChangeError(errors)
-    bookings = active_bookings_from(now)
+        raise changes.AdminChangeError(errors)
+    bookings = changes.active_bookings_from(now)
     if not bookings:
         return []
     current_hours = read.stored_hours()
-    first, last = date_span(bookings, Schedule(current_hours, (), info.rules))
+    first, last = changes.date_span(bookings, Schedule(current_hours, (), info.rules))
     closures = read.closures_between(first, last)
     current = Schedule(current_hours, closures, info.rules)
     proposed = Schedule(dict(new_hours), closures, info.rules)
@@ -54,21 +43,22 @@ def update_hours(
         if before == new_hours:
             return None
         affected = preview_hours(new_hours, now=now)
-        confirm_or_raise(affected, confirmed=confirmed)
+        changes.confirm_or_raise(affected, confirmed=confirmed)
         rows = {row.weekday: row for row in db.session.scalars(select(OpeningHours))}
         for weekday, day in new_hours.items():
             row = rows.get(weekday) or OpeningHours(weekday=weekday)
             row.opens, row.closes = (day.opens, day.closes) if day else (None, None)
             db.session.add(row)
-        flagged = flag(affected, f"Outside opening hours after the change of {change_date(now)}", now=now)
-        record(
-            "admin.hours",
+        flagged = changes.flag_and_record(
+            affected,
+            f"Outside opening hours after the change of {changes.change_date(now)}",
+            now=now,
+            action="admin.hours",
             actor_id=actor_id,
             record_type="opening_hours",
             details={
                 "before": {key: hours_text(before[i]) for i, key in enumerate(WEEKDAY_KEYS)},
                 "after": {key: hours_text(new_hours[i]) for i, key in enumerate(WEEKDAY_KEYS)},
-                "flagged_bookings": flagged,
             },
         )
     read.forget()

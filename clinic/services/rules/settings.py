@@ -11,18 +11,7 @@ from clinic.models import ClinicSettings
 from clinic.scheduling import Schedule
 from clinic.scheduling.fit import left_outside
 from clinic.services import unit_of_work
-from clinic.services.audit.record import record
-from clinic.services.rules import read
-from clinic.services.rules.changes import (
-    AdminChangeError,
-    BookingRef,
-    active_bookings_from,
-    change_date,
-    confirm_or_raise,
-    date_span,
-    flag,
-    slot_fit_errors,
-)
+from clinic.services.rules import changes, read
 
 # What an admin submits is the same value as what every page reads: one type for both.
 SettingsInput = read.ClinicInfo
@@ -43,22 +32,22 @@ def current_settings() -> SettingsInput:
     return SettingsInput(**{name: getattr(row, name) for name in FIELDS})
 
 
-def preview_settings(new: SettingsInput, *, now: datetime) -> list[BookingRef]:
+def preview_settings(new: SettingsInput, *, now: datetime) -> list[changes.BookingRef]:
     """The active future bookings the new slot length or timezone would leave off the grid."""
     errors = {}
     if new.timezone not in available_timezones():
         errors["timezone"] = "Choose a timezone from the list, such as America/New_York."
     hours = read.stored_hours()
-    errors.update(slot_fit_errors(hours, new.slot_minutes, field="slot_minutes"))
+    errors.update(changes.slot_fit_errors(hours, new.slot_minutes, field="slot_minutes"))
     if errors:
-        raise AdminChangeError(errors)
+        raise changes.AdminChangeError(errors)
     old = current_settings()
     if (old.slot_minutes, old.timezone) == (new.slot_minutes, new.timezone):
         return []
-    bookings = active_bookings_from(now)
+    bookings = changes.active_bookings_from(now)
     if not bookings:
         return []
-    first, last = date_span(bookings, Schedule(hours, (), old.rules))
+    first, last = changes.date_span(bookings, Schedule(hours, (), old.rules))
     closures = read.closures_between(first - timedelta(days=1), last + timedelta(days=1))
     return left_outside(Schedule(hours, closures, old.rules), Schedule(hours, closures, new.rules), bookings)
 
@@ -75,25 +64,24 @@ def update_settings(
         if old == new:
             return None
         affected = preview_settings(new, now=now)
-        confirm_or_raise(affected, confirmed=confirmed)
+        changes.confirm_or_raise(affected, confirmed=confirmed)
         row = db.session.get(ClinicSettings, 1) or ClinicSettings(id=1)
         for name, value in asdict(new).items():
             setattr(row, name, value)
         db.session.add(row)
-        flagged = flag(
-            affected, f"Off the slot grid after the settings change of {change_date(now)}", now=now
-        )
         before, after = asdict(old), asdict(new)
         changed = [name for name in FIELDS if before[name] != after[name]]
-        record(
-            "admin.settings",
+        flagged = changes.flag_and_record(
+            affected,
+            f"Off the slot grid after the settings change of {changes.change_date(now)}",
+            now=now,
+            action="admin.settings",
             actor_id=actor_id,
             record_type="clinic_settings",
             record_id=1,
             details={
                 "before": {name: before[name] for name in changed},
                 "after": {name: after[name] for name in changed},
-                "flagged_bookings": flagged,
             },
         )
     read.forget()

@@ -14,15 +14,11 @@ from clinic.triage.enums import RequestStatus
 from clinic.triage.workflow import WorkflowError
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York
+pytestmark = pytest.mark.usefixtures("now")
 
 
 class InjectedFailure(RuntimeError):
     """Stands for anything going wrong in the middle of a use case: a bug, a lost connection."""
-
-
-@pytest.fixture(autouse=True)
-def fixed_clock(clock):
-    clock.set(NOW)
 
 
 def snapshot() -> dict:

@@ -8,7 +8,6 @@ import pytest
 from clinic.services.casework import queue
 from clinic.services.casework.queue import QueueFilters, escape_like
 from clinic.triage.enums import Phq9Band, Priority, RequestStatus
-from tests.web.staff_rows import add_request
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
@@ -36,12 +35,12 @@ def test_filter_names_never_carry_values():
     assert QueueFilters().names() == []
 
 
-def test_counts_apply_other_filters_but_not_status(app):
-    add_request(app, priority="high", status="new", created_at=NOW)
-    add_request(app, priority="high", status="completed", created_at=NOW)
-    add_request(app, priority="routine", status="new", created_at=NOW)
-    add_request(app, priority="urgent", status="contacted", created_at=NOW)
-    add_request(app, priority="urgent", status="declined", created_at=NOW)
+def test_counts_apply_other_filters_but_not_status(app, add_request):
+    add_request(priority="high", status="new", created_at=NOW)
+    add_request(priority="high", status="completed", created_at=NOW)
+    add_request(priority="routine", status="new", created_at=NOW)
+    add_request(priority="urgent", status="contacted", created_at=NOW)
+    add_request(priority="urgent", status="declined", created_at=NOW)
     with app.test_request_context():
         counts = queue.counts(QueueFilters(status=RequestStatus.NEW, priority=Priority.HIGH), tz=NY)
         assert counts.by_status[RequestStatus.NEW] == 1
@@ -51,15 +50,15 @@ def test_counts_apply_other_filters_but_not_status(app):
         assert counts.urgent_new == 0
 
 
-def test_page_orders_urgent_high_routine_then_slot_none_last(app):
+def test_page_orders_urgent_high_routine_then_slot_none_last(app, add_request):
     base = NOW + timedelta(days=1)
     ids = {
-        "routine": add_request(app, priority="routine", slot=base, created_at=NOW),
-        "high_none": add_request(app, priority="high", created_at=NOW),
-        "high_late": add_request(app, priority="high", slot=base + timedelta(hours=2), created_at=NOW),
-        "high_soon": add_request(app, priority="high", slot=base + timedelta(hours=1), created_at=NOW),
-        "urgent_none": add_request(app, priority="urgent", created_at=NOW),
-        "urgent": add_request(app, priority="urgent", slot=base + timedelta(days=9), created_at=NOW),
+        "routine": add_request(priority="routine", slot=base, created_at=NOW),
+        "high_none": add_request(priority="high", created_at=NOW),
+        "high_late": add_request(priority="high", slot=base + timedelta(hours=2), created_at=NOW),
+        "high_soon": add_request(priority="high", slot=base + timedelta(hours=1), created_at=NOW),
+        "urgent_none": add_request(priority="urgent", created_at=NOW),
+        "urgent": add_request(priority="urgent", slot=base + timedelta(days=9), created_at=NOW),
     }
     with app.test_request_context():
         page = queue.page(QueueFilters(), 1, tz=NY)
@@ -68,21 +67,20 @@ def test_page_orders_urgent_high_routine_then_slot_none_last(app):
     assert order == [ids[name] for name in expected]
 
 
-def test_overview_buckets_by_local_monday(app):
+def test_overview_buckets_by_local_monday(app, add_request):
     # Sunday Nov 15, 23:30 in New York is Monday 04:30 UTC: it belongs to the week of Nov 9.
     add_request(
-        app,
         priority="urgent",
         created_at=datetime(2026, 11, 15, 23, 30, tzinfo=NY),
         phq9=(3, 3, 3, 3, 3, 3, 3, 3, 1),
     )
-    add_request(app, priority="high", created_at=datetime(2026, 11, 16, 0, 10, tzinfo=NY))
-    add_request(app, priority="routine", created_at=datetime(2026, 11, 18, 9, 0, tzinfo=NY))
+    add_request(priority="high", created_at=datetime(2026, 11, 16, 0, 10, tzinfo=NY))
+    add_request(priority="routine", created_at=datetime(2026, 11, 18, 9, 0, tzinfo=NY))
     # The week after the DST change (Nov 1) starts at local midnight too.
-    add_request(app, priority="routine", created_at=datetime(2026, 11, 1, 23, 59, tzinfo=NY))
-    add_request(app, priority="routine", created_at=datetime(2026, 11, 2, 0, 1, tzinfo=NY))
-    add_request(app, priority="routine", created_at=datetime(2026, 8, 1, 12, 0, tzinfo=NY))  # too old
-    add_request(app, priority="routine", created_at=NOW + timedelta(hours=1))  # after now
+    add_request(priority="routine", created_at=datetime(2026, 11, 1, 23, 59, tzinfo=NY))
+    add_request(priority="routine", created_at=datetime(2026, 11, 2, 0, 1, tzinfo=NY))
+    add_request(priority="routine", created_at=datetime(2026, 8, 1, 12, 0, tzinfo=NY))  # too old
+    add_request(priority="routine", created_at=NOW + timedelta(hours=1))  # after now
     with app.test_request_context():
         overview = queue.overview(now=NOW, tz=NY)
     weeks = {w.starts_on: w for w in overview.weeks}
@@ -102,14 +100,12 @@ def test_overview_buckets_by_local_monday(app):
     assert overview.total == 5
 
 
-def test_overview_is_one_query_whatever_the_data(app, queries):
+def test_overview_is_one_query_whatever_the_data(app, queries, add_request):
     with app.test_request_context():
         with queries() as empty:
             queue.overview(now=NOW, tz=NY)
     for i in range(30):
-        add_request(
-            app, priority=["urgent", "high", "routine"][i % 3], created_at=NOW - timedelta(days=i * 2)
-        )
+        add_request(priority=["urgent", "high", "routine"][i % 3], created_at=NOW - timedelta(days=i * 2))
     with app.test_request_context():
         with queries() as full:
             overview = queue.overview(now=NOW, tz=NY)
@@ -118,8 +114,8 @@ def test_overview_is_one_query_whatever_the_data(app, queries):
     assert "GROUP BY" in full[0]
 
 
-def test_rows_mark_overdue_and_due_times(app):
-    late = add_request(app, priority="high", created_at=datetime(2026, 11, 16, 9, 0, tzinfo=NY))
+def test_rows_mark_overdue_and_due_times(app, add_request):
+    late = add_request(priority="high", created_at=datetime(2026, 11, 16, 9, 0, tzinfo=NY))
     with app.test_request_context():
         page = queue.page(QueueFilters(), 1, tz=NY)
         [row] = queue.rows(list(page.items), now=NOW, tz=NY, business_days=frozenset(range(6)))
@@ -133,10 +129,10 @@ def test_open_weekdays_from_hours():
     assert queue.open_weekdays(dict.fromkeys(range(7))) == frozenset(range(6))
 
 
-def test_overview_is_kept_until_the_tallies_change_or_a_week_starts(app, queries):
+def test_overview_is_kept_until_the_tallies_change_or_a_week_starts(app, queries, add_request):
     """The queue passes the tallies it read; the same tallies in the same week reuse the overview, with
     no query. A new request (or any move between statuses) changes them, and so does a new week."""
-    add_request(app, priority="high", created_at=NOW - timedelta(days=2))
+    add_request(priority="high", created_at=NOW - timedelta(days=2))
 
     def drawn(now):
         with app.test_request_context():
@@ -149,7 +145,7 @@ def test_overview_is_kept_until_the_tallies_change_or_a_week_starts(app, queries
     assert sent == 1 and first.total == 1
     again, sent = drawn(NOW + timedelta(hours=1))
     assert sent == 0 and again is first
-    add_request(app, priority="urgent", created_at=NOW - timedelta(hours=1))
+    add_request(priority="urgent", created_at=NOW - timedelta(hours=1))
     changed, sent = drawn(NOW + timedelta(hours=1))
     assert sent == 1 and changed.total == 2
     assert changed.weeks[-1].by_priority[Priority.URGENT] == 1

@@ -14,7 +14,6 @@ from clinic.models import ConsultationRequest, RequestTally
 from clinic.services.casework import cases, queue
 from clinic.services.casework.queue import QueueFilters
 from clinic.triage.enums import Priority, RequestStatus
-from tests.web.staff_rows import add_request
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
@@ -39,9 +38,9 @@ def test_a_fresh_database_has_every_pair_at_zero(app):
         assert tallies() == {}
 
 
-def test_tallies_follow_every_kind_of_write(app, make_staff):
+def test_tallies_follow_every_kind_of_write(app, make_staff, add_request):
     staff_id = make_staff()
-    ids = [add_request(app, priority=p, created_at=NOW) for p in ("urgent", "high", "routine", "routine")]
+    ids = [add_request(priority=p, created_at=NOW) for p in ("urgent", "high", "routine", "routine")]
     with app.app_context():
         assert tallies() == grouped() == {("new", "urgent"): 1, ("new", "high"): 1, ("new", "routine"): 2}
 
@@ -96,7 +95,7 @@ def test_tallies_follow_every_kind_of_write(app, make_staff):
         assert tallies() == before
 
 
-def test_counts_from_tallies_match_counts_by_grouping(app):
+def test_counts_from_tallies_match_counts_by_grouping(app, add_request):
     for priority, status in [
         ("urgent", "new"),
         ("urgent", "contacted"),
@@ -106,7 +105,7 @@ def test_counts_from_tallies_match_counts_by_grouping(app):
         ("routine", "declined"),
         ("routine", "new"),
     ]:
-        add_request(app, priority=priority, status=status, created_at=NOW - timedelta(days=3))
+        add_request(priority=priority, status=status, created_at=NOW - timedelta(days=3))
     with app.test_request_context():
         for filters in [
             QueueFilters(open_only=True),
@@ -129,9 +128,9 @@ def test_counts_from_tallies_match_counts_by_grouping(app):
         assert queue.counts(QueueFilters(q="robin"), tz=NY).matching is None  # a search is counted
 
 
-def test_the_queue_page_counts_with_the_tallies(staff_client, app):
-    add_request(app, priority="urgent", status="new", created_at=NOW)
-    add_request(app, priority="high", status="contacted", created_at=NOW)
+def test_the_queue_page_counts_with_the_tallies(staff_client, app, add_request):
+    add_request(priority="urgent", status="new", created_at=NOW)
+    add_request(priority="high", status="contacted", created_at=NOW)
     with app.app_context():
         db.session.execute(sa.update(RequestTally).values(n=RequestTally.n + 40))  # visibly from the tallies
         db.session.commit()
@@ -139,12 +138,12 @@ def test_the_queue_page_counts_with_the_tallies(staff_client, app):
     assert "Page 1 of 34" in page  # 2 + 21 x 40 requests as the tallies say, 25 a page
 
 
-def test_opposite_status_moves_at_once_neither_deadlock_nor_drift(app):
+def test_opposite_status_moves_at_once_neither_deadlock_nor_drift(app, add_request):
     """Two writers move requests between the same two statuses in opposite directions, many times over,
     each in its own transaction and connection: the triggers lock tally rows in key order, so neither
     waits on the other in a cycle (PostgreSQL would abort one with a deadlock), and the tallies still
     match the rows. On SQLite the writers take turns."""
-    ids = [add_request(app, priority="high", status=s, created_at=NOW) for s in ("new", "contacted") * 6]
+    ids = [add_request(priority="high", status=s, created_at=NOW) for s in ("new", "contacted") * 6]
     forward = ids[0::2]  # new -> contacted
     backward = ids[1::2]  # contacted -> new
     errors: list[BaseException] = []
@@ -177,9 +176,9 @@ def test_opposite_status_moves_at_once_neither_deadlock_nor_drift(app):
         assert tallies() == grouped() == {("new", "high"): 6, ("contacted", "high"): 6}
 
 
-def test_check_tallies_reports_a_difference_and_fix_recounts(app):
-    add_request(app, priority="urgent", status="new", created_at=NOW)
-    add_request(app, priority="routine", status="completed", created_at=NOW)
+def test_check_tallies_reports_a_difference_and_fix_recounts(app, add_request):
+    add_request(priority="urgent", status="new", created_at=NOW)
+    add_request(priority="routine", status="completed", created_at=NOW)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["check-tallies"])
     assert result.exit_code == 0 and "match" in result.output

@@ -1,4 +1,4 @@
-"""The password policy and hashing: pure, no app or database needed."""
+"""clinic.services.accounts.passwords: argon2id hashing and the password policy (NIST SP 800-63B)."""
 
 import pytest
 from argon2 import PasswordHasher

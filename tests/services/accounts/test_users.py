@@ -18,13 +18,6 @@ NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 GOOD = "quiet meadow lantern 42"
 
 
-@pytest.fixture
-def ctx(app, clock):
-    clock.set(NOW)
-    with app.app_context():
-        yield
-
-
 def events(action: str | None = None) -> list[AuditEvent]:
     query = select(AuditEvent).order_by(AuditEvent.id)
     if action:
