@@ -24,6 +24,10 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = False  # a 429 page says when to retry; other responses need no Retry-After
     INTAKE_RATE_LIMIT = "10 per hour"
+    # Sign-in attempts (password and code steps together) per client address, whatever accounts it tries.
+    SIGN_IN_RATE_LIMIT = "20 per 15 minutes"
+    # The key of the hash under which typed sign-in addresses are counted; derived from SECRET_KEY if unset.
+    SIGN_IN_HASH_KEY = None
     MAIL_BACKEND = "console"
     MAIL_DEFAULT_SENDER = "Clinic <no-reply@clinic.example>"
     MAIL_SERVER = "localhost"

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from clinic.admin.accounts_forms import ConfirmForm, CreateStaffForm, PasswordResetForm, RoleForm
 from clinic.admin.routes import bp
-from clinic.services import accounts
+from clinic.services import accounts, two_factor
 from clinic.services.settings import clinic_info
 
 
@@ -120,6 +120,21 @@ def staff_reactivate(user_id: int):
     except accounts.AccountNotFound:
         abort(404)
     flash("Account reactivated. It can sign in again with its current password.", "success")
+    return _after_change(user_id)
+
+
+@bp.post("/staff/<int:user_id>/two-factor/reset", endpoint="staff_two_factor_reset")
+def staff_two_factor_reset(user_id: int):
+    """A lost phone: the account's second factor and recovery codes go, and it sets them up again."""
+    try:
+        two_factor.reset(user_id, actor_id=current_user.id)
+    except accounts.AccountNotFound:
+        abort(404)
+    flash(
+        "Two-factor sign-in was reset. Any session of that account has ended; at the next sign-in it sets up "
+        "an authenticator app again.",
+        "success",
+    )
     return _after_change(user_id)
 
 

@@ -182,6 +182,7 @@ class SettingsForm(ConfirmMixin, FlaskForm):
     address = TextAreaField(
         "Address", validators=[DataRequired("Give the clinic's address."), Length(max=300)]
     )
+    require_two_factor = BooleanField("Require two-factor sign-in for every staff user")
     confirm = HiddenField()
 
     def validate_timezone(self, field) -> None:
