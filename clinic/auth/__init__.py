@@ -1,4 +1,5 @@
 from clinic.auth import (
+    account_routes,  # noqa: F401  (registers its views on bp)
     loader,  # noqa: F401  (registers the user loader)
     two_factor_routes,  # noqa: F401  (registers its views on bp)
 )
