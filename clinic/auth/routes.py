@@ -70,7 +70,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    accounts.logout(current_user.id)
+    accounts.logout(current_user.id, client=client_info())
     logout_user()
     session.clear()
     flash("You have signed out.", "success")

@@ -101,7 +101,7 @@ def two_factor_page():
     status = 200
     if form.validate_on_submit():
         try:
-            codes = two_factor.enable(current_user.id, form.code.data, now=utcnow())
+            codes = two_factor.enable(current_user.id, form.code.data, now=utcnow(), client=client_info())
         except two_factor.TwoFactorError as error:
             form.code.errors = [*form.code.errors, error.message]
             status = 422

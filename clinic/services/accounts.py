@@ -157,10 +157,11 @@ def end_sessions(user_id: int) -> None:
     db.session.commit()
 
 
-def logout(user_id: int) -> None:
+def logout(user_id: int, *, client: ClientInfo | None = None) -> None:
     """Sign out: end every session of the user (a replayed cookie is refused) and audit it."""
     _bump_session_version(user_id)
-    audit.record("auth.logout", actor_id=user_id, record_type=RECORD, record_id=user_id)
+    details = (client or ClientInfo()).as_details()
+    audit.record("auth.logout", actor_id=user_id, record_type=RECORD, record_id=user_id, details=details)
     db.session.commit()
 
 

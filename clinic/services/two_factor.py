@@ -146,7 +146,7 @@ def describe(secret: str, email: str) -> Setup:
     return Setup(secret=secret, uri=uri, qr_svg=svg)
 
 
-def enable(user_id: int, code: str, *, now: datetime) -> list[str]:
+def enable(user_id: int, code: str, *, now: datetime, client: ClientInfo | None = None) -> list[str]:
     """Turn two-factor sign-in on once `code` proves the app has the secret; return the recovery codes,
     in clear this once (only their hashes are kept)."""
     user = db.session.get(StaffUser, user_id, with_for_update=True, populate_existing=True)
@@ -162,7 +162,13 @@ def enable(user_id: int, code: str, *, now: datetime) -> list[str]:
     user.two_factor_enabled_at = now
     user.totp_last_step = step
     codes = _replace_recovery_codes(user.id, now)
-    audit.record("auth.two_factor_enabled", actor_id=user.id, record_type=accounts.RECORD, record_id=user.id)
+    audit.record(
+        "auth.two_factor_enabled",
+        actor_id=user.id,
+        record_type=accounts.RECORD,
+        record_id=user.id,
+        details=(client or ClientInfo()).as_details(),
+    )
     db.session.commit()
     return codes
 
