@@ -78,6 +78,7 @@ def send_outbox_command(database_url: str, smtp_port: int) -> subprocess.Complet
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLINIC_")}
     env.update(
         CLINIC_ENV="testing",
+        CLINIC_SECRET_KEY="outbox-command-test-secret-key-0123456789abcdef",
         CLINIC_SQLALCHEMY_DATABASE_URI=database_url,
         CLINIC_MAIL_BACKEND="smtp",
         CLINIC_MAIL_SERVER="127.0.0.1",
