@@ -44,9 +44,7 @@ def _environment() -> str:
 def development_server(app: Flask) -> bool:
     """True under `flask run` (or another `flask` command) in development with DEBUG on."""
     return (
-        _environment() == "development"
-        and bool(app.debug)
-        and os.environ.get("FLASK_RUN_FROM_CLI") == "true"
+        _environment() == "development" and bool(app.debug) and os.environ.get("FLASK_RUN_FROM_CLI") == "true"
     )
 
 
