@@ -78,9 +78,15 @@ def register(app: Flask) -> None:
         click.echo(f"Queued {count} reminder(s).")
 
     @app.cli.command("send-outbox")
-    def send_outbox_command() -> None:
-        """Retry emails that could not be sent yet (mail server down)."""
+    @click.option("--retry-now", is_flag=True, help="Retry every waiting email now, whatever its wait.")
+    def send_outbox_command(retry_now: bool) -> None:
+        """Retry emails that could not be sent yet (mail server down), each when its wait is over."""
         from clinic.services import outbox
 
-        sent, failed = outbox.send_pending()
-        click.echo(f"Sent {sent}, still waiting {failed}.")
+        sent, waiting = outbox.send_pending(retry_now=retry_now)
+        click.echo(f"Sent {sent}, still waiting {waiting}.")
+        given_up = outbox.failed_count()
+        if given_up:
+            click.echo(
+                f"{given_up} email(s) could not be sent and were given up (see outbox_messages.last_error)."
+            )

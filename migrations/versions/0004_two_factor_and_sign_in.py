@@ -10,6 +10,9 @@
   turned into hashes here (the key lives in the app's configuration) and must not survive, so the table is
   emptied and rebuilt: at worst, an address paused at the moment of the upgrade is unpaused.
 - login_throttles: one row per address hash, locked by every attempt while it claims its place in the count.
+- outbox_messages: when a failed message is due again (the wait doubles with each failure), and when it was
+  given up. Messages sent before this revision are emptied of their bodies and attachments, as every sent
+  message is from now on (metadata stays).
 
 Revision ID: 0004
 Revises: 0002
@@ -67,8 +70,28 @@ def upgrade():
     )
     op.create_index(op.f('ix_login_throttles_last_attempt_at'), 'login_throttles', ['last_attempt_at'], unique=False)
 
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('next_attempt_at', clinic.models.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('failed_at', clinic.models.types.UTCDateTime(timezone=True), nullable=True))
+    outbox = sa.table(
+        'outbox_messages',
+        sa.column('sent_at', sa.DateTime()),
+        sa.column('body_text', sa.Text()),
+        sa.column('body_html', sa.Text()),
+        sa.column('attachments', sa.JSON()),
+    )
+    op.execute(
+        outbox.update()
+        .where(outbox.c.sent_at.is_not(None))
+        .values(body_text='', body_html=None, attachments=[])
+    )
+
 
 def downgrade():
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_column('failed_at')
+        batch_op.drop_column('next_attempt_at')
+
     op.drop_index(op.f('ix_login_throttles_last_attempt_at'), table_name='login_throttles')
     op.drop_table('login_throttles')
 

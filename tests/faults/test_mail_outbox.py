@@ -85,7 +85,8 @@ def send_outbox_command(database_url: str, smtp_port: int) -> subprocess.Complet
         CLINIC_MAIL_PORT=str(smtp_port),
     )
     return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "clinic", "send-outbox"],
+        # --retry-now: the server is known to be back, so the waits between retries are skipped
+        [sys.executable, "-m", "flask", "--app", "clinic", "send-outbox", "--retry-now"],
         cwd=ROOT,
         env=env,
         capture_output=True,
