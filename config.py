@@ -28,6 +28,7 @@ class Config:
     SINGLE_WORKER = False
     RATELIMIT_HEADERS_ENABLED = False  # a 429 page says when to retry; other responses need no Retry-After
     INTAKE_RATE_LIMIT = "10 per hour"
+    NEW_LINK_RATE_LIMIT = "5 per hour"  # fresh manage links asked for, per client address
     # Sign-in attempts (password and code steps together) per client address, whatever accounts it tries.
     SIGN_IN_RATE_LIMIT = "20 per 15 minutes"
     # The key of the hash under which typed sign-in addresses are counted; derived from SECRET_KEY if unset.

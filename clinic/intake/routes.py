@@ -24,7 +24,7 @@ from clinic.extensions import db, limiter
 from clinic.intake.forms import CancelForm, IntakeForm, RescheduleForm, parse_offered_range
 from clinic.models import ConsultationRequest
 from clinic.scheduling import OfferedSlot, SlotUnavailable
-from clinic.services import availability, booking, intake, notifications, tokens
+from clinic.services import availability, booking, intake, manage_links, notifications, tokens
 from clinic.services.calendar import describe, describe_time
 from clinic.services.settings import DEFAULTS, ClinicInfo, clinic_info
 from clinic.timeutil import utcnow
@@ -370,6 +370,23 @@ def reschedule(token: str):
         return redirect(url_for(".manage", token=token), 303)
     flash("Your consultation has moved. We have emailed you the new time.", "success")
     return redirect(url_for(".manage", token=token), 303)
+
+
+def _new_link_limit() -> str:
+    return current_app.config["NEW_LINK_RATE_LIMIT"]
+
+
+@bp.post("/appointments/<token>/new-link")
+@limiter.limit(_new_link_limit)
+def new_link(token: str):
+    """End this link and email the patient a fresh one (never shown here: whoever holds this link may not
+    be the patient)."""
+    consultation = _load(token)
+    try:
+        manage_links.renew(consultation, now=utcnow())
+    except manage_links.LinkChanged:
+        abort(404, INVALID_LINK)
+    return render_template("intake/new_link_sent.html")
 
 
 @bp.get("/appointments/<token>/calendar.ics")

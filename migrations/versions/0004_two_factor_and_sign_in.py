@@ -13,6 +13,9 @@
 - outbox_messages: when a failed message is due again (the wait doubles with each failure), and when it was
   given up. Messages sent before this revision are emptied of their bodies and attachments, as every sent
   message is from now on (metadata stays).
+- consultation_requests.link_version: signed into manage links, bumped when a patient asks for a fresh link
+  (every older link stops working). Existing requests start at 1, which their links already carry. Added
+  with a plain ADD COLUMN: a batch rebuild of this table would drop its tally triggers on SQLite.
 
 Revision ID: 0004
 Revises: 0002
@@ -73,6 +76,8 @@ def upgrade():
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('next_attempt_at', clinic.models.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('failed_at', clinic.models.types.UTCDateTime(timezone=True), nullable=True))
+    op.add_column('consultation_requests', sa.Column('link_version', sa.Integer(), server_default='1', nullable=False))
+
     outbox = sa.table(
         'outbox_messages',
         sa.column('sent_at', sa.DateTime()),
@@ -88,6 +93,8 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_column('consultation_requests', 'link_version')
+
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_column('failed_at')
         batch_op.drop_column('next_attempt_at')
