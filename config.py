@@ -3,11 +3,12 @@
 import os
 from datetime import timedelta
 
-DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused outside development and testing
+# Public (it is in the repository): used only under the development server, see clinic/startup_checks.py.
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    SECRET_KEY = os.environ.get("SECRET_KEY")  # required everywhere but under `flask run` in development
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite file in the instance folder
     # hide_parameters: database errors never carry patient data into logs or tracebacks
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
@@ -22,8 +23,16 @@ class Config:
     STAFF_ABSOLUTE_TIMEOUT = timedelta(hours=12)
     REMEMBER_COOKIE_DURATION = timedelta(0)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Production refuses memory:// rate limits (each worker would count on its own) unless exactly one
+    # worker process runs and says so here (CLINIC_SINGLE_WORKER=true).
+    SINGLE_WORKER = False
     RATELIMIT_HEADERS_ENABLED = False  # a 429 page says when to retry; other responses need no Retry-After
     INTAKE_RATE_LIMIT = "10 per hour"
+    NEW_LINK_RATE_LIMIT = "5 per hour"  # fresh manage links asked for, per client address
+    # Sign-in attempts (password and code steps together) per client address, whatever accounts it tries.
+    SIGN_IN_RATE_LIMIT = "20 per 15 minutes"
+    # The key of the hash under which typed sign-in addresses are counted; derived from SECRET_KEY if unset.
+    SIGN_IN_HASH_KEY = None
     MAIL_BACKEND = "console"
     MAIL_DEFAULT_SENDER = "Clinic <no-reply@clinic.example>"
     MAIL_SERVER = "localhost"
@@ -50,7 +59,6 @@ class DevelopmentConfig(Config):
 
 class TestingConfig(Config):
     TESTING = True
-    SECRET_KEY = "testing-secret-key-not-for-production"  # noqa: S105
     SESSION_COOKIE_SECURE = False
     MAIL_BACKEND = "locmem"
     RATELIMIT_STORAGE_URI = "memory://"

@@ -9,10 +9,12 @@ from dotenv import load_dotenv
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import DEV_SECRET_KEY, settings_class
+from clinic import startup_checks
+from clinic.startup_checks import MIN_SECRET_KEY_LENGTH
+from config import settings_class
 
 ROOT = Path(__file__).resolve().parent.parent  # templates/ and static/ sit next to clinic/
-MIN_SECRET_KEY_LENGTH = 32
+__all__ = ["MIN_SECRET_KEY_LENGTH", "ROOT", "create_app"]
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -29,9 +31,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     app.jinja_env.add_extension("jinja2.ext.do")
     _database_uri(app)
-    _refuse_unsafe_production(app)
+    startup_checks.check(app)
     if app.config.get("PROXY_COUNT"):
         # Behind N reverse proxies: trust their X-Forwarded-* so rate limits and HTTPS see the real client.
+        # Only then: without it, no X-Forwarded-* header changes the client address, scheme or host.
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
@@ -52,8 +55,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for area in (public, booking, intake, auth, staff, admin, api):
         app.register_blueprint(area.bp)
     extensions.csrf.exempt(api.bp)  # read-only JSON
-    # Load balancers probe over plain HTTP inside the network: no redirect to HTTPS for the health check.
-    app.view_functions["public.healthz"].talisman_view_options = {"force_https": False}
     errors.register(app)
     cli.register(app)
     read.register(app)
@@ -70,17 +71,3 @@ def _database_uri(app: Flask) -> None:
     elif uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
-
-
-def _refuse_unsafe_production(app: Flask) -> None:
-    """Outside development and testing, refuse to start with a default or short key, or with DEBUG on."""
-    if os.environ.get("CLINIC_ENV", "development") != "production" and (app.debug or app.testing):
-        return
-    key = app.config.get("SECRET_KEY") or ""
-    if key == DEV_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH:
-        raise RuntimeError(
-            "SECRET_KEY is missing, the development default or shorter than "
-            f"{MIN_SECRET_KEY_LENGTH} characters: set a long random SECRET_KEY in production"
-        )
-    if app.debug:
-        raise RuntimeError("DEBUG must be off in production")

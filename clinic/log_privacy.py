@@ -1,16 +1,28 @@
-"""Keep manage-link tokens, staff search terms and SQL result rows out of every log line."""
+"""Keep patient-link tokens, staff searches, return addresses and SQL result rows out of every log line."""
 
 import logging
 import re
 
-TOKEN_IN_PATH = re.compile(r"/appointments/[^/\s?\"']+")
-REDACTED = "/appointments/[token]"
+# Links sent to patients carry a token in their path: the manage page, and the course, check-in and offer
+# pages. A request line, a referer or an error would otherwise log a live link.
+TOKEN_PREFIXES = ("appointments", "courses", "check-ins", "offers")
+TOKEN_IN_PATH = re.compile(r"/(" + "|".join(re.escape(p) for p in TOKEN_PREFIXES) + r")/[^/\s?\"'#]+")
+REDACTED = "/appointments/[token]"  # what a manage path becomes
 # The staff search (`q`: a name, email or reference) is kept in the URL, so request lines carry it.
-SEARCH_IN_QUERY = re.compile(r"([?&]q=)[^&\s\"'#]*")
+SEARCH_IN_QUERY = re.compile(r"([?&]q=)[^&\s\"'#]*", re.IGNORECASE)
+# Parameters that carry another URL or contact details: the sign-in page's `next` holds the page asked for,
+# query included (a signed-out `/staff/?q=Name` comes back as `/staff/login?next=%2Fstaff%2F%3Fq%3DName`),
+# so its whole value goes, however it is encoded.
+HIDDEN_PARAMS = re.compile(r"([?&](?:next|email|phone|name|token)=)[^&\s\"'#]*", re.IGNORECASE)
+# A search term inside an encoded URL (`%3Fq%3D`, `%26q%3D`), wherever it appears.
+ENCODED_SEARCH = re.compile(r"((?:%3F|%26)q%3D)(?:[^&\s\"'#%]|%(?!26)[0-9A-Fa-f]{2})*", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
-    return SEARCH_IN_QUERY.sub(r"\1[search]", TOKEN_IN_PATH.sub(REDACTED, text))
+    text = TOKEN_IN_PATH.sub(lambda match: f"/{match.group(1)}/[token]", text)
+    text = HIDDEN_PARAMS.sub(r"\1[redacted]", text)
+    text = ENCODED_SEARCH.sub(r"\1[search]", text)
+    return SEARCH_IN_QUERY.sub(r"\1[search]", text)
 
 
 class RedactTokens(logging.Filter):

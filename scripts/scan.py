@@ -50,8 +50,9 @@ MODULES = [
 ]  # no ssrf (it needs wapiti's public endpoint), no nikto or buster (wordlists of other products)
 LEVELS = {4: "critical", 3: "high", 2: "medium", 1: "low", 0: "info"}
 # Excluded from the crawl: signing out (the scan would lose its session) and account management (it could
-# reset its own password or deactivate itself, which also ends the session).
-EXCLUDED = ["/staff/logout", "/admin/staff*"]
+# reset its own password or deactivate itself, which also ends the session; wrong current passwords would
+# pause the account).
+EXCLUDED = ["/staff/logout", "/admin/staff*", "/staff/account/*"]
 # Where the crawl starts besides "/": the public site does not link to the staff and admin areas, and the API
 # is only reached with its query string.
 START = [
@@ -180,10 +181,31 @@ def sign_in(base: str, password: str) -> dict | None:
     if "/staff/login" in response.url:
         print("scan: sign-in refused, scanning anonymously")
         return None
+    if response.url.endswith("/staff/account/two-factor") and not set_up_two_factor(opener, base, response):
+        print("scan: two-factor setup failed, scanning anonymously")
+        return None
     cookies = {
         c.name: {"value": c.value, "expires": None, "secure": False, "port": None, "version": 0} for c in jar
     }
     return {"127.0.0.1": {"/": cookies}}
+
+
+def set_up_two_factor(opener, base: str, response) -> bool:
+    """A new admin must set up two-factor sign-in before any page opens: do it as a person would, reading
+    the key from the page and typing the code an authenticator app would show."""
+    import pyotp
+
+    page = response.read().decode()
+    secret = re.search(r'id="totp-secret"[^>]*>([A-Z2-7]+)<', page)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    if not secret or not token:
+        return False
+    data = urllib.parse.urlencode({"csrf_token": token.group(1), "code": pyotp.TOTP(secret.group(1)).now()})
+    try:
+        done = opener.open(base + "/staff/account/two-factor", data=data.encode(), timeout=10)
+    except OSError:
+        return False
+    return done.status == 200 and "recovery-codes" in done.read().decode()
 
 
 # Debian's Wapiti 3.0.4 builds its `-x` exclusion patterns with a trailing inline flag, which Python 3.11

@@ -141,7 +141,7 @@ def test_a_refusing_server_keeps_the_booking_and_the_message_for_a_retry(smtp_ap
         assert message.sent_at is None and message.attempts == 1
         assert message.last_error.startswith("SMTP") and "retry.patient" not in message.last_error
     inbox.refuse = False
-    result = smtp_app.test_cli_runner().invoke(args=["send-outbox"])
+    result = smtp_app.test_cli_runner().invoke(args=["send-outbox", "--retry-now"])  # the server is back
     assert "Sent 1, still waiting 0." in result.output
     (message,) = inbox.to("retry.patient@example.com")
     assert message["Subject"] == SUBJECT and attachments(message)

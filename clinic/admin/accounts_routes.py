@@ -1,4 +1,4 @@
-"""The /admin/staff views: staff accounts. Registered on the admin blueprint, so its admin guard applies."""
+"""The /admin/staff views: staff users. Registered on the admin blueprint, so its admin guard applies."""
 
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -9,7 +9,7 @@ from flask_login import current_user
 from clinic.admin.accounts_forms import ConfirmForm, CreateStaffForm, PasswordResetForm, RoleForm
 from clinic.admin.routes import bp
 from clinic.errors import render_error
-from clinic.services.accounts import users
+from clinic.services.accounts import two_factor, users
 from clinic.services.rules.read import clinic_info
 
 # An account that does not exist is a 404 wherever a view meets it.
@@ -119,6 +119,21 @@ def staff_deactivate(user_id: int):
 def staff_reactivate(user_id: int):
     users.reactivate(user_id, actor_id=current_user.id)
     flash("Account reactivated. It can sign in again with its current password.", "success")
+    return _after_change(user_id)
+
+
+@bp.post("/staff/<int:user_id>/two-factor/reset", endpoint="staff_two_factor_reset")
+def staff_two_factor_reset(user_id: int):
+    """A lost phone: the account's second factor and recovery codes go, and it sets them up again."""
+    try:
+        two_factor.reset(user_id, actor_id=current_user.id)
+    except users.AccountNotFound:
+        abort(404)
+    flash(
+        "Two-factor sign-in was reset. Any session of that account has ended; at the next sign-in it sets up "
+        "an authenticator app again.",
+        "success",
+    )
     return _after_change(user_id)
 
 

@@ -1,6 +1,6 @@
 """Admin forms: shape only (formats, ranges, required fields). Rules needing the database live in services."""
 
-from datetime import time
+from datetime import date, time
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
@@ -38,11 +38,20 @@ def hhmm(form, field) -> None:
             raise ValidationError(HHMM_MESSAGE) from None
 
 
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+
+
 class IsoDateField(DateField):
-    """A `YYYY-MM-DD` date with a message that says how to write it."""
+    """A `YYYY-MM-DD` date with a message that says how to write it, within years the clinic can mean
+    (the ends of the calendar, such as 9999-12-31, have no day after them to compute with)."""
 
     def __init__(self, label=None, validators=None, **kwargs) -> None:
         super().__init__(label, validators, format="%Y-%m-%d", **kwargs)
+
+    def pre_validate(self, form) -> None:
+        if self.data is not None and not EARLIEST_DATE <= self.data <= LATEST_DATE:
+            raise ValidationError(f"Choose a date from {EARLIEST_DATE.year} to {LATEST_DATE.year}.")
 
     def process_formdata(self, valuelist) -> None:
         try:
@@ -185,6 +194,7 @@ class SettingsForm(ConfirmMixin, FlaskForm):
     address = TextAreaField(
         "Address", validators=[DataRequired("Give the clinic's address."), Length(max=300)]
     )
+    require_two_factor = BooleanField("Require two-factor sign-in for every staff user")
     confirm = HiddenField()
 
     def validate_timezone(self, field) -> None:

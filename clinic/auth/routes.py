@@ -8,20 +8,37 @@ from flask_login import current_user, login_user, logout_user
 from clinic.auth.forms import LoginForm
 from clinic.auth.guards import require_role
 from clinic.auth.redirects import safe_next
+from clinic.extensions import limiter
 from clinic.services.accounts import users
+from clinic.services.accounts.sign_in import ClientInfo
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Role
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
-require_role(bp, Role.STAFF, exempt=("auth.login",))
+require_role(bp, Role.STAFF, exempt=("auth.login", "auth.verify"))
 
 HOME = "/staff/"
 LOGIN_FAILED = "That email and password do not match. Please try again."
 SESSION_ENDED = "Your session has ended. Please sign in again."
 GUARDED_AREAS = ("/staff", "/admin")
+PENDING = "pending_sign_in"
+
+
+def _sign_in_limit() -> str:
+    return current_app.config["SIGN_IN_RATE_LIMIT"]
+
+
+# One budget per client address for every sign-in step (password and code), whatever accounts it tries.
+sign_in_limit = limiter.shared_limit(_sign_in_limit, scope="sign-in", methods=["POST"])
+
+
+def client_info() -> ClientInfo:
+    """The client address (the proxy's view of it when PROXY_COUNT says so) and browser, for the audit."""
+    return ClientInfo(address=request.remote_addr, user_agent=request.user_agent.string or None)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@sign_in_limit
 def login():
     next_url = safe_next(request.args.get("next"))
     if request.method == "GET" and current_user.is_authenticated:
@@ -31,15 +48,16 @@ def login():
     failed = False
     if form.validate_on_submit():
         try:
-            user = users.authenticate(form.email.data, form.password.data, now=utcnow())
+            user = users.authenticate(form.email.data, form.password.data, now=utcnow(), client=client_info())
         except users.LoginLocked as locked:
-            seconds = max(60, int((locked.until - utcnow()).total_seconds()))
-            page = render_template("auth/locked.html", minutes=-(-seconds // 60))
-            return page, 429, {"Retry-After": str(seconds)}
+            return locked_page(locked)
         except users.LoginFailed:
             failed, status = True, 401
         else:
-            _start_session(user)
+            if user.has_two_factor:
+                start_pending(user, next_url)
+                return redirect(url_for(".verify"), 303)
+            start_session(user)
             return redirect(next_url or HOME, 303)
     elif request.method == "POST":
         status = 422
@@ -50,14 +68,32 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    users.logout(current_user.id)
+    users.logout(current_user.id, client=client_info())
     logout_user()
     session.clear()
     flash("You have signed out.", "success")
     return redirect(url_for(".login"), 303)
 
 
-def _start_session(user) -> None:
+def locked_page(locked: users.LoginLocked):
+    seconds = max(60, int((locked.until - utcnow()).total_seconds()))
+    page = render_template("auth/locked.html", minutes=-(-seconds // 60))
+    return page, 429, {"Retry-After": str(seconds)}
+
+
+def start_pending(user, next_url: str | None) -> None:
+    """The password was right and a code is still due: a fresh session that names the account, but
+    signs nobody in, so no staff or admin page opens until /staff/login/verify accepts a code."""
+    session.clear()
+    session[PENDING] = {
+        "user": user.id,
+        "version": user.session_version,
+        "at": utcnow().isoformat(),
+        "next": next_url,
+    }
+
+
+def start_session(user) -> None:
     """A fresh session (no fixation), permanent for the absolute lifetime, stamped for the timeouts."""
     session.clear()
     login_user(user, remember=False, fresh=True)

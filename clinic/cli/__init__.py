@@ -1,7 +1,7 @@
 """Command-line tasks: `flask --app clinic <command>`. Each command parses, calls a service, reports."""
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 
 def register(app: Flask) -> None:
@@ -18,13 +18,20 @@ def register(app: Flask) -> None:
     )
     def create_user_command(email: str, name: str, role: str, password: str) -> None:
         """Create a staff or admin account."""
-        from clinic.services.accounts import users
+        from clinic.services.accounts import two_factor, users
 
         try:
             user = users.create_user(email=email, name=name, role=role, password=password, actor_id=None)
         except users.AccountError as error:
             raise click.ClickException(str(error)) from None
         click.echo(f"Created {user.role.value} account {user.email}")
+        base = current_app.config["BASE_URL"].rstrip("/")
+        click.echo(f"Sign in at {base}/staff/login with this email and the password given.")
+        if two_factor.needs_setup(user):
+            click.echo(
+                "Two-factor sign-in is required: at the first sign-in the account is asked to scan a QR code "
+                f"with an authenticator app ({base}/staff/account/two-factor) and keep ten recovery codes."
+            )
 
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
@@ -32,6 +39,18 @@ def register(app: Flask) -> None:
         from clinic.cli import demo
 
         for line in demo.seed_demo():
+            click.echo(line)
+
+    @app.cli.command("demo-codes")
+    def demo_codes_command() -> None:
+        """Print the two-factor codes of the demo logins right now (demo accounts only)."""
+        from clinic.cli import demo
+        from clinic.timeutil import utcnow
+
+        lines = demo.demo_codes(utcnow())
+        if not lines:
+            raise click.ClickException("No demo login with two-factor sign-in: run seed-demo first.")
+        for line in lines:
             click.echo(line)
 
     @app.cli.command("check-tallies")
@@ -59,9 +78,15 @@ def register(app: Flask) -> None:
         click.echo(f"Queued {count} reminder(s).")
 
     @app.cli.command("send-outbox")
-    def send_outbox_command() -> None:
-        """Retry emails that could not be sent yet (mail server down)."""
+    @click.option("--retry-now", is_flag=True, help="Retry every waiting email now, whatever its wait.")
+    def send_outbox_command(retry_now: bool) -> None:
+        """Retry emails that could not be sent yet (mail server down), each when its wait is over."""
         from clinic.services.mail import outbox
 
-        sent, failed = outbox.send_pending()
-        click.echo(f"Sent {sent}, still waiting {failed}.")
+        sent, waiting = outbox.send_pending(retry_now=retry_now)
+        click.echo(f"Sent {sent}, still waiting {waiting}.")
+        given_up = outbox.failed_count()
+        if given_up:
+            click.echo(
+                f"{given_up} email(s) could not be sent and were given up (see outbox_messages.last_error)."
+            )

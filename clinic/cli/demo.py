@@ -3,7 +3,8 @@
 Everything is fictional: names from a fixed list, emails at example.com/.org, phone numbers in the
 555-01xx range. Bookings sit on real slots of the clinic's hours and hold their seats through SlotClaim
 rows, so capacity and the agenda behave as they would with real patients. Safe to run twice: accounts
-get a fresh printed password, and requests are only added to a database that has none yet.
+get a fresh printed password and authenticator key, and requests are only added to a database that has
+none yet.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, Closure, ConsultationRequest, Note, SlotClaim, StaffUser
 from clinic.scheduling import Schedule, SlotUnavailable
 from clinic.services import unit_of_work
+from clinic.services.accounts import two_factor
 from clinic.services.accounts.passwords import hash_password
 from clinic.services.booking.intake import CONSENT_VERSION
 from clinic.services.booking.references import new_public_id, new_reference
@@ -131,16 +133,34 @@ def _password() -> str:
     return f"demo-{secrets.token_urlsafe(12)}"
 
 
-def _account(email: str, name: str, role: Role) -> str:
+def _account(email: str, name: str, role: Role, now: datetime) -> tuple[str, str]:
+    """A demo login with a fresh password and an authenticator key already set up (both printed), so the
+    demo signs in at once: type the key into an app, or run `flask --app clinic demo-codes`."""
     password = _password()
+    secret = two_factor.new_secret()
     user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
     if user is None:
-        db.session.add(StaffUser(email=email, name=name, role=role, password_hash=hash_password(password)))
+        user = StaffUser(email=email, name=name, role=role, password_hash=hash_password(password))
+        db.session.add(user)
     else:
         user.password_hash = hash_password(password)
         user.is_active = True
         user.session_version += 1
-    return password
+    user.totp_secret = secret
+    user.two_factor_enabled_at = now
+    user.totp_last_step = None
+    return password, secret
+
+
+def demo_codes(now: datetime) -> list[str]:
+    """The code each demo login's authenticator shows at `now` (demo accounts only)."""
+    lines = []
+    for email, _, role in (ADMIN, *STAFF):
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
+        if user is not None and user.has_two_factor and user.totp_secret:
+            lines.append(f"{role.value} {email}: {two_factor.current_code(user.totp_secret, now)}")
+    db.session.rollback()
+    return lines
 
 
 def _answers(rng: random.Random, score: int, *, urgent: bool) -> list[int]:
@@ -352,13 +372,17 @@ def seed_demo() -> list[str]:
     Returns the lines to print, with the logins first. One transaction: nothing is kept if it fails.
     """
     now = utcnow()
-    admin_password = _account(*ADMIN)
-    staff_password = _account(*STAFF[0])
-    _account(STAFF[1][0], STAFF[1][1], STAFF[1][2])
+    admin_password, admin_secret = _account(*ADMIN, now)
+    staff_password, staff_secret = _account(*STAFF[0], now)
+    _account(*STAFF[1], now)
     db.session.flush()
     lines = [
         f"Demo admin: {ADMIN[0]} / {admin_password}",
+        f"  two-factor key: {admin_secret} (code now: {two_factor.current_code(admin_secret, now)})",
         f"Demo staff: {STAFF[0][0]} / {staff_password}",
+        f"  two-factor key: {staff_secret} (code now: {two_factor.current_code(staff_secret, now)})",
+        "Sign-in asks for a 6-digit code: add a key to an authenticator app, or run "
+        "`flask --app clinic demo-codes` for the codes of the moment.",
     ]
     if db.session.scalar(select(func.count()).select_from(ConsultationRequest)):
         lines.append("Requests already present: none added.")

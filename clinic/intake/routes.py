@@ -24,7 +24,7 @@ from clinic.intake.forms import CancelForm, IntakeForm, RescheduleForm, parse_of
 from clinic.intake.pages import SlotState, slot_state, typed_slot_state
 from clinic.models import ConsultationRequest
 from clinic.scheduling import SlotUnavailable
-from clinic.services.booking import availability, intake, links, seats
+from clinic.services.booking import availability, intake, links, renewal, seats
 from clinic.services.mail import notifications
 from clinic.services.mail.calendar import describe, describe_time
 from clinic.services.rules.read import DEFAULTS, ClinicInfo, clinic_info
@@ -253,6 +253,23 @@ def reschedule(token: str):
         return redirect(url_for(".manage", token=token), 303)
     flash("Your consultation has moved. We have emailed you the new time.", "success")
     return redirect(url_for(".manage", token=token), 303)
+
+
+def _new_link_limit() -> str:
+    return current_app.config["NEW_LINK_RATE_LIMIT"]
+
+
+@bp.post("/appointments/<token>/new-link")
+@limiter.limit(_new_link_limit)
+def new_link(token: str):
+    """End this link and email the patient a fresh one (never shown here: whoever holds this link may not
+    be the patient)."""
+    consultation = _load(token)
+    try:
+        renewal.renew(consultation, now=utcnow())
+    except renewal.LinkChanged:
+        abort(404, INVALID_LINK)
+    return render_template("intake/new_link_sent.html")
 
 
 @bp.get("/appointments/<token>/calendar.ics")

@@ -5,7 +5,8 @@ from clinic.models.bookings import Booking, SlotClaim
 from clinic.models.outbox import OutboxMessage
 from clinic.models.requests import ConsultationRequest, Note, RequestTally
 from clinic.models.settings import ClinicSettings, Closure, OpeningHours
-from clinic.models.staff import LoginFailure, StaffUser
+from clinic.models.staff import LoginFailure, LoginThrottle, StaffUser
+from clinic.models.two_factor import RecoveryCode
 from clinic.models.types import UTCDateTime
 
 __all__ = [
@@ -15,9 +16,11 @@ __all__ = [
     "Closure",
     "ConsultationRequest",
     "LoginFailure",
+    "LoginThrottle",
     "Note",
     "OpeningHours",
     "OutboxMessage",
+    "RecoveryCode",
     "RequestTally",
     "SlotClaim",
     "StaffUser",

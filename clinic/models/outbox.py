@@ -13,7 +13,8 @@ class OutboxMessage(db.Model):
     """An email written in the same transaction as the change it reports, sent after the commit.
 
     A mail server that is down never loses or blocks a booking: unsent messages wait here and
-    `flask --app clinic send-outbox` retries them.
+    `flask --app clinic send-outbox` retries each on its own, later and later. Once sent, the bodies and
+    attachments (manage links, names) are emptied; what was sent to whom and when stays.
     """
 
     __tablename__ = "outbox_messages"
@@ -31,3 +32,7 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    # After a failed attempt, not before this (the delay doubles with each failure).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Given up: the message cannot be built (a header that is not allowed) or failed every attempt.
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

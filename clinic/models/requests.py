@@ -58,6 +58,9 @@ class ConsultationRequest(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(12), unique=True)
     public_id: Mapped[str] = mapped_column(sa.String(32), unique=True)  # signed into the manage link
+    # Signed into the manage link too: a patient who asks for a fresh link bumps it, and every older link
+    # stops working.
+    link_version: Mapped[int] = mapped_column(default=1, server_default="1")
     status: Mapped[RequestStatus] = mapped_column(
         enum_column(RequestStatus, "request_status"), default=RequestStatus.NEW
     )

@@ -36,6 +36,8 @@ class ClinicSettings(db.Model):
     capacity: Mapped[int]
     min_notice_hours: Mapped[int]
     horizon_days: Mapped[int]
+    # Two-factor sign-in for every staff user, not only admins (who always need it).
+    require_two_factor: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -111,14 +111,27 @@ def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
 
 
+# A slot is within the clinic's horizon of now; anything outside these years is refused at once, so no
+# later step (a day before, a week after) can run off either end of the calendar (OverflowError).
+EARLIEST_SLOT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_SLOT = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def parse_slot(value: str) -> datetime:
-    """Parse an ISO 8601 slot start with an offset; ValueError for anything else."""
+    """Parse an ISO 8601 slot start with an offset; ValueError for anything else, the ends of the calendar
+    included (0001-01-01T00:00:00+14:00 is before year 1 in UTC)."""
     if not isinstance(value, str) or not 16 <= len(value) <= 40:
         raise ValueError("not an ISO 8601 date and time")
     parsed = datetime.fromisoformat(value.strip())
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError("the time needs an offset from UTC")
-    return parsed.astimezone(UTC)
+    try:
+        instant = parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("that date and time is out of range") from None
+    if not EARLIEST_SLOT <= instant < LATEST_SLOT:
+        raise ValueError("that date and time is out of range")
+    return instant
 
 
 class _BookingIndex:

@@ -22,6 +22,7 @@ from werkzeug.serving import make_server
 from clinic import create_app
 from clinic.extensions import db
 from tests.conftest import IN_CI, base_config
+from tests.fixtures_auth import TOTP_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -43,6 +44,7 @@ STAFF_NAME = "Bea Browser"
 ADMIN_EMAIL = "browser.admin@clinic.example"
 ADMIN_NAME = "Abe Admin"
 PASSWORD = "a long browser test passphrase"
+_LIVE: dict = {}  # the live server's app, for the code step of `sign_in`
 
 
 def missing(reason: str) -> None:
@@ -85,8 +87,10 @@ class _ListHandler(logging.Handler):
 
 
 def _create_people(app) -> None:
+    """A staff member and an admin, each with an authenticator already set up (the tests' shared key)."""
     from clinic.models import StaffUser
     from clinic.services.accounts.passwords import hash_password
+    from clinic.timeutil import utcnow
     from clinic.triage.enums import Role
 
     with app.app_context():
@@ -95,7 +99,14 @@ def _create_people(app) -> None:
             (ADMIN_EMAIL, ADMIN_NAME, Role.ADMIN),
         ):
             db.session.add(
-                StaffUser(email=email, name=name, role=role, password_hash=hash_password(PASSWORD))
+                StaffUser(
+                    email=email,
+                    name=name,
+                    role=role,
+                    password_hash=hash_password(PASSWORD),
+                    totp_secret=TOTP_SECRET,
+                    two_factor_enabled_at=utcnow(),
+                )
             )
         db.session.commit()
 
@@ -123,6 +134,7 @@ def live_server(tmp_path_factory, sqlite_template) -> Iterator[LiveServer]:
     app = create_app(config)
     _seed_demo(app)
     _create_people(app)
+    _LIVE["app"] = app
     sink: list[str] = []
     handler = _ListHandler(sink)
     watched = [logging.getLogger(name) for name in ("werkzeug", "clinic", "flask.app", "sqlalchemy")]
@@ -189,12 +201,29 @@ def axe(axe_source):
 
 
 def sign_in(page, email: str, password: str = PASSWORD) -> None:
-    """A real login through the form, with the keyboard-free Playwright helpers."""
+    """A real login through both steps of the form, with the keyboard-free Playwright helpers: the code is
+    the one the account's authenticator shows now (see `current_code`)."""
     page.goto("/staff/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/staff/**")
+    page.wait_for_url("**/staff/login/verify")
+    page.get_by_label("Code").fill(current_code(email))
+    page.get_by_role("button", name="Verify and sign in").click()
+    page.wait_for_url(lambda url: "/staff/login" not in url)
+
+
+def current_code(email: str) -> str:
+    """The code the account's authenticator shows now, made acceptable as after waiting for the next one
+    (each code is accepted once; the tests sign one account in several times a minute)."""
+    from sqlalchemy import select
+
+    from clinic.models import StaffUser
+    from tests.fixtures_auth import fresh_code
+
+    with _LIVE["app"].app_context():
+        user_id = db.session.scalar(select(StaffUser.id).where(StaffUser.email == email))
+        return fresh_code(user_id)
 
 
 @pytest.fixture

@@ -78,13 +78,15 @@ def send_outbox_command(database_url: str, smtp_port: int) -> subprocess.Complet
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLINIC_")}
     env.update(
         CLINIC_ENV="testing",
+        CLINIC_SECRET_KEY="outbox-command-test-secret-key-0123456789abcdef",
         CLINIC_SQLALCHEMY_DATABASE_URI=database_url,
         CLINIC_MAIL_BACKEND="smtp",
         CLINIC_MAIL_SERVER="127.0.0.1",
         CLINIC_MAIL_PORT=str(smtp_port),
     )
     return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "clinic", "send-outbox"],
+        # --retry-now: the server is known to be back, so the waits between retries are skipped
+        [sys.executable, "-m", "flask", "--app", "clinic", "send-outbox", "--retry-now"],
         cwd=ROOT,
         env=env,
         capture_output=True,

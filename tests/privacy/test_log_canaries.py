@@ -19,6 +19,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyotp
 import pytest
 from sqlalchemy import text
 from werkzeug.serving import make_server
@@ -26,6 +27,7 @@ from werkzeug.serving import make_server
 from clinic import create_app
 from clinic.extensions import db
 from tests.conftest import base_config, csrf_token_from
+from tests.fixtures_auth import TOTP_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "canary-Password-zq81-correct"
@@ -179,7 +181,11 @@ def staff_journey(c, secrets: Secrets) -> None:
     token = csrf_token_from(login.text)
     failed = c.post("/staff/login", {"csrf_token": token, "email": STAFF_EMAIL, "password": WRONG_PASSWORD})
     assert failed.status == 401, failed.status
-    signed_in = c.post("/staff/login", {"csrf_token": token, "email": STAFF_EMAIL, "password": PASSWORD})
+    password_ok = c.post("/staff/login", {"csrf_token": token, "email": STAFF_EMAIL, "password": PASSWORD})
+    assert password_ok.status == 303 and password_ok.location.endswith("/staff/login/verify"), password_ok
+    code = pyotp.TOTP(TOTP_SECRET).now()
+    verify = c.get("/staff/login/verify")
+    signed_in = c.post("/staff/login/verify", {"csrf_token": csrf_token_from(verify.text), "code": code})
     assert signed_in.status == 303, signed_in.status
     secrets.cookies |= c.cookies()
     queue = c.get("/staff/", {"q": PATIENT["last_name"], "status": "all"})
@@ -227,7 +233,7 @@ def app(database_url):
 
 @pytest.fixture
 def staff(make_staff):
-    return make_staff(email=STAFF_EMAIL, name="Canary Staff", password=PASSWORD)
+    return make_staff(email=STAFF_EMAIL, name="Canary Staff", password=PASSWORD, two_factor=True)
 
 
 @pytest.fixture
@@ -314,11 +320,17 @@ def test_gunicorn_logs_have_no_canary(database_url, backend, tmp_path):
     with setup.app_context():
         from clinic.models import StaffUser
         from clinic.services.accounts.passwords import hash_password
+        from clinic.timeutil import utcnow
         from clinic.triage.enums import Role
 
         db.session.add(
             StaffUser(
-                email=STAFF_EMAIL, name="Canary Staff", role=Role.STAFF, password_hash=hash_password(PASSWORD)
+                email=STAFF_EMAIL,
+                name="Canary Staff",
+                role=Role.STAFF,
+                password_hash=hash_password(PASSWORD),
+                totp_secret=TOTP_SECRET,
+                two_factor_enabled_at=utcnow(),
             )
         )
         db.session.commit()

@@ -44,8 +44,17 @@ def test_intake_free_text_is_escaped_for_staff_and_in_emails(app, client, make_r
         day = consultation.appointment_at.astimezone().date().isoformat()
         token = manage_token(consultation)
         for message in db.session.scalars(select(OutboxMessage)):
-            if message.body_html:
+            if message.body_html:  # unsent: sent messages keep no body
                 assert_escaped(message.body_html, f"{message.kind} email", must_show=False)
+    sent_html = [
+        content
+        for message in app.extensions["mailman"].outbox
+        for content, mimetype in getattr(message, "alternatives", [])
+        if mimetype == "text/html"
+    ]
+    assert sent_html, "no HTML email was sent"
+    for html in sent_html:
+        assert_escaped(html, "sent email", must_show=False)
     assert_escaped(page(client, f"/staff/schedule?date={day}"), "agenda", must_show=False)
     assert_escaped(page(client, f"/staff/schedule?date={day}&view=week"), "agenda week", must_show=False)
     assert_escaped(page(client, f"/appointments/{token}"), "manage page", must_show=False)

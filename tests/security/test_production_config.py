@@ -11,7 +11,7 @@ from clinic import MIN_SECRET_KEY_LENGTH, create_app
 from config import DEV_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
-GOOD_KEY = "k" * 24 + "0123456789abcdefghij"
+GOOD_KEY = "Jq7vR2mX9tL4wZ8kP3nB6yC1hF5dG0sA"  # 32 random characters
 
 
 @pytest.fixture
@@ -19,7 +19,10 @@ def production(monkeypatch, tmp_path):
     monkeypatch.setenv("CLINIC_ENV", "production")
     monkeypatch.delenv("CLINIC_SECRET_KEY", raising=False)
     monkeypatch.delenv("CLINIC_DEBUG", raising=False)
-    return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.db'}"}
+    return {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.db'}",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",  # shared by every worker
+    }
 
 
 @pytest.mark.parametrize(
@@ -66,9 +69,17 @@ def run_flask(env_overrides: dict[str, str | None]) -> subprocess.CompletedProce
 
 def test_a_real_production_process_refuses_the_default_key(tmp_path):
     db = f"sqlite:///{tmp_path / 'prod.db'}"
-    refused = run_flask({"CLINIC_ENV": "production", "DATABASE_URL": db})
+    redis = "redis://127.0.0.1:6379/0"
+    refused = run_flask({"CLINIC_ENV": "production", "DATABASE_URL": db, "RATELIMIT_STORAGE_URI": redis})
     assert refused.returncode != 0
     assert "SECRET_KEY" in refused.stderr
-    started = run_flask({"CLINIC_ENV": "production", "DATABASE_URL": db, "SECRET_KEY": GOOD_KEY})
+    started = run_flask(
+        {
+            "CLINIC_ENV": "production",
+            "DATABASE_URL": db,
+            "SECRET_KEY": GOOD_KEY,
+            "RATELIMIT_STORAGE_URI": redis,
+        }
+    )
     assert started.returncode == 0, started.stderr[-2000:]
     assert "/consultation" in started.stdout

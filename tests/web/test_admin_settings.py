@@ -37,7 +37,8 @@ def post(client, path: str, data: dict):
 
 @pytest.fixture
 def post_settings(admin):
-    return lambda **changes: post(admin, "/admin/settings", DEFAULTS | changes)
+    # The form as shown: the two-factor requirement is ticked, as it is by default.
+    return lambda **changes: post(admin, "/admin/settings", DEFAULTS | {"require_two_factor": "y"} | changes)
 
 
 def stored(app) -> dict:

@@ -1,7 +1,10 @@
 """Password hashing with argon2id, and the password policy.
 
 argon2-cffi's defaults follow RFC 9106's recommendations. The policy follows NIST SP 800-63B: a minimum
-length and a list of known-common passwords, no composition rules (they push people to `Password1!`).
+length, a list of known-common passwords and an estimate of how guessable the password is (zxcvbn, which
+sees repeats, sequences, keyboard walks, dates and dictionary words: `aaaaaaaaaaaa`, `123456789012` and
+`clinicclinic` are 12 characters but guessed at once), no composition rules (they push people to
+`Password1!`).
 """
 
 from collections.abc import Iterable
@@ -10,10 +13,15 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1000  # long enough for any passphrase, short enough that nobody hashes a megabyte
 COMMON_PASSWORDS = Path(__file__).resolve().parents[2] / "data" / "common-passwords.txt"
+MIN_STRENGTH = 3  # zxcvbn's score, 0-4: 3 is "safely unguessable" (about 10^8 guesses or more)
+STRENGTH_CHARS = 72  # zxcvbn's own limit: its cost grows quickly with length, so judge the first 72
+# Words anyone would try first against this app's accounts.
+APP_WORDS = ("clinic", "ketamine", "northfield", "staff", "admin", "nurse", "doctor")
 
 PRODUCTION_HASHER = PasswordHasher()
 _hasher = PRODUCTION_HASHER
@@ -60,6 +68,24 @@ def policy_problem(password: str, *, context: Iterable[str] = ()) -> str | None:
     folded = password.casefold()
     if folded in common_passwords() or folded.strip() in common_passwords():
         return "That password is on a list of commonly used passwords. Choose something harder to guess."
-    if any(word and folded == word.casefold() for word in context):
+    context = [word for word in context if word]
+    if any(folded == word.casefold() for word in context):
         return "Don't use your email address or name as your password."
+    if strength(password, context=context) < MIN_STRENGTH:
+        return (
+            "That password is too easy to guess: repeats, sequences, keyboard patterns and common words are "
+            "tried first. A few unrelated words make a strong one."
+        )
     return None
+
+
+def strength(password: str, *, context: Iterable[str] = ()) -> int:
+    """zxcvbn's score from 0 (guessed at once) to 4 (very hard), with the account's own words as hints."""
+    hints = [*APP_WORDS, *(part for word in context for part in _words(word))]
+    return zxcvbn(password[:STRENGTH_CHARS], user_inputs=hints)["score"]
+
+
+def _words(text: str) -> list[str]:
+    """An email or name and its parts ("nora.nurse@clinic.example": nora, nurse, clinic, example)."""
+    parts = [text, *"".join(c if c.isalnum() else " " for c in text).split()]
+    return [part.casefold() for part in parts if len(part) >= 3]

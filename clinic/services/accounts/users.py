@@ -4,25 +4,30 @@ Every change is audited with ids and before/after values (role, is_active), neve
 email address. The last active admin can never be demoted or deactivated, even by two admins at once.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import NoReturn
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from clinic.extensions import db
-from clinic.models import LoginFailure, StaffUser
+from clinic.models import StaffUser
 from clinic.services import unit_of_work
-from clinic.services.accounts import passwords
+from clinic.services.accounts import passwords, sign_in
+from clinic.services.accounts.sign_in import (  # noqa: F401 - part of this module's interface
+    FAILURE_RETENTION,
+    LOCKOUT_DURATION,
+    LOCKOUT_THRESHOLD,
+    LOCKOUT_WINDOW,
+    ClientInfo,
+    LoginLocked,
+)
 from clinic.services.audit.record import record
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Role
 
 RECORD = "staff_user"
-LOCKOUT_THRESHOLD = 5
-LOCKOUT_WINDOW = timedelta(minutes=15)
-LOCKOUT_DURATION = timedelta(minutes=15)
-FAILURE_RETENTION = timedelta(days=1)
 EMAIL_MAX = 254
 LAST_ADMIN = "This is the last active admin: make another account an admin first."
 NAME_MAX = 120
@@ -54,14 +59,6 @@ class LoginFailed(Exception):
     """Wrong address, wrong password or inactive account: deliberately indistinguishable."""
 
 
-class LoginLocked(Exception):
-    """Too many recent failures for the address typed."""
-
-    def __init__(self, until: datetime) -> None:
-        super().__init__("locked")
-        self.until = until
-
-
 def normalize_email(email: str) -> str:
     """The form in which addresses are stored and compared: trimmed and lower-cased."""
     return email.strip().lower()
@@ -70,82 +67,90 @@ def normalize_email(email: str) -> str:
 # Sign-in -------------------------------------------------------------------------------------------------
 
 
-def authenticate(email: str, password: str, *, now: datetime) -> StaffUser:
-    """Check a sign-in attempt and record its outcome (audit, failure count) in one transaction.
+def authenticate(email: str, password: str, *, now: datetime, client: ClientInfo | None = None) -> StaffUser:
+    """Check a sign-in attempt and record its outcome (audit, failure count).
 
-    The lockout is counted per typed address in the database, so it holds across workers and hosts and
-    behaves the same whether or not an account exists. An unknown address is verified against a dummy
-    hash so it costs as long as a wrong password. A refused attempt is committed before LoginFailed or
-    LoginLocked is raised, so that it counts.
+    The attempt first claims its place in the address's failure count (see `sign_in`): a sixth attempt
+    within the window is refused (LoginLocked) before any password is checked, however many run at once.
+    The password is then checked with no transaction open. An unknown address is verified against a dummy
+    hash so it costs as long as a wrong password.
+
+    For an account with two-factor sign-in on, a correct password only opens the second step: nothing is
+    audited yet and earlier failures stay counted until `two_factor.verify_sign_in` accepts a code.
     """
-    with unit_of_work():
-        outcome = _attempt(normalize_email(email)[:EMAIL_MAX], password, now=now)
-    if isinstance(outcome, Exception):
-        raise outcome
-    return outcome
+    client = client or ClientInfo()
+    address = normalize_email(email)[:EMAIL_MAX]
+    key = sign_in.address_key(address)
+    attempt = sign_in.claim(key, now)
+    found = db.session.scalars(select(StaffUser).where(func.lower(StaffUser.email) == address)).first()
+    user_id = found.id if found else None
+    password_hash = found.password_hash if found else None
+    is_active = bool(found and found.is_active)
+    db.session.commit()  # the claim is counted; no transaction stays open during the slow check
 
-
-def _attempt(key: str, password: str, *, now: datetime) -> StaffUser | LoginFailed | LoginLocked:
-    """The signed-in user, or the refusal to raise once the attempt is recorded."""
-    locked_until = _locked_until(key, now)
-    if locked_until is not None:
-        return LoginLocked(locked_until)  # attempts refused while locked are not recorded
-
-    user = db.session.scalars(select(StaffUser).where(func.lower(StaffUser.email) == key)).first()
-    password_ok = passwords.verify_password(user.password_hash if user else None, password)
-    if user is not None and password_ok and user.is_active:
-        db.session.execute(delete(LoginFailure).where(LoginFailure.email == key))
+    password_ok = passwords.verify_password(password_hash, password)
+    user = db.session.get(StaffUser, user_id, populate_existing=True) if user_id else None
+    if user is not None and password_ok and is_active and user.is_active:
+        if user.has_two_factor:
+            sign_in.give_back(attempt)
+            db.session.commit()
+            return user
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(password)
-        user.last_login_at = now
-        record("auth.login", actor_id=user.id, record_type=RECORD, record_id=user.id)
+        complete_sign_in(user, key, now=now, client=client)
+        db.session.commit()
         return user
 
-    reason = "unknown_account" if user is None else ("inactive" if not user.is_active else "wrong_password")
-    record_id = user.id if user else None
-    db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - FAILURE_RETENTION))
-    db.session.add(LoginFailure(email=key, at=now))
-    db.session.flush()
-    record_type = RECORD if user else None
+    reason = "unknown_account" if user is None else ("inactive" if not is_active else "wrong_password")
+    record_failure(attempt, "auth.login_failed", user_id=user_id, reason=reason, client=client, now=now)
+
+
+def complete_sign_in(user: StaffUser, key: str, *, now: datetime, client: ClientInfo, **details) -> None:
+    """Record a finished sign-in in the caller's transaction: failures forgotten, the login audited."""
+    sign_in.clear(key)
+    user.last_login_at = now
     record(
-        "auth.login_failed",
+        "auth.login",
+        actor_id=user.id,
+        record_type=RECORD,
+        record_id=user.id,
+        details={**details, **client.as_details()},
+    )
+
+
+def record_failure(
+    attempt: sign_in.Claim,
+    action: str,
+    *,
+    user_id: int | None,
+    reason: str,
+    client: ClientInfo,
+    now: datetime,
+) -> NoReturn:
+    """Audit a failed attempt (its claim stays counted) and raise LoginFailed, or LoginLocked when it was
+    the failure that paused the address (the lock is audited once, by that attempt)."""
+    record_type = RECORD if user_id else None
+    record(
+        action,
         actor_id=None,
         record_type=record_type,
-        record_id=record_id,
-        details={"reason": reason},
+        record_id=user_id,
+        details={"reason": reason, **client.as_details()},
     )
-    locked_until = _locked_until(key, now)
-    if locked_until is None:
-        return LoginFailed()
-    minutes = int(LOCKOUT_DURATION.total_seconds() // 60)
-    record(
-        "auth.lockout",
-        actor_id=None,
-        record_type=record_type,
-        record_id=record_id,
-        details={"failures": LOCKOUT_THRESHOLD, "minutes": minutes},
-    )
-    return LoginLocked(locked_until)
-
-
-def _locked_until(key: str, now: datetime) -> datetime | None:
-    """When the lock on `key` ends, or None: a lock starts at the fifth failure within the window.
-
-    Attempts refused while locked are not recorded, so the lock lasts its full duration from the failure
-    that started it, and the rows read here stay few.
-    """
-    times = list(
-        db.session.scalars(
-            select(LoginFailure.at)
-            .where(LoginFailure.email == key, LoginFailure.at > now - LOCKOUT_WINDOW - LOCKOUT_DURATION)
-            .order_by(LoginFailure.at)
+    if attempt.locks:
+        minutes = int(LOCKOUT_DURATION.total_seconds() // 60)
+        record(
+            "auth.lockout",
+            actor_id=None,
+            record_type=record_type,
+            record_id=user_id,
+            details={"failures": LOCKOUT_THRESHOLD, "minutes": minutes, **client.as_details()},
         )
-    )
-    until = None
-    for last in range(LOCKOUT_THRESHOLD - 1, len(times)):
-        if times[last] - times[last - LOCKOUT_THRESHOLD + 1] <= LOCKOUT_WINDOW:
-            until = times[last] + LOCKOUT_DURATION
-    return until if until is not None and until > now else None
+    until = sign_in.locked_until(attempt.key, now) if attempt.locks else None
+    db.session.commit()
+    if until is not None:
+        raise LoginLocked(until)
+    raise LoginFailed()
 
 
 def end_sessions(user_id: int) -> None:
@@ -154,11 +159,12 @@ def end_sessions(user_id: int) -> None:
         _bump_session_version(user_id)
 
 
-def logout(user_id: int) -> None:
+def logout(user_id: int, *, client: ClientInfo | None = None) -> None:
     """Sign out: end every session of the user (a replayed cookie is refused) and audit it."""
+    details = (client or ClientInfo()).as_details()
     with unit_of_work():
         _bump_session_version(user_id)
-        record("auth.logout", actor_id=user_id, record_type=RECORD, record_id=user_id)
+        record("auth.logout", actor_id=user_id, record_type=RECORD, record_id=user_id, details=details)
 
 
 def _bump_session_version(user_id: int) -> None:

@@ -1,7 +1,9 @@
 """Manage-link tokens: the request's random public id, signed with SECRET_KEY (itsdangerous).
 
 The token carries no date: it stays the same when the patient reschedules, and it expires a day after
-the end of the current (or last) appointment, so a link in an old email stops working on its own.
+the end of the current (or last) appointment, so a link in an old email stops working on its own. It also
+carries the request's link version once a patient has asked for a fresh link: every older link (version 1
+tokens carry the bare public id) then stops working.
 """
 
 from datetime import datetime, timedelta
@@ -24,7 +26,9 @@ def _serializer() -> URLSafeSerializer:
 
 
 def manage_token(consultation: ConsultationRequest) -> str:
-    return _serializer().dumps(consultation.public_id)
+    version = consultation.link_version or 1
+    payload = consultation.public_id if version == 1 else [consultation.public_id, version]
+    return _serializer().dumps(payload)
 
 
 def expires_at(consultation: ConsultationRequest) -> datetime | None:
@@ -38,17 +42,33 @@ def load_token(token: str, *, now: datetime | None = None) -> ConsultationReques
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     try:
-        public_id = _serializer().loads(token)
+        payload = _serializer().loads(token)
     except BadData:
         return None
-    if not isinstance(public_id, str):
+    public_id, version = _read(payload)
+    if public_id is None:
         return None
     consultation = db.session.scalars(
         select(ConsultationRequest).where(ConsultationRequest.public_id == public_id)
     ).first()
-    if consultation is None:
+    if consultation is None or (consultation.link_version or 1) != version:
         return None
     until = expires_at(consultation)
     if until is None or (now or utcnow()) > until:
         return None
     return consultation
+
+
+def _read(payload: object) -> tuple[str | None, int]:
+    """(public id, link version) from a token's payload: a bare id is version 1."""
+    if isinstance(payload, str):
+        return payload, 1
+    if (
+        isinstance(payload, list)
+        and len(payload) == 2
+        and isinstance(payload[0], str)
+        and isinstance(payload[1], int)
+        and not isinstance(payload[1], bool)
+    ):
+        return payload[0], payload[1]
+    return None, 0

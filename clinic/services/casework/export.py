@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -33,14 +34,20 @@ HEADER = (
     "preferred_contact",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet may split a cell wherever it sees a separator it guesses (`;` in much of Europe, a tab, a
+# line break), so a formula can start after any of them too, not only at the start of the cell.
+_FORMULA_AFTER_SEPARATOR = re.compile(r"([,;\t\r\n])(\s*)(?=[=+\-@])")
 R = ConsultationRequest
 RECORD_TYPE = "request"
 
 
 def neutralise(value: object) -> str:
-    """Stop a spreadsheet running a cell as a formula: prefix ' to text starting with = + - @ tab or CR."""
+    """Stop a spreadsheet running any part of a cell as a formula (OWASP CSV injection): prefix ' to the
+    cell when it starts with = + - @ tab or CR, and to every piece after a `,` `;` tab or line break that
+    starts (after spaces) with = + - or @. `x;=1+1` becomes `x;'=1+1`."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    text = _FORMULA_AFTER_SEPARATOR.sub(r"\1\2'", text)
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_STARTS) else text
 
 
 def _local(moment: datetime | None, tz: ZoneInfo) -> str:

@@ -2,7 +2,11 @@
 
 A mail server that is down never loses or blocks a booking: the booking commits with its messages,
 sending happens after the commit, and a failure only records the attempt. `send_pending` (the
-`send-outbox` command) retries what is still unsent.
+`send-outbox` command) retries what is still unsent, each message on its own: after a failed attempt it
+waits RETRY_BASE, then twice as long after each further failure (at most RETRY_CAP), and gives up after
+MAX_ATTEMPTS. A message that cannot even be built (a line break in a header, say) is marked failed at
+once; it never stops the messages after it. A sent message keeps its metadata (kind, recipients,
+subject, times) but not its bodies or attachments: they carry names and live manage links.
 """
 
 import logging
@@ -28,6 +32,16 @@ log = logging.getLogger(__name__)
 # added it, so a retry run leaves it alone rather than send it twice.
 IN_FLIGHT_GRACE = timedelta(minutes=2)
 MAX_ERROR_LENGTH = 500
+RETRY_BASE = timedelta(minutes=1)
+RETRY_CAP = timedelta(hours=6)
+MAX_ATTEMPTS = 10
+# What building a message raises for content no email may carry (flask_mailman's BadHeaderError is a
+# ValueError): never worth a retry.
+BUILD_ERRORS = (ValueError, TypeError, UnicodeError, LookupError)
+
+
+class _CannotBuild(Exception):
+    pass
 
 
 def add(
@@ -59,32 +73,51 @@ def deliver(messages: Iterable[OutboxMessage]) -> int:
     return sum(_send_one(message_id) for message_id in ids)
 
 
-def send_pending(*, now: datetime | None = None) -> tuple[int, int]:
-    """Retry every unsent message (failed before, or stuck); return (sent now, still unsent)."""
+def send_pending(*, now: datetime | None = None, retry_now: bool = False) -> tuple[int, int]:
+    """Retry every unsent message that is due (failed before and its wait is over, or stuck); return
+    (sent now, still unsent). `retry_now` ignores the waits (the mail server is known to be back)."""
     now = now or utcnow()
+    due = [
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.failed_at.is_(None),
+        or_(OutboxMessage.last_error.is_not(None), OutboxMessage.created_at < now - IN_FLIGHT_GRACE),
+    ]
+    if not retry_now:
+        due.append(or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
     with unit_of_work():
-        ids = db.session.scalars(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.sent_at.is_(None),
-                or_(OutboxMessage.last_error.is_not(None), OutboxMessage.created_at < now - IN_FLIGHT_GRACE),
-            )
-            .order_by(OutboxMessage.id)
-        ).all()
-    sent = sum(_send_one(message_id) for message_id in ids)
+        ids = db.session.scalars(select(OutboxMessage.id).where(*due).order_by(OutboxMessage.id)).all()
+    sent = sum(_send_one(message_id, now=now) for message_id in ids)
     with unit_of_work():
         unsent = len(
-            db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None))).all()
+            db.session.scalars(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None)
+                )
+            ).all()
         )
     return sent, unsent
 
 
-def _send_one(message_id: int) -> bool:
+def failed_count() -> int:
+    """Messages given up on (they cannot be built, or failed every attempt)."""
+    count = len(
+        db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.failed_at.is_not(None))).all()
+    )
+    db.session.commit()
+    return count
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed attempt: 1, 2, 4 … minutes, at most RETRY_CAP."""
+    return min(RETRY_CAP, RETRY_BASE * 2 ** max(0, min(attempts - 1, 20)))
+
+
+def _send_one(message_id: int, *, now: datetime | None = None) -> bool:
     """Claim one attempt (a guarded UPDATE, so two senders never both send it), then send with no
     transaction open: a slow mail server must not hold a database lock."""
     with unit_of_work():
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
-        if message is None or message.sent_at is not None:
+        if message is None or message.sent_at is not None or message.failed_at is not None:
             return False
         seen = message.attempts
         snapshot = {
@@ -106,8 +139,31 @@ def _send_one(message_id: int) -> bool:
         ).rowcount
     if claimed != 1:
         return False
-    error = _send(snapshot)
-    values: dict[str, Any] = {"last_error": error} if error else {"sent_at": utcnow(), "last_error": None}
+    try:
+        error = _send(snapshot)
+    except _CannotBuild as cannot:
+        error, give_up = str(cannot), True
+    else:
+        give_up = error is not None and seen + 1 >= MAX_ATTEMPTS
+    finished = utcnow()
+    values: dict[str, Any]
+    if error is None:
+        # Sent: keep what was sent to whom and when, not the bodies (names, live manage links).
+        values = {
+            "sent_at": finished,
+            "last_error": None,
+            "body_text": "",
+            "body_html": None,
+            "attachments": [],
+        }
+    elif give_up:
+        values = {"last_error": error, "failed_at": finished, "next_attempt_at": None}
+        log.warning("email given up after %d attempt(s): %s", seen + 1, error)
+    else:
+        values = {
+            "last_error": error,
+            "next_attempt_at": max(finished, now or finished) + retry_delay(seen + 1),
+        }
     with unit_of_work():
         db.session.execute(
             update(OutboxMessage)
@@ -119,16 +175,22 @@ def _send_one(message_id: int) -> bool:
 
 
 def _send(snapshot: dict[str, Any]) -> str | None:
-    """Send one message; return None, or a short description of the failure (no addresses in it)."""
-    connection = _connection()
+    """Send one message; return None, or a short description of the failure (no addresses in it).
+
+    Raises _CannotBuild when the message itself is not valid email (no retry can help)."""
     try:
-        email = EmailMultiAlternatives(
-            subject=snapshot["subject"], body=snapshot["body"], to=snapshot["to"], connection=connection
-        )
+        email = EmailMultiAlternatives(subject=snapshot["subject"], body=snapshot["body"], to=snapshot["to"])
         if snapshot["html"]:
             email.attach_alternative(snapshot["html"], "text/html")
         for attachment in snapshot["attachments"]:
             email.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
+        email.message()  # headers are checked here: a line break in the subject is refused
+    except BUILD_ERRORS as error:
+        log.warning("email cannot be built, marked failed: %s", type(error).__name__)
+        raise _CannotBuild(f"cannot be built: {type(error).__name__}"[:MAX_ERROR_LENGTH]) from None
+    connection = _connection()
+    email.connection = connection
+    try:
         connection.open()  # opened here, so that it is closed here even when sending fails
         email.send(fail_silently=False)
     except (smtplib.SMTPException, OSError) as error:

@@ -22,6 +22,7 @@ DEFAULTS = {
     "capacity": 1,
     "min_notice_hours": 2,
     "horizon_days": 60,
+    "require_two_factor": True,
 }
 
 
@@ -38,6 +39,7 @@ class ClinicInfo:
     capacity: int
     min_notice_hours: int
     horizon_days: int
+    require_two_factor: bool = True
 
     @property
     def rules(self) -> BookingRules:

@@ -32,9 +32,28 @@ def current_settings() -> SettingsInput:
     return SettingsInput(**{name: getattr(row, name) for name in FIELDS})
 
 
+CONTROL_CHARACTERS = (
+    "Use letters, numbers, spaces and punctuation only: no line breaks, tabs or control characters."
+)
+
+
+def control_character_errors(new: SettingsInput) -> dict[str, str]:
+    """The clinic's name, phone and email go into email headers, calendar files and every page: a line
+    break there broke every later email. The address may have line breaks (one per line), nothing else."""
+    errors = {}
+    for name in ("name", "phone", "email", "timezone"):
+        if not str(getattr(new, name)).isprintable():
+            errors[name] = CONTROL_CHARACTERS
+    if not all(line.isprintable() for line in new.address.replace("\r\n", "\n").split("\n")):
+        errors["address"] = (
+            "Use letters, numbers, spaces and punctuation only, and line breaks between lines."
+        )
+    return errors
+
+
 def preview_settings(new: SettingsInput, *, now: datetime) -> list[changes.BookingRef]:
     """The active future bookings the new slot length or timezone would leave off the grid."""
-    errors = {}
+    errors = control_character_errors(new)
     if new.timezone not in available_timezones():
         errors["timezone"] = "Choose a timezone from the list, such as America/New_York."
     hours = read.stored_hours()

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from clinic.extensions import db
 from clinic.models import AuditEvent, LoginFailure, StaffUser
 from clinic.services.accounts import passwords, users
+from clinic.services.accounts.sign_in import address_key
 from clinic.triage.enums import Role
 from tests.fixtures_auth import DEFAULT_PASSWORD
 
@@ -123,7 +124,7 @@ def test_a_failure_is_counted_and_audited_without_the_typed_email(ctx, make_staf
     user_id = make_staff(email="nurse@clinic.example")
     with pytest.raises(users.LoginFailed):
         users.authenticate(email.upper(), "wrong password entirely", now=NOW)
-    assert list(db.session.scalars(select(LoginFailure.email))) == [email]
+    assert list(db.session.scalars(select(LoginFailure.email_hash))) == [address_key(email)]
     [event] = events()
     assert event.action == "auth.login_failed"
     assert event.actor_id is None
@@ -213,10 +214,10 @@ def test_a_successful_sign_in_clears_earlier_failures(ctx, make_staff):
 
 
 def test_old_failures_are_purged(ctx):
-    db.session.add(LoginFailure(email="old@clinic.example", at=NOW - timedelta(days=2)))
+    db.session.add(LoginFailure(email_hash=address_key("old@clinic.example"), at=NOW - timedelta(days=2)))
     db.session.commit()
     fail("new@clinic.example", NOW)
-    assert list(db.session.scalars(select(LoginFailure.email))) == ["new@clinic.example"]
+    assert list(db.session.scalars(select(LoginFailure.email_hash))) == [address_key("new@clinic.example")]
 
 
 # sessions, passwords, roles, activity ---------------------------------------------------------------

@@ -41,12 +41,16 @@ def test_mail_server_down_never_loses_or_blocks_a_booking(app, make_request, sen
         assert message.sent_at is None and message.attempts == 1
         assert message.last_error in {"SMTPServerDisconnected", "ConnectionRefusedError (111)"}
         assert "@" not in message.last_error
+    # each retry waits its turn: a minute after the first failure, two after the second
     assert outbox.send_pending(now=NOW) == (0, 2)
+    assert db.session.get(OutboxMessage, messages[0].id).attempts == 1
+    assert outbox.send_pending(now=NOW + timedelta(minutes=1)) == (0, 2)
     assert db.session.get(OutboxMessage, messages[0].id).attempts == 2
     app.extensions["mailman"].backend = "locmem"
-    assert outbox.send_pending(now=NOW) == (2, 0)
+    assert outbox.send_pending(now=NOW + timedelta(minutes=2)) == (0, 2)
+    assert outbox.send_pending(now=NOW + timedelta(minutes=3)) == (2, 0)
     assert [m.subject for m in sent] == [SUBJECT, f"Request {get(request_id).reference} needs prompt review"]
-    assert outbox.send_pending(now=NOW) == (0, 0)
+    assert outbox.send_pending(now=NOW + timedelta(minutes=4)) == (0, 0)
     assert len(sent) == 2
 
 
@@ -60,9 +64,10 @@ def test_send_pending_leaves_a_fresh_message_to_its_sender(app, sent, ctx):
     assert len(sent) == 1
 
 
-def test_send_outbox_command(app, runner, make_request, ctx):
+def test_send_outbox_command(app, runner, make_request, ctx, clock):
     app.extensions["mailman"].backend = "tests.services.mail.test_outbox.FailingEmailBackend"
     make_request(slot=local(24, 9))
     app.extensions["mailman"].backend = "locmem"
+    clock.set(NOW + timedelta(minutes=1))  # the first retry is due a minute after the failure
     result = runner.invoke(args=["send-outbox"])
     assert result.exit_code == 0 and "Sent 1, still waiting 0." in result.output
