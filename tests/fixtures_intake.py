@@ -87,7 +87,7 @@ def make_request(app):
 
 
 def intake_form_data(slot: str, csrf_token: str, **overrides) -> dict:
-    """A complete, valid POST /consultation body (field names of SPEC section 4); override any field."""
+    """A complete, valid POST /consultation body (field names of docs/http.md); override any field."""
     data = {
         "csrf_token": csrf_token,
         "slot": slot,

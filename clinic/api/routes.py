@@ -1,4 +1,4 @@
-"""The public JSON API (SPEC section 5)."""
+"""The public JSON API: its contract is docs/openapi.yaml, checked by tests/web/test_openapi.py."""
 
 from datetime import date
 

@@ -120,7 +120,7 @@ def strip(value):
 
 
 class IntakeForm(FlaskForm):
-    """POST /consultation. Field names are the contract in SPEC section 4."""
+    """POST /consultation. Field names are the contract listed in docs/http.md."""
 
     slot = StringField("Consultation time")
     first_name = StringField(

@@ -194,3 +194,12 @@ def test_no_route_edits_or_deletes_events(app, admin, add_events):
     assert admin.post("/admin/audit/1/delete", data={"csrf_token": token.group(1)}).status_code == 404
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 1
+
+
+def test_links_to_requests_follow_the_app_under_a_path_prefix(app, admin, add_events):
+    """Behind a proxy that mounts the app at /clinic, the record links must carry the prefix too."""
+    add_events({"action": "request.view", "record_type": "request", "record_id": 42})
+    html = admin.get("/admin/audit", base_url="http://localhost/clinic").get_data(as_text=True)
+    (row,) = rows(html)
+    assert '<a href="/clinic/staff/requests/42">Request #42</a>' in row
+    assert 'action="/clinic/admin/audit"' in html  # the page itself resolves under the prefix

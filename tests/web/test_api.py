@@ -1,4 +1,4 @@
-"""GET /api/v1/availability: the JSON shape of SPEC section 5, its parameters, and its fixed query count."""
+"""GET /api/v1/availability: the JSON shape of docs/openapi.yaml, its parameters, its fixed query count."""
 
 from datetime import UTC, date, datetime, timedelta
 from itertools import count

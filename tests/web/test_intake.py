@@ -1,4 +1,4 @@
-"""GET/POST /consultation through the test client, CSRF on: every outcome of SPEC section 4."""
+"""GET/POST /consultation through the test client, CSRF on: every outcome the intake form can have."""
 
 import re
 from datetime import UTC, datetime
