@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from clinic.extensions import db
 from clinic.models import (
@@ -147,6 +148,24 @@ def _gate(request_id: int, key: str | None) -> tuple[ConsultationRequest, Treatm
             "active": active,
             "refusals": refusals(consultation, kind, enrolment, active),
         },
+    )
+
+
+def gate(request_id: int, key: str | None) -> CoursePlan:
+    """What stands between the request and a course of `key`, without planning anything."""
+    consultation, kind, found = _gate(request_id, key)
+    return CoursePlan(consultation, kind, **found)
+
+
+def courses_of(request_id: int) -> list[TreatmentCourse]:
+    """The request's courses, newest first, with their sessions (two queries)."""
+    return list(
+        db.session.scalars(
+            select(TreatmentCourse)
+            .where(TreatmentCourse.request_id == request_id)
+            .options(selectinload(TreatmentCourse.sessions), joinedload(TreatmentCourse.kind))
+            .order_by(TreatmentCourse.created_at.desc(), TreatmentCourse.id.desc())
+        )
     )
 
 
