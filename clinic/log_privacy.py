@@ -3,8 +3,10 @@
 import logging
 import re
 
-TOKEN_IN_PATH = re.compile(r"/appointments/[^/\s?\"']+")
-REDACTED = "/appointments/[token]"
+# A patient link's token, wherever the path appears (a request line, a full URL); staff's own
+# /staff/courses/<id> pages carry an id, not a token, and stay readable.
+TOKEN_IN_PATH = re.compile(r"(?<!/staff)/(appointments|courses)/[^/\s?\"']+")
+REDACTED = r"/\1/[token]"  # the patient's manage link and course link alike
 # The staff search (`q`: a name, email or reference) is kept in the URL, so request lines carry it.
 SEARCH_IN_QUERY = re.compile(r"([?&]q=)[^&\s\"'#]*")
 
@@ -14,7 +16,7 @@ def redact(text: str) -> str:
 
 
 class RedactTokens(logging.Filter):
-    """Rewrite a record's message so that no /appointments/<token> path survives in it."""
+    """Rewrite a record's message so that no /appointments/<token> or /courses/<token> path survives."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

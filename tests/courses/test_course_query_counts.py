@@ -106,3 +106,23 @@ def test_the_request_page_costs_the_same_with_one_course_or_three(
     assert one == three <= CEILING
     with app.app_context():
         assert len(db.session.scalars(select(TreatmentCourse)).all()) == 3
+
+
+def test_the_patients_course_page_costs_the_same_with_six_appointments_or_twelve(
+    app, client, queries, grow, book, completed_request
+):
+    from clinic.services.courses import links
+
+    infusion = book(
+        completed_request(email="six@example.com"), "infusion", [local(d, 16) for d in INFUSION_DAYS]
+    )
+    spray = grow(3)[0]
+    with app.app_context():
+        paths = [
+            f"/courses/{links.course_token(db.session.get(TreatmentCourse, course_id))}"
+            for course_id in (infusion, spray)
+        ]
+    client.get(paths[0])
+    six, twelve = (count(client, queries, path) for path in paths)
+    assert six == twelve <= CEILING
+    assert count(client, queries, paths[1] + "/calendar.ics") == twelve
