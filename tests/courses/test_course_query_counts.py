@@ -58,6 +58,11 @@ def assert_flat(client, queries, grow, path_for) -> None:
     assert large <= CEILING, f"{path_for(ids)}: {large} statements"
 
 
+@pytest.mark.parametrize("path", ["/admin/chairs", "/admin/treatments"])
+def test_admin_course_pages_make_a_fixed_number_of_queries(admin_client, queries, grow, path):
+    assert_flat(admin_client, queries, grow, lambda ids: path)
+
+
 @pytest.mark.parametrize(
     "path",
     [

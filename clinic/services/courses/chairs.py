@@ -86,10 +86,11 @@ def move(
     """
     old_units = set(hold_units(Interval(session.starts_at, session.ends_at)))
     new_units = hold_units(Interval(starts_at, ends_at))
+    wanted = set(new_units)
     for chair_id in dict.fromkeys(chairs):
         kept = old_units if chair_id == session.chair_id else set()
         if _insert(chair_id, session.id, [u for u in new_units if u not in kept]):
-            stale = [u for u in old_units if chair_id != session.chair_id or u not in set(new_units)]
+            stale = [u for u in old_units if chair_id != session.chair_id or u not in wanted]
             if stale:
                 db.session.execute(
                     delete(ChairClaim).where(
