@@ -17,8 +17,23 @@ ARTICLES = sorted(
 )
 PUBLIC = ["/", "/learn/", *(f"/learn/{slug}" for slug in ARTICLES), "/contact", "/book", "/staff/login"]
 ERRORS = ["/no-such-page", "/learn/no-such-article", "/book?week=not-a-date"]
-STAFF = ["/staff/", "/staff/?status=all&priority=urgent", "/staff/schedule", "/staff/schedule?view=week"]
-ADMIN = ["/admin/hours", "/admin/closures", "/admin/settings", "/admin/staff", "/admin/audit"]
+STAFF = [
+    "/staff/",
+    "/staff/?status=all&priority=urgent",
+    "/staff/schedule",
+    "/staff/schedule?view=week",
+    "/staff/chairs",
+    "/staff/rems",
+]
+ADMIN = [
+    "/admin/hours",
+    "/admin/closures",
+    "/admin/settings",
+    "/admin/staff",
+    "/admin/audit",
+    "/admin/chairs",
+    "/admin/treatments",
+]
 
 
 @pytest.fixture(scope="session")
