@@ -7,7 +7,6 @@ Times are in the clinic's timezone and name it. Links use BASE_URL, never the re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -145,7 +144,3 @@ def add_session_moved(session: TreatmentSession, previous: datetime, *, now: dat
 def add_session_reminder(session: TreatmentSession, *, now: datetime) -> OutboxMessage:
     """A day before: the time, and a request to confirm the driver home (unless already confirmed)."""
     return _add("course_session_reminder", session.course, now=now, session=session, attach=False)
-
-
-def scheduled(sessions: Sequence[TreatmentSession]) -> list[TreatmentSession]:
-    return [s for s in sessions if s.status == SessionStatus.SCHEDULED]
