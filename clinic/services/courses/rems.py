@@ -55,9 +55,8 @@ def record_enrolment(
     """Record (or correct) the patient's REMS enrollment; FieldErrors by form field otherwise."""
     rems_id = (rems_id or "").strip()
     errors = enrolment_errors(enrolled_on, rems_id, today=today)
-    if errors:
+    if errors or enrolled_on is None:
         raise FieldErrors(errors)
-    assert enrolled_on is not None  # checked above
     with unit_of_work():
         proposals.load_request(request_id)
         enrolment = proposals.enrolment_of(request_id)
