@@ -27,13 +27,15 @@ from clinic.services.courses import chairs, kinds
 from clinic.services.rules.read import clinic_info, schedule_for
 from clinic.triage.enums import RequestStatus
 
-# (kind, first day relative to today, preferred time): two courses start today, so today's board is busy.
+# (kind, first day relative to today, preferred time): four courses start today, so both chairs are busy.
 PLAN = [
     (KindKey.INFUSION, -9, time(9, 0)),
     (KindKey.NASAL_SPRAY, -8, time(10, 30)),
     (KindKey.NASAL_SPRAY, -3, time(13, 0)),
     (KindKey.INFUSION, 0, time(8, 0)),
     (KindKey.NASAL_SPRAY, 0, time(11, 0)),
+    (KindKey.INFUSION, 0, time(9, 0)),
+    (KindKey.NASAL_SPRAY, 0, time(13, 30)),
     (KindKey.INFUSION, 2, time(14, 0)),
 ]
 
