@@ -6,7 +6,10 @@ import re
 # Links sent to patients carry a token in their path: the manage page, and the course, check-in and offer
 # pages. A request line, a referer or an error would otherwise log a live link.
 TOKEN_PREFIXES = ("appointments", "courses", "check-ins", "offers")
-TOKEN_IN_PATH = re.compile(r"/(" + "|".join(re.escape(p) for p in TOKEN_PREFIXES) + r")/[^/\s?\"'#]+")
+# Staff's own /staff/courses/<id> pages carry an id, not a token, and stay readable.
+TOKEN_IN_PATH = re.compile(
+    r"(?<!/staff)/(" + "|".join(re.escape(p) for p in TOKEN_PREFIXES) + r")/[^/\s?\"'#]+"
+)
 REDACTED = "/appointments/[token]"  # what a manage path becomes
 # The staff search (`q`: a name, email or reference) is kept in the URL, so request lines carry it.
 SEARCH_IN_QUERY = re.compile(r"([?&]q=)[^&\s\"'#]*", re.IGNORECASE)
@@ -26,7 +29,7 @@ def redact(text: str) -> str:
 
 
 class RedactTokens(logging.Filter):
-    """Rewrite a record's message so that no /appointments/<token> path survives in it."""
+    """Rewrite a record's message so that no /appointments/<token> or /courses/<token> path survives."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

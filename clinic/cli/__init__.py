@@ -5,6 +5,10 @@ from flask import Flask, current_app
 
 
 def register(app: Flask) -> None:
+    from clinic.cli import jobs
+
+    jobs.register(app)
+
     @app.cli.command("create-user")
     @click.argument("email")
     @click.option("--name", required=True, help="Full name shown to colleagues.")

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
+from clinic.cli import demo_courses
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, Closure, ConsultationRequest, Note, SlotClaim, StaffUser
 from clinic.scheduling import Schedule, SlotUnavailable
@@ -390,4 +391,6 @@ def seed_demo() -> list[str]:
     staff_ids = list(db.session.scalars(select(StaffUser.id).where(StaffUser.role == Role.STAFF)))
     made = _requests(now, staff_ids)
     lines.append(f"Added {made} demo requests across the last weeks and the weeks ahead.")
+    courses = demo_courses.seed_courses(now, staff_ids)
+    lines.append(f"Added {courses} demo treatment courses: see the chair board at /staff/chairs.")
     return lines

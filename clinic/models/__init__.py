@@ -2,6 +2,17 @@
 
 from clinic.models.audit import AuditEvent
 from clinic.models.bookings import Booking, SlotClaim
+from clinic.models.courses import (
+    Chair,
+    ChairClaim,
+    CourseStatus,
+    KindKey,
+    RemsEnrolment,
+    SessionStatus,
+    TreatmentCourse,
+    TreatmentKind,
+    TreatmentSession,
+)
 from clinic.models.outbox import OutboxMessage
 from clinic.models.requests import ConsultationRequest, Note, RequestTally
 from clinic.models.settings import ClinicSettings, Closure, OpeningHours
@@ -12,17 +23,26 @@ from clinic.models.types import UTCDateTime
 __all__ = [
     "AuditEvent",
     "Booking",
+    "Chair",
+    "ChairClaim",
     "ClinicSettings",
     "Closure",
     "ConsultationRequest",
+    "CourseStatus",
+    "KindKey",
     "LoginFailure",
     "LoginThrottle",
     "Note",
     "OpeningHours",
     "OutboxMessage",
     "RecoveryCode",
+    "RemsEnrolment",
     "RequestTally",
+    "SessionStatus",
     "SlotClaim",
     "StaffUser",
+    "TreatmentCourse",
+    "TreatmentKind",
+    "TreatmentSession",
     "UTCDateTime",
 ]

@@ -1,3 +1,4 @@
+from clinic.staff import courses_routes  # noqa: F401  (course pages, registered on the same blueprint)
 from clinic.staff.routes import bp
 
 __all__ = ["bp"]

@@ -32,8 +32,18 @@ STAFF = [
     "/staff/schedule?view=week",
     "/staff/account/two-factor",
     "/staff/account/password",
+    "/staff/chairs",
+    "/staff/rems",
 ]
-ADMIN = ["/admin/hours", "/admin/closures", "/admin/settings", "/admin/staff", "/admin/audit"]
+ADMIN = [
+    "/admin/hours",
+    "/admin/closures",
+    "/admin/settings",
+    "/admin/staff",
+    "/admin/audit",
+    "/admin/chairs",
+    "/admin/treatments",
+]
 
 
 @pytest.fixture(scope="session")

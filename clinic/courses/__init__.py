@@ -1,0 +1,3 @@
+from clinic.courses.routes import bp
+
+__all__ = ["bp"]
