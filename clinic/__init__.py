@@ -9,6 +9,7 @@ from dotenv import load_dotenv
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from clinic import keys
 from config import DEV_SECRET_KEY, settings_class
 
 ROOT = Path(__file__).resolve().parent.parent  # templates/ and static/ sit next to clinic/
@@ -30,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.add_extension("jinja2.ext.do")
     _database_uri(app)
     _refuse_unsafe_production(app)
+    keys.init_app(app, may_generate=_is_development_or_testing(app))
     if app.config.get("PROXY_COUNT"):
         # Behind N reverse proxies: trust their X-Forwarded-* so rate limits and HTTPS see the real client.
         count = int(app.config["PROXY_COUNT"])
@@ -72,9 +74,13 @@ def _database_uri(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
 
 
+def _is_development_or_testing(app: Flask) -> bool:
+    return os.environ.get("CLINIC_ENV", "development") != "production" and (app.debug or app.testing)
+
+
 def _refuse_unsafe_production(app: Flask) -> None:
     """Outside development and testing, refuse to start with a default or short key, or with DEBUG on."""
-    if os.environ.get("CLINIC_ENV", "development") != "production" and (app.debug or app.testing):
+    if _is_development_or_testing(app):
         return
     key = app.config.get("SECRET_KEY") or ""
     if key == DEV_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH:

@@ -26,6 +26,10 @@ PG_URL = os.environ.get("CLINIC_TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 _counter = itertools.count()
+# Fixed encryption keys for every test app (CLINIC_DATA_KEYS, newest first, and CLINIC_INDEX_KEY), so that
+# any app of a test reads what another wrote. Tests of rotation add a newer key in front.
+DATA_KEY = "nbj+ATXv8LcY5yt2w2a4Yh1acsI6x4x0NzlUvvq7nEw="
+INDEX_KEY = "kAyDNHtDZzQE2DhZC6L7bB5ahWMjf6hkRb+p9E1JUj8="
 
 
 def base_config(uri: str) -> dict:
@@ -33,6 +37,8 @@ def base_config(uri: str) -> dict:
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": uri,
         "SECRET_KEY": "testing-secret-key-not-for-production-0123456789",
+        "DATA_KEYS": DATA_KEY,
+        "INDEX_KEY": INDEX_KEY,
         "MAIL_BACKEND": "locmem",
         "RATELIMIT_STORAGE_URI": "memory://",
         # Flask-Limiter's switch is process-wide: set it for every app, or one test's "off" leaks on.
