@@ -5,7 +5,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.extensions import db
-from clinic.models.types import UTCDateTime, utcnow
+from clinic.models.types import BlindIndex, UTCDateTime, utcnow
 from clinic.triage.enums import Role
 
 
@@ -47,12 +47,13 @@ class LoginFailure(db.Model):
     """A failed sign-in, counted in the database so that the lockout holds across workers and hosts.
 
     Counted per email address typed, whether or not such an account exists, so the lockout never reveals
-    which addresses have accounts.
+    which addresses have accounts. The address is stored as its keyed hash (a blind index): comparing the
+    column with a normalised address hashes that address too, and nobody reads the addresses back.
     """
 
     __tablename__ = "login_failures"
     __table_args__ = (sa.Index("ix_login_failures_email_at", "email", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(254))
+    email: Mapped[str] = mapped_column(BlindIndex("login_failures.email", length=254))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

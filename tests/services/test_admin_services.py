@@ -45,7 +45,7 @@ def add_booking(app, starts_at: datetime, minutes: int = 30, *, seat: int = 1, f
             phone="+12125550100",
             date_of_birth=date(1980, 1, 1),
             preferred_contact=PreferredContact.EMAIL,
-            **{f"phq9_{i}": 0 for i in range(1, 10)},
+            phq9_answers=[0] * 9,
             phq9_score=0,
             phq9_band=Phq9Band.MINIMAL,
             antidepressant_trials=2,

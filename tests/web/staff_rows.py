@@ -55,7 +55,7 @@ def add_request(
         "phone": f"+1212555{n % 10000:04d}",
         "date_of_birth": date(1980, 1, 1),
         "preferred_contact": PreferredContact.PHONE,
-        **{f"phq9_{i + 1}": v for i, v in enumerate(phq9)},
+        "phq9_answers": list(phq9),
         "phq9_score": score,
         "phq9_band": band_for(score),
         "antidepressant_trials": 2,

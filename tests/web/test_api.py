@@ -35,7 +35,7 @@ def book(app, *starts: datetime) -> None:
                 phone="+12125550100",
                 date_of_birth=date(1980, 1, 1),
                 preferred_contact=PreferredContact.EMAIL,
-                **{f"phq9_{i}": 1 for i in range(1, 10)},
+                phq9_answers=[1] * 9,
                 phq9_score=9,
                 phq9_band=Phq9Band.MILD,
                 antidepressant_trials=2,
