@@ -1,5 +1,5 @@
-"""`flask --app clinic rotate-keys`: every value re-sealed under the newest key, resumably; afterwards the old key
-can go and every page, the CSV and the outbox still read."""
+"""`flask --app clinic rotate-keys`: every value re-sealed under the newest key, resumably; afterwards the old
+key can go and every page, the CSV and the outbox still read."""
 
 from datetime import UTC, datetime
 
@@ -13,7 +13,7 @@ from clinic.extensions import db
 from clinic.models import ConsultationRequest, Note, OutboxMessage, StaffUser
 from clinic.services.booking import links
 from clinic.services.encryption import rotation
-from tests.conftest import DATA_KEY, csrf_token_from
+from tests.conftest import DATA_KEY
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
 NEW_KEY = new_key()
@@ -22,7 +22,7 @@ CANARY = "Rotationcanary"
 
 
 def restart_with(app, data_keys: str) -> None:
-    """What a restart with another CLINIC_DATA_KEYS does: the keyring is built again from the configuration."""
+    """What a restart with another CLINIC_DATA_KEYS does: the keyring is built again from configuration."""
     app.config["DATA_KEYS"] = data_keys
     keys.init_app(app, may_generate=False)
 
