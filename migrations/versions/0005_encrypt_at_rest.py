@@ -283,7 +283,10 @@ def downgrade():
 
     op.execute(sa.text('DELETE FROM login_failures'))
 
-    with op.batch_alter_table(REQUESTS) as batch:
+    # SQLite: the date column is read as a DATE already, or the table copy would CAST its ISO text to a
+    # number (alembic casts when the affinity changes, and DATE has NUMERIC affinity there).
+    reflect_args = [sa.Column('date_of_birth', sa.Date())] if sqlite else []
+    with op.batch_alter_table(REQUESTS, reflect_args=reflect_args) as batch:
         for column in DIGESTS:
             batch.drop_index(batch.f(f'ix_{REQUESTS}_{column}'))
             batch.drop_column(column)
