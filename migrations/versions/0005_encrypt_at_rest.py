@@ -138,6 +138,8 @@ def _parse(kind, raw):
         return raw if isinstance(raw, date) else date.fromisoformat(str(raw)[:10])
     if kind == 'json':
         return raw if isinstance(raw, (list, dict)) else json.loads(raw)
+    if kind == 'int':
+        return int(raw)
     return raw
 
 
