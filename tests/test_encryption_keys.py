@@ -2,6 +2,7 @@
 
 import json
 import os
+import runpy
 import stat
 from pathlib import Path
 
@@ -57,3 +58,9 @@ def test_two_first_starts_at_once_agree_on_the_keys_written_first(tmp_path, monk
     monkeypatch.setattr(keys.os, "link", another_process_was_faster)
     assert keys.instance_keys(path) == theirs
     assert [p.name for p in tmp_path.iterdir()] == [keys.KEY_FILE]  # no temporary file left behind
+
+
+def test_python_m_clinic_crypto_prints_a_new_key(capsys):
+    runpy.run_module("clinic.crypto", run_name="__main__")
+    printed = capsys.readouterr().out.strip()
+    assert len(parse_key(printed)) == 32
