@@ -10,6 +10,11 @@ DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")  # required everywhere but under `flask run` in development
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite file in the instance folder
+    # Encryption at rest (clinic/keys.py), set as CLINIC_DATA_KEYS (base64 keys, comma-separated, newest
+    # first) and CLINIC_INDEX_KEY (the blind indexes' key). Production refuses to start without them;
+    # development and testing generate them into instance/encryption-keys.json.
+    DATA_KEYS: str | None = None
+    INDEX_KEY: str | None = None
     # hide_parameters: database errors never carry patient data into logs or tracebacks
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     MAX_CONTENT_LENGTH = 256 * 1024

@@ -1,8 +1,9 @@
 """A clinic network's worth of data: consultation requests over three years, with bookings, notes and audit.
 
 The schema comes from the real migrations (`flask_migrate.upgrade`). Rows go in with SQLAlchemy Core
-`insert()` executemany in batches, through the models' own tables (so UTCDateTime, enums and JSON bind
-exactly as the app writes them), never the ORM per row.
+`insert()` executemany in batches, through the models' own tables (so UTCDateTime, enums, JSON and the
+encrypted fields bind exactly as the app writes them: names, contact details, answers and notes encrypted,
+blind indexes from `lookup_values`), never the ORM per row.
 
 Layout (deterministic, seed 8): the same present, a growing past.
 - The span: three years ending at the booking horizon (now + 60 days). Its grid is every Mon–Sat
@@ -39,6 +40,7 @@ from flask_migrate import upgrade
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ClinicSettings, ConsultationRequest, Note, SlotClaim, StaffUser
+from clinic.models.requests import lookup_values
 from clinic.services.accounts.passwords import hash_password
 from clinic.services.casework import tallies
 from clinic.triage.enums import Modality, Phq9Band, PreferredContact, Priority, RequestStatus, Role
@@ -299,6 +301,8 @@ class Dataset:
                 )[0]
             active = status not in (RequestStatus.CANCELLED, RequestStatus.DECLINED)
             first_name, last_name = rng.choice(FIRST), rng.choice(LAST)
+            email = f"{first_name}.{last_name}.{i}@example.com".lower().replace("'", "")
+            phone = f"+1212555{i % 10_000:04d}"
             staff = self.staff_ids
             score = sum(answers)
             trials = rng.randint(0, 6)
@@ -314,11 +318,12 @@ class Dataset:
                     "priority_rank": priority.rank,
                     "first_name": first_name,
                     "last_name": last_name,
-                    "email": f"{first_name}.{last_name}.{i}@example.com".lower().replace("'", ""),
-                    "phone": f"+1212555{i % 10_000:04d}",
+                    "email": email,
+                    "phone": phone,
+                    **lookup_values(first_name=first_name, last_name=last_name, email=email, phone=phone),
                     "date_of_birth": date(1950, 1, 1) + timedelta(days=rng.randint(0, 365 * 55)),
                     "preferred_contact": rng.choice(list(PreferredContact)),
-                    **{f"phq9_{k + 1}": answers[k] for k in range(9)},
+                    "phq9_answers": answers,
                     "phq9_score": score,
                     "phq9_band": band(score),
                     "antidepressant_trials": trials,

@@ -10,7 +10,9 @@ What it does, in order (each step prints as it goes; one table at the end):
    and the availability API and the staff queue are loaded with wrk: the cost curve.
 4. At the full size: a minimal Flask "hello" app (bench/hello_app.py) served the same way gives the ceiling,
    then every target is loaded with wrk, and the CSV export of every request is downloaded once, streamed,
-   while the workers' memory is sampled from /proc.
+   while the workers' memory is sampled from /proc. In process, the cost of decryption alone: the names of a
+   queue page, every encrypted field of a request with its notes, and the CSV's four encrypted fields of
+   every request (a row each in the results table, with its share of the page's median time).
 5. For each missed goal, a pyinstrument profile of that page, in process, on the same database.
 
 Ratios are the result: the machine is shared (2 cores for wrk and gunicorn); bare numbers vary between runs.
@@ -20,6 +22,7 @@ Usage: `make bench`, or `.venv/bin/python bench/run.py --help`.
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import json
 import os
@@ -477,10 +480,17 @@ def this_app_on_layout(tomorrow, repeats: int) -> list[dict]:
     return results
 
 
+# One set of encryption keys per run: the bulk load, the in-process app and gunicorn read each other's rows.
+DATA_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
+INDEX_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
+
+
 def in_process_config(url: str) -> dict:
     return {
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": secrets.token_hex(32),
+        "DATA_KEYS": DATA_KEY,
+        "INDEX_KEY": INDEX_KEY,
         "DEBUG": False,
         "TESTING": False,
         "SESSION_COOKIE_SECURE": False,
@@ -530,6 +540,8 @@ def app_env(url: str) -> dict[str, str]:
     return {
         "CLINIC_ENV": "production",
         "CLINIC_SECRET_KEY": secrets.token_urlsafe(48),
+        "CLINIC_DATA_KEYS": DATA_KEY,
+        "CLINIC_INDEX_KEY": INDEX_KEY,
         "CLINIC_FORCE_HTTPS": "false",
         "CLINIC_SESSION_COOKIE_SECURE": "false",
         "CLINIC_MAIL_BACKEND": '"locmem"',
@@ -635,6 +647,51 @@ def csv_export(server: Server, path: str, cookie: str) -> dict:
         "chunked": response.getheader("Transfer-Encoding") == "chunked",
         "hwm_mb": max((proc_kb(pid, "VmHWM") for pid in workers), default=0) / 1024,
     }
+
+
+def decryption_cost(url: str, per_page: int = 25, runs: int = 25) -> dict:
+    """What decrypting costs, in process, on the same database: the names of one queue page (the queue
+    decrypts only those), every encrypted field of one request with its notes (the detail page), and the four
+    encrypted fields of every request (the CSV export). Raw tokens are read first; only opening and decoding
+    them is timed (median of `runs`; the CSV once)."""
+    from clinic import create_app, keys
+    from clinic.extensions import db
+    from clinic.models import ConsultationRequest, Note
+    from clinic.models.types import Encrypted
+
+    R, N = ConsultationRequest.__table__, Note.__table__
+
+    def tokens(columns, *conditions, limit: int | None = None) -> list[tuple[str, str]]:
+        """(context, token) of every stored value of `columns` (table columns), requests in queue order."""
+        stmt = sa.select(*(sa.type_coerce(c, sa.Text) for c in columns)).where(*conditions)
+        if columns[0].table is R:
+            stmt = stmt.order_by(R.c.priority_rank, R.c.id)
+        pairs = []
+        for row in db.session.execute(stmt.limit(limit)):
+            pairs += [(c.type.context, token) for c, token in zip(columns, row, strict=True) if token]
+        return pairs
+
+    def open_all(pairs) -> float:
+        keyring = keys.current()
+        started = time.perf_counter()
+        for context, token in pairs:
+            keyring.open(token, context)
+        return time.perf_counter() - started
+
+    app = create_app(in_process_config(url))
+    with app.app_context():
+        page = tokens([R.c.first_name, R.c.last_name], limit=per_page)
+        request_id = db.session.scalar(sa.select(N.c.request_id).order_by(N.c.id.desc()).limit(1)) or 1
+        sealed = [c for c in R.columns if isinstance(c.type, Encrypted)]
+        detail = tokens(sealed, R.c.id == request_id) + tokens([N.c.body], N.c.request_id == request_id)
+        every = tokens([R.c.first_name, R.c.last_name, R.c.email, R.c.phone])
+        result = {
+            "queue": (statistics.median(open_all(page) for _ in range(runs)), len(page)),
+            "detail": (statistics.median(open_all(detail) for _ in range(runs)), len(detail)),
+            "csv": (open_all(every), len(every)),
+        }
+        db.engine.dispose()
+    return result
 
 
 def detail_path(url: str) -> str:
@@ -873,9 +930,12 @@ def main() -> None:
                     export = {"note": problem} if problem else csv_export(server, probe_csv.path, cookie)
                     peak_mb = max((proc_kb(pid, "VmHWM") for pid in server.workers()), default=0) / 1024
 
+        decryption = decryption_cost(url)
         say("\n[5/5] results\n")
         report = Report()
-        print_results(args, backend, pure, peer_result, hellos, rows, curve, export, peak_mb, report)
+        print_results(
+            args, backend, pure, peer_result, hellos, rows, curve, export, peak_mb, report, decryption
+        )
         if report.misses and not args.no_profile:
             say(
                 "\nProfiles of the missed goals (pyinstrument, 30 requests in process; full HTML in "
@@ -911,7 +971,7 @@ def probe_head(port: int, path: str, cookie: str, login_problem: str) -> str:
 
 
 def print_results(
-    args, backend, pure, peer_result, hellos, rows, curve, export, peak_mb, report: Report
+    args, backend, pure, peer_result, hellos, rows, curve, export, peak_mb, report: Report, decryption=None
 ) -> None:
     if hellos:
         say(
@@ -956,6 +1016,7 @@ def print_results(
             )
             if not met:
                 report.misses.append(("CSV export", "/staff/requests.csv?status=all", True))
+    body += decryption_rows(decryption, rows, export)
     body.append(
         [
             "pure availability, 60 d, 2,000 bookings",
@@ -1087,6 +1148,37 @@ def print_results(
             f"  (this app runs with capacity {peer_result['ours'][-1]['capacity']} at 2,000 appointments, so "
             "that ~2 per slot are legal bookings; the peer lets them overlap, so slot counts differ there.)"
         )
+
+
+def decryption_rows(decryption: dict | None, rows: list, export: dict | None) -> list[list[str]]:
+    """The cost of decryption as rows of the results table, with its share of each page's median time."""
+    if not decryption:
+        return []
+    p50 = {row.target.path: row.load.p50 for row in rows if row.load}
+    detail = next((row.load.p50 for row in rows if row.target.name == "request detail" and row.load), None)
+    pages = (
+        ("decryption: queue page (names)", "queue", p50.get("/staff/")),
+        ("decryption: request detail (all fields, notes)", "detail", detail),
+        ("decryption: CSV, every request (4 fields)", "csv", export.get("seconds") if export else None),
+    )
+    out = []
+    for name, key, whole in pages:
+        seconds, values = decryption[key]
+        share = f"{seconds / whole:.0%} of its p50" if key != "csv" and whole else ""
+        if key == "csv" and whole:
+            share = f"{seconds / whole:.0%} of the download"
+        out.append(
+            [
+                name,
+                f"{values:,} values",
+                fmt_ms(seconds),
+                f"{seconds / max(values, 1) * 1e6:.1f} µs/value",
+                "—",
+                "(no goal)",
+                share or "—",
+            ]
+        )
+    return out
 
 
 def cpu_model() -> str:

@@ -9,7 +9,7 @@ from dotenv import load_dotenv
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from clinic import startup_checks
+from clinic import keys, startup_checks
 from clinic.startup_checks import MIN_SECRET_KEY_LENGTH
 from config import settings_class
 
@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.add_extension("jinja2.ext.do")
     _database_uri(app)
     startup_checks.check(app)
+    keys.init_app(app, may_generate=_is_development_or_testing(app))
     if app.config.get("PROXY_COUNT"):
         # Behind N reverse proxies: trust their X-Forwarded-* so rate limits and HTTPS see the real client.
         # Only then: without it, no X-Forwarded-* header changes the client address, scheme or host.
@@ -71,3 +72,7 @@ def _database_uri(app: Flask) -> None:
     elif uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
+
+
+def _is_development_or_testing(app: Flask) -> bool:
+    return os.environ.get("CLINIC_ENV", "development") != "production" and (app.debug or app.testing)

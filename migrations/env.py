@@ -88,10 +88,21 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration recreates a table on SQLite: with foreign keys on, dropping the old copy
+            # would cascade to, or be refused by, the rows that reference it. SQLite ignores this pragma
+            # inside a transaction, so it goes to the driver's connection before any begins; a migration
+            # that recreates a table checks the references itself (PRAGMA foreign_key_check).
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.invalidate()  # never back to the pool with foreign keys off
 
 
 if context.is_offline_mode():

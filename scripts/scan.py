@@ -8,6 +8,7 @@ summarised by severity into docs/security-scan.md. Exit status 1 on any high or 
 """
 
 import argparse
+import base64
 import http.cookiejar
 import json
 import os
@@ -83,6 +84,8 @@ def scan_env(database: Path) -> dict[str, str]:
     env.update(
         CLINIC_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(48),
+        CLINIC_DATA_KEYS=base64.b64encode(secrets.token_bytes(32)).decode(),
+        CLINIC_INDEX_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         DATABASE_URL=f"sqlite:///{database}",
         CLINIC_INSTANCE_PATH=str(OUT / "instance"),
         CLINIC_FORCE_HTTPS="false",  # plain HTTP on the loopback only

@@ -42,6 +42,10 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 DEFAULT_NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 23 November 2026, 08:00 in New York
 REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _counter = itertools.count()
+# Fixed encryption keys for every test app (CLINIC_DATA_KEYS, newest first, and CLINIC_INDEX_KEY), so that
+# any app of a test reads what another wrote. Tests of rotation add a newer key in front.
+DATA_KEY = "nbj+ATXv8LcY5yt2w2a4Yh1acsI6x4x0NzlUvvq7nEw="
+INDEX_KEY = "kAyDNHtDZzQE2DhZC6L7bB5ahWMjf6hkRb+p9E1JUj8="
 
 
 def base_config(uri: str) -> dict:
@@ -49,6 +53,8 @@ def base_config(uri: str) -> dict:
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": uri,
         "SECRET_KEY": "testing-secret-key-not-for-production-0123456789",
+        "DATA_KEYS": DATA_KEY,
+        "INDEX_KEY": INDEX_KEY,
         "MAIL_BACKEND": "locmem",
         "RATELIMIT_STORAGE_URI": "memory://",
         # Flask-Limiter's switch is process-wide: set it for every app, or one test's "off" leaks on.
@@ -282,7 +288,7 @@ def add_request(app):
                 "phone": f"+1212555{n % 10000:04d}",
                 "date_of_birth": date(1980, 1, 1),
                 "preferred_contact": PreferredContact.PHONE,
-                **{f"phq9_{i + 1}": answer for i, answer in enumerate(phq9)},
+                "phq9_answers": list(phq9),
                 "phq9_score": score,
                 "phq9_band": band_for(score),
                 "antidepressant_trials": 2,

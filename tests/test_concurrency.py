@@ -29,7 +29,7 @@ from clinic.services.booking import availability, seats
 from clinic.services.booking.intake import IntakeData, submit
 from clinic.services.rules.read import clinic_info
 from clinic.triage.enums import Modality, PreferredContact
-from tests.conftest import base_config, csrf_token_from
+from tests.conftest import DATA_KEY, INDEX_KEY, base_config, csrf_token_from
 from tests.fixtures_intake import intake_form_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -271,6 +271,8 @@ def gunicorn(database_url, backend, tmp_path):
         CLINIC_SQLALCHEMY_DATABASE_URI=database_url,
         CLINIC_RATELIMIT_ENABLED="false",
         CLINIC_SECRET_KEY="gunicorn-concurrency-test-secret-key-0123456789abcdef",
+        CLINIC_DATA_KEYS=DATA_KEY,
+        CLINIC_INDEX_KEY=INDEX_KEY,
     )
     log = (tmp_path / "gunicorn.log").open("w")
     server = subprocess.Popen(

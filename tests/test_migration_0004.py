@@ -47,7 +47,7 @@ def test_upgrade_from_0002_migrates_existing_rows(database_url):
                         "sent": sent,
                     },
                 )
-        upgrade()
+        upgrade(revision="0004")
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM login_failures")).scalar() == 0
             user = conn.execute(

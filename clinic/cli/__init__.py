@@ -73,6 +73,38 @@ def register(app: Flask) -> None:
         else:
             raise click.ClickException(f"{len(wrong)} tallies disagree: run with --fix to recount them.")
 
+    @app.cli.command("rotate-keys")
+    @click.option(
+        "--batch",
+        type=click.IntRange(1, 10_000),
+        default=500,
+        show_default=True,
+        help="Rows per transaction.",
+    )
+    def rotate_keys_command(batch: int) -> None:
+        """Re-encrypt every value still under an older key with the newest key of CLINIC_DATA_KEYS.
+
+        Resumable: only rows still under an older key are read, so a stopped run just runs again. When it
+        has finished, the older keys can be removed from CLINIC_DATA_KEYS.
+        """
+        from tqdm import tqdm
+
+        from clinic.services.encryption import rotation
+
+        total = rotation.pending()
+        if not total:
+            click.echo("Every encrypted value is under the newest key.")
+            return
+        with tqdm(total=total, unit="row", desc="re-encrypting") as bar:  # on stderr
+            try:
+                done = rotation.rotate(batch=batch, progress=bar.update)
+            except rotation.RotationFailed as problem:
+                raise click.ClickException(str(problem)) from None
+        left = rotation.pending()
+        if left:
+            raise click.ClickException(f"Re-encrypted {done} rows; {left} changed meanwhile: run it again.")
+        click.echo(f"Re-encrypted {done} rows: every encrypted value is under the newest key.")
+
     @app.cli.command("send-reminders")
     def send_reminders_command() -> None:
         """Email patients booked within the next 24 hours, once each (safe to run from cron)."""

@@ -306,7 +306,7 @@ def _requests(now: datetime, staff_ids: list[int]) -> int:
             phone=f"+1212555{100 + index:04d}",
             date_of_birth=date(rng.randint(1950, 2004), rng.randint(1, 12), rng.randint(1, 28)),
             preferred_contact=rng.choice(list(PreferredContact)),
-            **{f"phq9_{i + 1}": value for i, value in enumerate(answers)},
+            phq9_answers=list(answers),
             phq9_score=result.score,
             phq9_band=result.band,
             antidepressant_trials=trials,

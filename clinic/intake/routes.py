@@ -156,7 +156,7 @@ def _render_manage(
         is_cancelled=consultation.active_booking is None,
         changeable=seats.changeable_by_patient(consultation, now=now),
         just_submitted=just_submitted,
-        show_crisis=just_submitted and consultation.phq9_9 > 0,
+        show_crisis=just_submitted and consultation.phq9_answers[8] > 0,
         problem=problem,
         cancel_form=CancelForm(),
     ), status

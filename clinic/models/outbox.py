@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.extensions import db
-from clinic.models.types import UTCDateTime
+from clinic.models.types import Encrypted, UTCDateTime
 from clinic.timeutil import utcnow
 
 
@@ -22,12 +22,16 @@ class OutboxMessage(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(32))
-    recipients: Mapped[list[str]] = mapped_column(sa.JSON)
+    # Addresses, bodies and attachments (names, manage links) are encrypted at rest; a subject never
+    # carries patient data (mail/calendar.py subject_for), so it stays in clear.
+    recipients: Mapped[list[str]] = mapped_column(Encrypted("json", "outbox_messages.recipients"))
     subject: Mapped[str] = mapped_column(sa.String(200))
-    body_text: Mapped[str] = mapped_column(sa.Text)
-    body_html: Mapped[str | None] = mapped_column(sa.Text)
+    body_text: Mapped[str] = mapped_column(Encrypted("text", "outbox_messages.body_text"))
+    body_html: Mapped[str | None] = mapped_column(Encrypted("text", "outbox_messages.body_html"))
     # [{"filename": ..., "mimetype": ..., "content": text}] (calendar files are text)
-    attachments: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(
+        Encrypted("json", "outbox_messages.attachments"), default=list
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)

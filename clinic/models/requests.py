@@ -2,10 +2,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from clinic.crypto.lookup import email_key, name_key, phone_keys
 from clinic.extensions import db
-from clinic.models.types import UTCDateTime
+from clinic.models.types import BlindIndex, Encrypted, UTCDateTime
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Modality, Phq9Band, PreferredContact, Priority, RequestStatus
 
@@ -24,6 +25,31 @@ def enum_column(enum, name: str) -> sa.Enum:
         length=24,
         values_callable=lambda e: [m.value for m in e],
     )
+
+
+def lookup_values(
+    *,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+) -> dict[str, str]:
+    """The blind-index columns that follow the fields given, with the normalised values they hash.
+
+    The model keeps them itself; a bulk insert through the table (bench/dataset.py, the migrations) adds
+    `**lookup_values(first_name=..., ...)` to each row.
+    """
+    values: dict[str, str] = {}
+    if first_name is not None:
+        values["first_name_digest"] = name_key(first_name)
+    if last_name is not None:
+        values["last_name_digest"] = name_key(last_name)
+    if email is not None:
+        values["email_digest"] = email_key(email)
+    if phone is not None:
+        keys = phone_keys(phone)
+        values |= {"phone_digest": keys.e164, "phone7_digest": keys.last7, "phone4_digest": keys.last4}
+    return values
 
 
 # The statuses still waiting for the clinic (workflow.OPEN_STATUSES), as SQL for the partial index.
@@ -52,7 +78,6 @@ class ConsultationRequest(db.Model):
         sa.Index("ix_requests_created", "created_at", "priority", "phq9_band"),
         sa.CheckConstraint("phq9_score BETWEEN 0 AND 27", name="phq9_score_range"),
         sa.CheckConstraint("antidepressant_trials BETWEEN 0 AND 20", name="trials_range"),
-        sa.CheckConstraint("phq9_difficulty BETWEEN 0 AND 3", name="phq9_difficulty_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,35 +94,46 @@ class ConsultationRequest(db.Model):
         sa.SmallInteger
     )  # Priority.rank, so the queue sorts on an index
 
-    first_name: Mapped[str] = mapped_column(sa.String(80))
-    last_name: Mapped[str] = mapped_column(sa.String(80))
-    email: Mapped[str] = mapped_column(sa.String(254))
-    phone: Mapped[str] = mapped_column(sa.String(20))  # E.164
-    date_of_birth: Mapped[date]
+    # Health and contact data are encrypted at rest (models/types.py Encrypted); score, band, priority,
+    # status, reference and times stay in clear, so the queue sorts, filters and counts on them.
+    first_name: Mapped[str] = mapped_column(Encrypted("text", "consultation_requests.first_name"))
+    last_name: Mapped[str] = mapped_column(Encrypted("text", "consultation_requests.last_name"))
+    email: Mapped[str] = mapped_column(Encrypted("text", "consultation_requests.email"))
+    phone: Mapped[str] = mapped_column(Encrypted("text", "consultation_requests.phone"))  # E.164
+    date_of_birth: Mapped[date] = mapped_column(Encrypted("date", "consultation_requests.date_of_birth"))
     preferred_contact: Mapped[PreferredContact] = mapped_column(
         enum_column(PreferredContact, "preferred_contact")
     )
 
-    phq9_1: Mapped[int] = mapped_column(sa.SmallInteger)
-    phq9_2: Mapped[int] = mapped_column(sa.SmallInteger)
-    phq9_3: Mapped[int] = mapped_column(sa.SmallInteger)
-    phq9_4: Mapped[int] = mapped_column(sa.SmallInteger)
-    phq9_5: Mapped[int] = mapped_column(sa.SmallInteger)
-    phq9_6: Mapped[int] = mapped_column(sa.SmallInteger)
-    phq9_7: Mapped[int] = mapped_column(sa.SmallInteger)
-    phq9_8: Mapped[int] = mapped_column(sa.SmallInteger)
-    phq9_9: Mapped[int] = mapped_column(sa.SmallInteger)
+    # The nine answers, items 1 to 9, in one encrypted list.
+    phq9_answers: Mapped[list[int]] = mapped_column(Encrypted("json", "consultation_requests.phq9_answers"))
     phq9_score: Mapped[int] = mapped_column(sa.SmallInteger)
     phq9_band: Mapped[Phq9Band] = mapped_column(enum_column(Phq9Band, "phq9_band"))
     # The PHQ-9's closing question (how difficult the problems make daily life), 0-3: optional and never
     # scored. None when the patient skipped it, and for requests made before it was asked.
-    phq9_difficulty: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    # The unscored closing question, 0-3 (the form checks the range: an encrypted value has no CHECK).
+    phq9_difficulty: Mapped[int | None] = mapped_column(
+        Encrypted("int", "consultation_requests.phq9_difficulty")
+    )
     antidepressant_trials: Mapped[int] = mapped_column(sa.SmallInteger)
     treatment_resistant: Mapped[bool]
-    conditions: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    conditions: Mapped[list[str]] = mapped_column(
+        Encrypted("json", "consultation_requests.conditions"), default=list
+    )
     modality: Mapped[Modality] = mapped_column(enum_column(Modality, "modality"))
-    medications: Mapped[str] = mapped_column(sa.Text, default="")
-    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    medications: Mapped[str] = mapped_column(
+        Encrypted("text", "consultation_requests.medications"), default=""
+    )
+    notes: Mapped[str] = mapped_column(Encrypted("text", "consultation_requests.notes"), default="")
+
+    # Blind indexes for exact search (crypto/lookup.py says what each hashes), kept by `_keep_lookups`
+    # whenever a name, the email or the phone is set.
+    first_name_digest: Mapped[str] = mapped_column(BlindIndex("consultation_requests.first_name"), index=True)
+    last_name_digest: Mapped[str] = mapped_column(BlindIndex("consultation_requests.last_name"), index=True)
+    email_digest: Mapped[str] = mapped_column(BlindIndex("consultation_requests.email"), index=True)
+    phone_digest: Mapped[str] = mapped_column(BlindIndex("consultation_requests.phone"), index=True)
+    phone7_digest: Mapped[str] = mapped_column(BlindIndex("consultation_requests.phone7"), index=True)
+    phone4_digest: Mapped[str] = mapped_column(BlindIndex("consultation_requests.phone4"), index=True)
 
     consent_version: Mapped[str] = mapped_column(sa.String(20))
     consented_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -114,9 +150,11 @@ class ConsultationRequest(db.Model):
     notes_list: Mapped[list["Note"]] = relationship(back_populates="request", order_by="Note.created_at")
     assigned_to: Mapped["StaffUser | None"] = relationship()
 
-    @property
-    def phq9_answers(self) -> list[int]:
-        return [getattr(self, f"phq9_{i}") for i in range(1, 10)]
+    @validates("first_name", "last_name", "email", "phone")
+    def _keep_lookups(self, key: str, value: str) -> str:
+        for column, normalised in lookup_values(**{key: value}).items():
+            setattr(self, column, normalised)
+        return value
 
     @property
     def full_name(self) -> str:
@@ -137,7 +175,7 @@ class Note(db.Model):
         sa.ForeignKey("consultation_requests.id", ondelete="CASCADE"), index=True
     )
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
-    body: Mapped[str] = mapped_column(sa.Text)
+    body: Mapped[str] = mapped_column(Encrypted("text", "notes.body"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     request: Mapped[ConsultationRequest] = relationship(back_populates="notes_list")

@@ -5,7 +5,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.extensions import db
-from clinic.models.types import UTCDateTime
+from clinic.models.types import Encrypted, UTCDateTime
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Role
 
@@ -37,7 +37,7 @@ class StaffUser(UserMixin, db.Model):
     # Two-factor sign-in (RFC 6238 TOTP). The secret is set when setup starts and counts only once
     # `two_factor_enabled_at` is set, after the user proved it with a code. `totp_last_step` is the time-step
     # of the last code accepted: a code is never accepted twice.
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
+    totp_secret: Mapped[str | None] = mapped_column(Encrypted("text", "staff_users.totp_secret"))
     two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 

@@ -1,9 +1,14 @@
 """Column types shared by the models."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
+
+from clinic import keys
+from clinic.crypto.keyring import DIGEST_HEX, KINDS, decode, encode
 
 
 class UTCDateTime(TypeDecorator):
@@ -28,3 +33,73 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class Encrypted(TypeDecorator):
+    """A health or contact field, encrypted at rest (AES-256-GCM, clinic/crypto/keyring.py).
+
+    `kind` is what the column holds in Python: "text" (str), "date", "int" or "json" (lists, dicts).
+    `context` is bound into every value as associated data: a value copied into another column fails to
+    decrypt. It names the column where the values were first written and must never change (a renamed
+    column keeps its old context, or its values no longer decrypt). Every value is sealed with the newest
+    key of CLINIC_DATA_KEYS; `flask --app clinic rotate-keys` re-seals the older ones.
+
+    Encrypted values cannot be compared, sorted or searched in SQL (each encryption of the same value
+    differs): such an expression raises at once. Search uses a BlindIndex column instead.
+    """
+
+    impl = sa.Text
+    cache_ok = True
+
+    def __init__(self, kind: str, context: str) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+        super().__init__()
+        self.kind = kind
+        self.context = context
+
+    def process_bind_param(self, value: Any, dialect) -> str | None:
+        if value is None:
+            return None
+        return keys.current().seal(encode(self.kind, value), self.context)
+
+    def process_result_value(self, value: str | None, dialect) -> Any:
+        if value is None:
+            return None
+        return decode(self.kind, keys.current().open(value, self.context))
+
+    class comparator_factory(TypeDecorator.Comparator, sa.Text.Comparator):
+        ALLOWED = frozenset({operators.is_, operators.is_not})
+
+        def operate(self, op, *other, **kwargs):
+            if op not in self.ALLOWED:
+                raise TypeError(
+                    f"{self.expr} is encrypted: it cannot be compared, sorted or searched in SQL "
+                    "(search its blind index)"
+                )
+            return super().operate(op, *other, **kwargs)
+
+        def reverse_operate(self, op, other, **kwargs):
+            return self.operate(op, other, **kwargs)
+
+
+class BlindIndex(TypeDecorator):
+    """The keyed hash of a normalised value, for exact search of an encrypted field (CLINIC_INDEX_KEY).
+
+    The value bound is hashed: both what is stored and what a query compares with, so
+    `column == normalised_value` just works. `purpose` keeps the digests of different columns apart. What
+    is read back is the digest: the value itself cannot be recovered from it.
+    """
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, purpose: str, length: int = DIGEST_HEX) -> None:
+        super().__init__(length)
+        self.purpose = purpose
+        self.length = length
+
+    def process_bind_param(self, value: str | None, dialect) -> str | None:
+        if value is None:
+            return None
+        return keys.current().digest(self.purpose, value)

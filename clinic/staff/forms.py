@@ -50,7 +50,7 @@ class QueueFilterForm(FlaskForm):
             Length(max=100, message="Search for at most 100 characters."),
             printable_only,
         ],
-        description="Name, email or reference",
+        description="A whole first or last name, an email, a phone number or a reference",
     )
     status = SelectField(
         "Status",

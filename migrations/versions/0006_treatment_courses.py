@@ -11,7 +11,7 @@ treatment_kinds carries the esketamine REMS minimum (monitoring at least 120 min
 admin form or manual fix can lower it.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-26 08:02:45.867998
 
 """
@@ -25,7 +25,7 @@ import clinic.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

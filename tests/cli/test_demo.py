@@ -61,8 +61,8 @@ def test_requests_cover_every_band_priority_and_status(app, seeded):
         assert {r.priority for r in requests} == set(Priority)
         assert {r.status for r in requests} == set(RequestStatus)
         urgent = [r for r in requests if r.priority == Priority.URGENT]
-        assert len(urgent) >= 2 and all(r.phq9_9 > 0 for r in urgent)
-        assert all(r.phq9_9 == 0 for r in requests if r.priority != Priority.URGENT)
+        assert len(urgent) >= 2 and all(r.phq9_answers[8] > 0 for r in urgent)
+        assert all(r.phq9_answers[8] == 0 for r in requests if r.priority != Priority.URGENT)
         assert any(r.status == RequestStatus.NEW for r in urgent)  # one waits on the queue
         for r in requests:
             assert r.phq9_score == sum(r.phq9_answers)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from clinic import create_app
 from clinic.extensions import db
 from clinic.models import Booking, ConsultationRequest, OutboxMessage, SlotClaim
-from tests.conftest import base_config
+from tests.conftest import DATA_KEY, INDEX_KEY, base_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,6 +80,8 @@ def send_outbox_command(database_url: str, smtp_port: int) -> subprocess.Complet
         CLINIC_ENV="testing",
         CLINIC_SECRET_KEY="outbox-command-test-secret-key-0123456789abcdef",
         CLINIC_SQLALCHEMY_DATABASE_URI=database_url,
+        CLINIC_DATA_KEYS=DATA_KEY,
+        CLINIC_INDEX_KEY=INDEX_KEY,
         CLINIC_MAIL_BACKEND="smtp",
         CLINIC_MAIL_SERVER="127.0.0.1",
         CLINIC_MAIL_PORT=str(smtp_port),

@@ -26,7 +26,7 @@ from werkzeug.serving import make_server
 
 from clinic import create_app
 from clinic.extensions import db
-from tests.conftest import base_config, csrf_token_from
+from tests.conftest import DATA_KEY, INDEX_KEY, base_config, csrf_token_from
 from tests.fixtures_auth import TOTP_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -347,6 +347,8 @@ def test_gunicorn_logs_have_no_canary(database_url, backend, tmp_path):
         CLINIC_RATELIMIT_ENABLED="false",
         CLINIC_MAIL_BACKEND="locmem",
         CLINIC_INSTANCE_PATH=str(tmp_path / "instance"),
+        CLINIC_DATA_KEYS=DATA_KEY,
+        CLINIC_INDEX_KEY=INDEX_KEY,
         GUNICORN_BIND=f"127.0.0.1:{port}",
         GUNICORN_WORKERS="1",
         GUNICORN_ACCESS_LOG=str(access_log),

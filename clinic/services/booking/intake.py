@@ -77,7 +77,7 @@ def _insert(data: IntakeData, screening: Screening, *, now: datetime) -> Consult
             phone=data.phone,
             date_of_birth=data.date_of_birth,
             preferred_contact=data.preferred_contact,
-            **{f"phq9_{i}": answer for i, answer in enumerate(data.phq9, start=1)},
+            phq9_answers=list(data.phq9),
             phq9_score=screening.score,
             phq9_band=screening.band,
             phq9_difficulty=data.phq9_difficulty,

@@ -11,17 +11,20 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from clinic.extensions import db
 from clinic.models import Booking, ConsultationRequest, RequestTally, StaffUser
 from clinic.scheduling.slots import local_instant
+from clinic.services.casework import search
 from clinic.triage.enums import Phq9Band, Priority, RequestStatus
 from clinic.triage.workflow import OPEN_STATUSES, describe_age, is_overdue, response_due
 
 PER_PAGE = 25
 OVERVIEW_WEEKS = 12
 R = ConsultationRequest
+# Encrypted fields the queue never shows: not read, not decrypted.
+UNSHOWN = (R.email, R.phone, R.date_of_birth, R.phq9_answers, R.conditions, R.medications, R.notes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +52,6 @@ class QueueFilters:
         return [name for name, value in used.items() if value]
 
 
-def escape_like(text: str) -> str:
-    """Make LIKE's wildcards literal: a search for "50%" finds "50%", not everything starting with 50."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def filter_conditions(
     filters: QueueFilters, tz: ZoneInfo, *, with_status: bool = True
 ) -> list[ColumnElement[bool]]:
@@ -70,15 +68,8 @@ def filter_conditions(
         # serves the filter and the queue's order together.
         conditions.append(R.priority_rank == Priority(filters.priority).rank)
     if filters.q:
-        pattern = f"%{escape_like(filters.q.strip().lower())}%"
-        full_name = func.lower(R.first_name + " " + R.last_name)
-        conditions.append(
-            sa.or_(
-                full_name.like(pattern, escape="\\"),
-                func.lower(R.email).like(pattern, escape="\\"),
-                func.lower(R.reference).like(pattern, escape="\\"),
-            )
-        )
+        # Exact matches through the blind indexes: names, email and phone are encrypted (search.py).
+        conditions.append(search.matches(filters.q))
     if filters.date_from:
         conditions.append(R.appointment_at >= local_instant(filters.date_from, time(0), tz))
     if filters.date_to:
@@ -104,11 +95,17 @@ def page(
     """One page of the queue, with each row's bookings and assignee loaded up front.
 
     Two statements when the caller knows the total (`QueueCounts.matching`), three when it must be counted.
+    Of the encrypted fields, only the names the queue shows are read and decrypted (the rest raise if
+    touched, rather than load row by row).
     """
     stmt = ordered(
         select(R)
         .where(*filter_conditions(filters, tz))
-        .options(selectinload(R.bookings), joinedload(R.assigned_to))
+        .options(
+            selectinload(R.bookings),
+            joinedload(R.assigned_to),
+            *(defer(column, raiseload=True) for column in UNSHOWN),
+        )
     )
     pagination = db.paginate(
         stmt, page=page_number, per_page=per_page, error_out=False, max_per_page=100, count=total is None

@@ -1,30 +1,14 @@
-"""The queue service: LIKE escaping, counts, ordering and the 12-week overview's local-week bucketing."""
+"""The queue service: counts, ordering and the 12-week overview's local-week bucketing."""
 
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from clinic.services.casework import queue
-from clinic.services.casework.queue import QueueFilters, escape_like
+from clinic.services.casework.queue import QueueFilters
 from clinic.triage.enums import Phq9Band, Priority, RequestStatus
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
-
-
-@pytest.mark.parametrize(
-    ("text", "escaped"),
-    [
-        ("50%", "50\\%"),
-        ("a_b", "a\\_b"),
-        ("back\\slash", "back\\\\slash"),
-        ("plain", "plain"),
-        ("%_\\", "\\%\\_\\\\"),
-    ],
-)
-def test_escape_like(text, escaped):
-    assert escape_like(text) == escaped
 
 
 def test_filter_names_never_carry_values():
