@@ -31,11 +31,8 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 def enable_two_factor(user_id: int, secret: str = TOTP_SECRET) -> None:
     """Give an account an authenticator already set up (inside an app context)."""
-    db.session.execute(
-        update(StaffUser)
-        .where(StaffUser.id == user_id)
-        .values(totp_secret=secret, two_factor_enabled_at=utcnow(), totp_last_step=None)
-    )
+    user = db.session.get(StaffUser, user_id, populate_existing=True)
+    user.totp_secret, user.two_factor_enabled_at, user.totp_last_step = secret, utcnow(), None
     db.session.commit()
 
 

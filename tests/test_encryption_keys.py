@@ -10,6 +10,8 @@ from clinic import create_app, keys
 from clinic.crypto.keyring import key_id, parse_key
 from tests.conftest import DATA_KEY, INDEX_KEY, base_config
 
+SECRET = base_config("sqlite://")["SECRET_KEY"]
+
 
 def test_testing_uses_the_fixed_keys_of_the_configuration(tmp_path, monkeypatch):
     monkeypatch.setenv("CLINIC_INSTANCE_PATH", str(tmp_path))
@@ -23,11 +25,11 @@ def test_development_generates_keys_into_the_instance_folder_once(tmp_path, monk
     monkeypatch.setenv("CLINIC_INSTANCE_PATH", str(tmp_path))
     for name in ("CLINIC_DATA_KEYS", "CLINIC_INDEX_KEY"):
         monkeypatch.delenv(name, raising=False)
-    first = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'dev.db'}"})
+    first = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'dev.db'}", "SECRET_KEY": SECRET})
     path = tmp_path / keys.KEY_FILE
     stored = json.loads(path.read_text())
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    second = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'dev.db'}"})
+    second = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'dev.db'}", "SECRET_KEY": SECRET})
     assert json.loads(path.read_text()) == stored  # the same keys on every later start
     newest = key_id(parse_key(stored["data_keys"][0]))
     assert first.extensions[keys.EXTENSION].newest == second.extensions[keys.EXTENSION].newest == newest
@@ -42,7 +44,7 @@ def test_configured_keys_win_over_the_instance_file(tmp_path, monkeypatch):
     monkeypatch.setenv("CLINIC_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("CLINIC_DATA_KEYS", DATA_KEY)
     monkeypatch.setenv("CLINIC_INDEX_KEY", INDEX_KEY)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'dev.db'}"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'dev.db'}", "SECRET_KEY": SECRET})
     assert app.extensions[keys.EXTENSION].newest == key_id(parse_key(DATA_KEY))
     assert not (tmp_path / keys.KEY_FILE).exists()
 

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 from clinic import create_app
 from clinic.extensions import db
 from clinic.log_privacy import redact
-from tests.conftest import base_config
+from tests.conftest import DATA_KEY, INDEX_KEY, base_config
 from tests.privacy.test_log_canaries import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +99,8 @@ def test_gunicorns_access_log_keeps_no_search(database_url, backend, tmp_path):
         CLINIC_RATELIMIT_ENABLED="false",
         CLINIC_MAIL_BACKEND="locmem",
         CLINIC_INSTANCE_PATH=str(tmp_path / "instance"),
+        CLINIC_DATA_KEYS=DATA_KEY,
+        CLINIC_INDEX_KEY=INDEX_KEY,
         GUNICORN_BIND=f"127.0.0.1:{port}",
         GUNICORN_WORKERS="1",
         GUNICORN_ACCESS_LOG=str(access_log),

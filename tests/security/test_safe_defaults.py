@@ -12,7 +12,7 @@ import pytest
 from clinic import create_app
 from clinic.extensions import db
 from config import DEV_SECRET_KEY
-from tests.conftest import base_config
+from tests.conftest import DATA_KEY, INDEX_KEY, base_config
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_KEY = "Jq7vR2mX9tL4wZ8kP3nB6yC1hF5dG0sA"
@@ -119,7 +119,13 @@ def test_make_run_still_works_with_no_configuration(tmp_path):
 @pytest.fixture
 def production(clean_env, monkeypatch):
     monkeypatch.setenv("CLINIC_ENV", "production")
-    return {**clean_env, "SECRET_KEY": GOOD_KEY, "RATELIMIT_STORAGE_URI": REDIS}
+    return {
+        **clean_env,
+        "SECRET_KEY": GOOD_KEY,
+        "RATELIMIT_STORAGE_URI": REDIS,
+        "DATA_KEYS": DATA_KEY,
+        "INDEX_KEY": INDEX_KEY,
+    }
 
 
 @pytest.mark.parametrize(
