@@ -12,8 +12,7 @@ from clinic.extensions import db
 from clinic.models import ChairClaim, OutboxMessage, SessionStatus, TreatmentCourse, TreatmentSession
 from clinic.services.courses import links
 from tests.conftest import csrf_token_from
-from tests.courses.conftest import NY, local
-from tests.courses.test_booking_service import DRUG_WORDS, SPRAY_DAYS, spray_starts
+from tests.fixtures_courses import DRUG_WORDS, NY, SPRAY_DAYS, local, spray_starts
 
 
 def text(response) -> str:

@@ -22,8 +22,7 @@ from clinic.models import ChairClaim, OutboxMessage, StaffUser, TreatmentCourse,
 from clinic.scheduling.courses import hold_units
 from clinic.scheduling.slots import Interval
 from tests.conftest import base_config, csrf_token_from
-from tests.courses.conftest import NOW, local
-from tests.courses.test_booking_service import INFUSION_DAYS
+from tests.fixtures_courses import INFUSION_DAYS, NOW, local
 
 THREADS = 20
 PROCESSES = 8
