@@ -44,8 +44,9 @@ def starts_for(i: int) -> list[str]:
 
 @pytest.fixture
 def racers(app, completed_request, make_staff):
-    """Completed requests, one per attempt, and a member of staff; returns (request ids, staff session id)."""
-    staff_id = make_staff(email="racer.nurse@clinic.example", name="Rita Racer")
+    """Completed requests, one per attempt, and a member of staff (with two-factor sign-in, which staff
+    pages require); returns (request ids, staff session id)."""
+    staff_id = make_staff(email="racer.nurse@clinic.example", name="Rita Racer", two_factor=True)
     ids = [completed_request(email=f"racer{i}@example.com") for i in range(THREADS)]
     with app.app_context():
         session_id = db.session.get(StaffUser, staff_id).get_id()

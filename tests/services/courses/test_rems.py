@@ -1,13 +1,13 @@
 """clinic.services.courses.rems: the esketamine REMS enrollment (checked, recorded, corrected, its ID kept
 out of the audit) and the monitoring forms due within 7 days of each completed nasal-spray session."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
 
 from clinic.extensions import db
-from clinic.models import AuditEvent, SessionStatus, TreatmentCourse
+from clinic.models import AuditEvent, SessionStatus, TreatmentCourse, TreatmentSession
 from clinic.services.courses import rems, sessions
 from clinic.services.courses.errors import FieldErrors, RequestNotFound, SessionNotFound, SessionRefused
 from clinic.timeutil import utcnow
@@ -106,6 +106,16 @@ def test_no_form_is_due_for_an_infusion_and_marking_one_is_refused(app, infusion
             rems.mark_form_sent(ids[0], actor_id=staff, now=utcnow())
         with pytest.raises(SessionNotFound):
             rems.mark_form_sent(987654, actor_id=staff, now=utcnow())
+
+
+def test_the_form_is_due_seven_days_after_the_session_in_clinic_time(app, infusion_course):
+    _, ids, _ = infusion_course
+    with app.app_context():
+        session = db.session.get(TreatmentSession, ids[0])
+        session.starts_at = datetime(2027, 3, 2, 3, 30, tzinfo=UTC)  # still March 1 in New York
+        assert rems.form_due_on(session, NY) == date(2027, 3, 8)
+        assert rems.form_due_on(session, UTC) == date(2027, 3, 9)
+        db.session.rollback()
 
 
 def test_marking_a_form_sent_is_audited_without_the_rems_id(
