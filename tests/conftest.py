@@ -34,7 +34,7 @@ from clinic.timeutil import utcnow
 from clinic.triage.enums import Modality, PreferredContact, Priority, RequestStatus
 from clinic.triage.screening import band_for
 
-pytest_plugins = ["tests.fixtures_auth", "tests.fixtures_intake"]
+pytest_plugins = ["tests.fixtures_auth", "tests.fixtures_intake", "tests.fixtures_courses"]
 
 PG_URL = os.environ.get("CLINIC_TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

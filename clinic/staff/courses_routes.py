@@ -45,17 +45,19 @@ CONFIRM_FIRST = (SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
 
 @bp.context_processor
 def course_helpers() -> dict:
-    """`course_card(request_id)` for the request detail page's course section (three statements)."""
-    return {"course_card": _course_card}
+    """`course_card(request_id)` for the request detail page's course section (three statements), and
+    `rems_form_due_on(session, tz)` for the REMS badges."""
+    return {"course_card": _course_card, "rems_form_due_on": rems.form_due_on}
 
 
 def _course_card(request_id: int) -> dict:
+    today = utcnow().astimezone(clinic_info().rules.tz).date()
     return {
         "enrolment": proposals.enrolment_of(request_id),
         "courses": proposals.courses_of(request_id),
         "rems_form": RemsForm(formdata=None, back="detail"),
         "kinds": kinds.LABELS,
-        "today": utcnow().astimezone(clinic_info().rules.tz).date(),
+        "next_monday": _next_monday(today),
     }
 
 

@@ -70,6 +70,11 @@ def record_enrolment(
     return enrolment
 
 
+def form_due_on(session: TreatmentSession, tz) -> date:
+    """The last day for a nasal-spray session's REMS monitoring form: 7 days after it, in clinic time."""
+    return session.starts_at.astimezone(tz).date() + timedelta(days=FORM_DUE_DAYS)
+
+
 @dataclass(frozen=True, slots=True)
 class FormDue:
     session: TreatmentSession
@@ -101,7 +106,7 @@ def forms_due(*, today: date, tz) -> list[FormDue]:
     ).unique()
     due = []
     for session in sessions:
-        due_on = session.starts_at.astimezone(tz).date() + timedelta(days=FORM_DUE_DAYS)
+        due_on = form_due_on(session, tz)
         due.append(FormDue(session, due_on, due_on < today))
     return due
 

@@ -13,7 +13,7 @@ from clinic.extensions import db
 from clinic.models import Booking, OutboxMessage, TreatmentSession
 from clinic.services import jobs
 from tests.conftest import base_config
-from tests.courses.conftest import NOW, local
+from tests.fixtures_courses import NOW, local
 
 TODAY = NOW.date()  # Monday 2027-02-22, 09:00 in New York
 TOMORROW = TODAY + timedelta(days=1)

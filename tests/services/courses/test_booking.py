@@ -1,6 +1,7 @@
-"""Booking a whole course through the service: all or nothing, the gate, the emails, on both databases."""
+"""clinic.services.courses.booking: a whole course booked at once, all or nothing: the gate, the chairs'
+claims and the emails, on both databases."""
 
-from datetime import UTC, date, time, timedelta
+from datetime import UTC, date, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -19,28 +20,15 @@ from clinic.scheduling.slots import Interval
 from clinic.services.courses import booking, chairs, proposals
 from clinic.services.courses.errors import CourseConflict, CourseInvalid, CourseRefused
 from clinic.timeutil import utcnow
-from tests.courses.conftest import FIRST_MONDAY, NY, local
-
-SPRAY_DAYS = [
-    date(2027, 3, 1),
-    date(2027, 3, 3),
-    date(2027, 3, 8),
-    date(2027, 3, 10),
-    date(2027, 3, 15),
-    date(2027, 3, 17),
-    date(2027, 3, 22),
-    date(2027, 3, 24),
-    date(2027, 3, 29),
-    date(2027, 4, 5),
-    date(2027, 4, 12),
-    date(2027, 4, 19),
-]
-INFUSION_DAYS = [date(2027, 3, d) for d in (1, 3, 5, 8, 10, 12)]
-DRUG_WORDS = ("ketamine", "esketamine", "spravato", "spray", "infusion", "nasal", "depress")
-
-
-def spray_starts(hour: int = 9, minute: int = 0):
-    return [local(day, hour, minute) for day in SPRAY_DAYS]
+from tests.fixtures_courses import (
+    DRUG_WORDS,
+    FIRST_MONDAY,
+    INFUSION_DAYS,
+    NY,
+    SPRAY_DAYS,
+    local,
+    spray_starts,
+)
 
 
 def counts() -> tuple[int, int, int]:
@@ -51,23 +39,12 @@ def counts() -> tuple[int, int, int]:
     )
 
 
-def test_the_proposal_keeps_nine_oclock_across_the_spring_change(app, completed_request, enrol):
-    request_id = completed_request(modality="nasal_spray")
-    enrol(request_id)
-    with app.app_context():
-        plan = proposals.propose(request_id, "nasal_spray", FIRST_MONDAY, time(9), now=utcnow())
-        assert plan.bookable and plan.proposal.complete
-        assert [s.starts_at.astimezone(NY).date() for s in plan.proposal.sessions] == SPRAY_DAYS
-        assert {s.starts_at.astimezone(NY).time() for s in plan.proposal.sessions} == {time(9)}
-        offsets = {s.starts_at.astimezone(NY).utcoffset() for s in plan.proposal.sessions}
-        assert offsets == {timedelta(hours=-5), timedelta(hours=-4)}  # both sides of 2027-03-14
-
-
 def test_booking_stores_every_session_with_its_claims_and_emails_the_patient(
-    app, completed_request, enrol, book
+    app, completed_request, enrol, book, sent
 ):
     request_id = completed_request(modality="nasal_spray", first_name="Marisol")
     enrol(request_id)
+    sent.clear()  # the consultation's own emails
     course_id = book(request_id, "nasal_spray", spray_starts())
     with app.app_context():
         course = db.session.get(TreatmentCourse, course_id)
@@ -82,12 +59,14 @@ def test_booking_stores_every_session_with_its_claims_and_emails_the_patient(
         assert counts() == (1, 12, 12 * 10)
 
         message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "course_booked"))
-        assert message.subject == "Your appointment with Northfield Clinic"
-        assert message.sent_at is not None
-        everything = (message.subject + message.body_text + (message.body_html or "")).lower()
-        ics = message.attachments[0]["content"]
+        assert message.sent_at is not None  # sent after the commit; the row then keeps no body
+        (email,) = sent
+        assert email.subject == "Your appointment with Northfield Clinic"
+        everything = (email.subject + email.body + "".join(str(a[0]) for a in email.alternatives)).lower()
+        ((filename, ics, mimetype),) = email.attachments
+        assert (filename, mimetype) == ("appointments.ics", "text/calendar")
         assert not [w for w in DRUG_WORDS if w in everything or w in ics.lower()]
-        assert "Marisol" in message.body_text and "/courses/" in message.body_text
+        assert "Marisol" in email.body and "/courses/" in email.body
         events = list(Calendar.from_ical(ics).walk("VEVENT"))
         assert len(events) == 12
         assert {e["dtstart"].params["TZID"] for e in events} == {"America/New_York"}

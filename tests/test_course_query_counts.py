@@ -8,8 +8,7 @@ from sqlalchemy import select, update
 from clinic.extensions import db
 from clinic.models import CourseStatus, SessionStatus, TreatmentCourse, TreatmentSession
 from tests.conftest import forget_process_caches
-from tests.courses.conftest import local
-from tests.courses.test_booking_service import INFUSION_DAYS, SPRAY_DAYS
+from tests.fixtures_courses import INFUSION_DAYS, SPRAY_DAYS, local
 
 CEILING = 15
 TIMES = [(8, 0), (10, 30), (13, 0)]  # three sprays a day fit in each of the two chairs

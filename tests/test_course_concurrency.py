@@ -22,8 +22,7 @@ from clinic.models import ChairClaim, OutboxMessage, StaffUser, TreatmentCourse,
 from clinic.scheduling.courses import hold_units
 from clinic.scheduling.slots import Interval
 from tests.conftest import base_config, csrf_token_from
-from tests.courses.conftest import NOW, local
-from tests.courses.test_booking_service import INFUSION_DAYS
+from tests.fixtures_courses import INFUSION_DAYS, NOW, local
 
 THREADS = 20
 PROCESSES = 8
@@ -45,8 +44,9 @@ def starts_for(i: int) -> list[str]:
 
 @pytest.fixture
 def racers(app, completed_request, make_staff):
-    """Completed requests, one per attempt, and a member of staff; returns (request ids, staff session id)."""
-    staff_id = make_staff(email="racer.nurse@clinic.example", name="Rita Racer")
+    """Completed requests, one per attempt, and a member of staff (with two-factor sign-in, which staff
+    pages require); returns (request ids, staff session id)."""
+    staff_id = make_staff(email="racer.nurse@clinic.example", name="Rita Racer", two_factor=True)
     ids = [completed_request(email=f"racer{i}@example.com") for i in range(THREADS)]
     with app.app_context():
         session_id = db.session.get(StaffUser, staff_id).get_id()

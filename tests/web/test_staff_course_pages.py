@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from clinic.extensions import db
 from clinic.models import ChairClaim, SessionStatus, TreatmentCourse, TreatmentSession
 from tests.conftest import csrf_token_from
-from tests.courses.conftest import FIRST_MONDAY, local
-from tests.courses.test_booking_service import INFUSION_DAYS, SPRAY_DAYS, spray_starts
+from tests.fixtures_courses import FIRST_MONDAY, INFUSION_DAYS, SPRAY_DAYS, local, spray_starts
 
 
 def soup(response) -> BeautifulSoup:

@@ -11,8 +11,7 @@ from clinic.models import AuditEvent, Chair, ChairClaim, KindKey, TreatmentKind,
 from clinic.scheduling.courses import hold_units
 from clinic.scheduling.slots import Interval
 from tests.conftest import csrf_token_from
-from tests.courses.conftest import local
-from tests.courses.test_booking_service import INFUSION_DAYS
+from tests.fixtures_courses import INFUSION_DAYS, local
 
 
 def text(response) -> str:
