@@ -2,7 +2,7 @@
 
 import time as clock
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, has_app_context, has_request_context
@@ -138,4 +138,4 @@ def forget() -> None:
 def register(app: Flask) -> None:
     @app.context_processor
     def inject_clinic() -> dict:
-        return {"clinic": clinic_info, "week_hours": weekly_hours, "one_day": timedelta(days=1)}
+        return {"clinic": clinic_info, "week_hours": weekly_hours}
