@@ -152,7 +152,13 @@ def _render_manage(
         reference=consultation.reference,
         when=describe(shown.starts_at, tz) if shown else None,
         ends=describe_time(shown.ends_at, tz) if shown else None,
-        status_text=STATUS_TEXT[consultation.status],
+        # An urgent request stays open after its patient cancels (staff still call): the patient sees
+        # their booking as cancelled all the same.
+        status_text=STATUS_TEXT[
+            RequestStatus.CANCELLED
+            if consultation.patient_cancelled_at and not consultation.active_booking
+            else consultation.status
+        ],
         is_cancelled=consultation.active_booking is None,
         changeable=seats.changeable_by_patient(consultation, now=now),
         just_submitted=just_submitted,
@@ -170,10 +176,23 @@ def manage(token: str):
     return _render_manage(consultation, token, now=utcnow(), just_submitted=just_submitted)
 
 
-@bp.post("/appointments/<token>/cancel")
+@bp.route("/appointments/<token>/cancel", methods=["GET", "POST"])
 def cancel(token: str):
+    """GET asks first ("Cancel your consultation on …?"); POST cancels."""
     now = utcnow()
     consultation = _load(token)
+    if request.method == "GET":
+        if consultation.active_booking is None:
+            flash("This consultation was already cancelled.", "info")
+            return redirect(url_for(".manage", token=token), 303)
+        if not seats.changeable_by_patient(consultation, now=now):
+            return _render_manage(consultation, token, now=now, status=409, problem=CALL_US)
+        return render_template(
+            "intake/cancel.html",
+            token=token,
+            when=describe(consultation.active_booking.starts_at, clinic_info().timezone),
+            cancel_form=CancelForm(),
+        )
     try:
         seats.cancel_for_patient(consultation, now=now)
     except seats.NoActiveBooking:

@@ -9,6 +9,7 @@ from clinic.extensions import db
 from clinic.models.types import BlindIndex, Encrypted, UTCDateTime
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Modality, Phq9Band, PreferredContact, Priority, RequestStatus
+from clinic.triage.workflow import queue_position
 
 if TYPE_CHECKING:
     from clinic.models.bookings import Booking
@@ -61,14 +62,15 @@ class ConsultationRequest(db.Model):
 
     __tablename__ = "consultation_requests"
     __table_args__ = (
-        sa.Index("ix_requests_queue", "priority_rank", "appointment_at", "id"),
-        sa.Index("ix_requests_status_queue", "status", "priority_rank", "appointment_at", "id"),
+        sa.Index("ix_requests_queue", "priority_rank", "queue_group", "queue_at", "id"),
+        sa.Index("ix_requests_status_queue", "status", "priority_rank", "queue_group", "queue_at", "id"),
         # The default view, open requests in queue order, reads this (small) index from the start: its
         # cost follows the open workload, never the history of closed requests.
         sa.Index(
             "ix_requests_open_queue",
             "priority_rank",
-            "appointment_at",
+            "queue_group",
+            "queue_at",
             "id",
             postgresql_where=sa.text(OPEN_PREDICATE),
             sqlite_where=sa.text(OPEN_PREDICATE),
@@ -146,6 +148,14 @@ class ConsultationRequest(db.Model):
     # by slot time without a join. None when the request has no active booking.
     appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
+    # When the patient last cancelled their booking themselves, until staff next move the request. An
+    # urgent (or high) request stays open after it (workflow.status_after_patient_cancel), marked so.
+    patient_cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The queue's order within a priority (workflow.queue_position), kept on every insert and update so
+    # ix_requests_open_queue serves the order: never NULL once written.
+    queue_group: Mapped[int] = mapped_column(sa.SmallInteger, server_default=sa.text("0"))
+    queue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     bookings: Mapped[list["Booking"]] = relationship(back_populates="request", order_by="Booking.starts_at")
     notes_list: Mapped[list["Note"]] = relationship(back_populates="request", order_by="Note.created_at")
     assigned_to: Mapped["StaffUser | None"] = relationship()
@@ -163,6 +173,20 @@ class ConsultationRequest(db.Model):
     @property
     def active_booking(self) -> "Booking | None":
         return next((b for b in self.bookings if b.cancelled_at is None), None)
+
+
+@sa.event.listens_for(ConsultationRequest, "before_insert")
+@sa.event.listens_for(ConsultationRequest, "before_update")
+def _keep_queue_position(_mapper, _connection, target: ConsultationRequest) -> None:
+    """Write the request's place in the queue with every change of status, slot or cancellation mark."""
+    if target.created_at is None:
+        target.created_at = utcnow()
+    target.queue_group, target.queue_at = queue_position(
+        target.status or RequestStatus.NEW,
+        patient_cancelled=target.patient_cancelled_at is not None,
+        created_at=target.created_at,
+        appointment_at=target.appointment_at,
+    )
 
 
 class Note(db.Model):

@@ -32,6 +32,15 @@ ALLOWED_MOVES: dict[RequestStatus, tuple[RequestStatus, ...]] = {
 # Statuses still waiting for the clinic to act; the queue's urgent banner counts these.
 OPEN_STATUSES: tuple[RequestStatus, ...] = (S.NEW, S.CONTACTED, S.SCHEDULED, S.NO_SHOW)
 
+# A patient's cancellation frees the slot; it closes the request only when nobody needs to call back.
+# Urgent requests (thoughts of self-harm) never close that way (SPEC 4), and neither do high ones: a
+# severe score or a condition for clinician review still needs a clinician's word. Routine ones close.
+KEPT_OPEN_ON_PATIENT_CANCEL: frozenset[Priority] = frozenset({Priority.URGENT, Priority.HIGH})
+
+# The queue's groups within a priority (SPEC 6): nobody has contacted the patient yet (or the patient
+# cancelled and nobody has answered that), then requests with a slot, then the rest.
+QUEUE_TO_CONTACT, QUEUE_BOOKED, QUEUE_OTHER = 0, 1, 2
+
 # How soon the clinic answers a request, counted from its arrival while it is still `new`.
 RESPONSE_HOURS = {Priority.URGENT: 4}
 RESPONSE_BUSINESS_DAYS = {Priority.HIGH: 1, Priority.ROUTINE: 2}
@@ -61,6 +70,38 @@ def check_move(current: RequestStatus, target: RequestStatus) -> None:
             f"A {current.label.lower()} request cannot become {target.label.lower()}. "
             f"Allowed next: {choices}."
         )
+
+
+def status_after_patient_cancel(priority: Priority, status: RequestStatus) -> RequestStatus:
+    """The request's status once its patient cancelled the booking: unchanged while someone must call back."""
+    if Priority(priority) in KEPT_OPEN_ON_PATIENT_CANCEL:
+        return RequestStatus(status)
+    return S.CANCELLED
+
+
+def needs_contact(status: RequestStatus, *, patient_cancelled: bool) -> bool:
+    """Nobody has contacted the patient yet, or the patient cancelled and staff have not acted since."""
+    status = RequestStatus(status)
+    return status == S.NEW or (patient_cancelled and status in OPEN_STATUSES)
+
+
+def queue_position(
+    status: RequestStatus,
+    *,
+    patient_cancelled: bool,
+    created_at: datetime,
+    appointment_at: datetime | None,
+) -> tuple[int, datetime]:
+    """Where a request sorts within its priority: (group, time), both never None, so an index serves it.
+
+    Those to contact come first, oldest (most overdue: one priority has one response target) first; then
+    the rest by slot time; then those with no slot, oldest first.
+    """
+    if needs_contact(status, patient_cancelled=patient_cancelled):
+        return QUEUE_TO_CONTACT, created_at
+    if appointment_at is not None:
+        return QUEUE_BOOKED, appointment_at
+    return QUEUE_OTHER, created_at
 
 
 def add_business_days(

@@ -76,10 +76,11 @@ def test_patient_reads_books_reschedules_and_cancels(page: Page, live_server):
     assert detail_value(page, "Time") != first_time
     assert new_value not in live_server.free_slots()
 
-    page.get_by_role("button", name="Cancel my consultation").click()
+    page.get_by_role("link", name="Cancel my consultation").click()  # asks first
+    page.get_by_role("button", name="Yes, cancel my consultation").click()
     page.wait_for_url(MANAGE_URL)
     expect(page.locator("dl.kv")).to_contain_text("Cancelled")
-    expect(page.get_by_role("button", name="Cancel my consultation")).to_have_count(0)
+    expect(page.get_by_role("link", name="Cancel my consultation")).to_have_count(0)
     assert new_value in live_server.free_slots(), "a cancelled slot must be offered again at once"
 
 

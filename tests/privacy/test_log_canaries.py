@@ -167,7 +167,7 @@ def patient_journey(c, secrets: Secrets) -> str:
     moved = c.post(f"{manage_path}/reschedule", {"csrf_token": csrf_token_from(move.text), "slot": other})
     assert moved.status == 303, moved.status
     assert c.get(f"{manage_path}/calendar.ics").status == 200
-    page = c.get(manage_path)
+    page = c.get(f"{manage_path}/cancel")
     cancelled = c.post(f"{manage_path}/cancel", {"csrf_token": csrf_token_from(page.text)})
     assert cancelled.status in {200, 303}, cancelled.status
     assert c.get(f"{manage_path}x").status == 404  # a mangled link is logged too

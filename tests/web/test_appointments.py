@@ -157,7 +157,7 @@ def test_the_days_without_staff_come_from_the_opening_hours(app, client):
 def test_support_box_on_every_view_of_the_manage_page(app, client, clock):
     path = submit(client, phq9_9="0")
     views = {"just submitted": client.get(path), "later": client.get(path)}
-    csrf = csrf_token_from(views["later"].get_data(as_text=True))
+    csrf = csrf_token_from(client.get(path + "/cancel").get_data(as_text=True))  # the cancel form asks first
     clock.set(datetime(2026, 11, 24, 14, 5, tzinfo=UTC))  # started: changes refused
     views["refused (409)"] = client.post(path + "/cancel", data={"csrf_token": csrf})
     assert views["refused (409)"].status_code == 409
@@ -232,7 +232,7 @@ def test_patient_cancels_and_the_slot_is_free_again_at_once(app, client, sent):
     path = submit(client)
     assert not offered_on_book_page(client)
     sent.clear()
-    page = client.get(path)
+    page = client.get(path + "/cancel")
     response = client.post(
         path + "/cancel", data={"csrf_token": csrf_token_from(page.get_data(as_text=True))}
     )
@@ -265,7 +265,7 @@ def test_cancel_needs_the_csrf_token(app, client):
 
 def test_a_started_appointment_cannot_be_changed_online(app, client, clock):
     path = submit(client)
-    csrf = csrf_token_from(client.get(path).get_data(as_text=True))
+    csrf = csrf_token_from(client.get(path + "/cancel").get_data(as_text=True))
     clock.set(datetime(2026, 11, 24, 14, 5, tzinfo=UTC))
     page = soup(client.get(path))
     assert page.find("form", action=path + "/cancel") is None
@@ -349,7 +349,7 @@ def test_reschedule_needs_the_csrf_token(app, client):
 
 def test_reschedule_after_cancelling_points_to_a_new_request(client):
     path = submit(client)
-    csrf = csrf_token_from(client.get(path).get_data(as_text=True))
+    csrf = csrf_token_from(client.get(path + "/cancel").get_data(as_text=True))
     client.post(path + "/cancel", data={"csrf_token": csrf})
     response = client.get(path + "/reschedule")
     assert response.status_code == 303 and response.headers["Location"] == path
@@ -379,7 +379,7 @@ def test_calendar_file_has_one_event_in_the_clinics_timezone(client):
 
 def test_calendar_file_of_a_cancelled_booking_says_so(client):
     path = submit(client)
-    csrf = csrf_token_from(client.get(path).get_data(as_text=True))
+    csrf = csrf_token_from(client.get(path + "/cancel").get_data(as_text=True))
     client.post(path + "/cancel", data={"csrf_token": csrf})
     event = Calendar.from_ical(client.get(path + "/calendar.ics").data).walk("VEVENT")[0]
     assert str(event["STATUS"]) == "CANCELLED"

@@ -33,13 +33,22 @@ def test_anonymous_is_sent_to_login(client):
 
 
 def test_urgent_first_then_high_then_routine_each_by_slot_time(app, staff_client, now, add_request):
+    """Contacted requests by slot time, none last (to-contact ones come first: test_queue_order.py)."""
     slot = NOW + timedelta(days=1)
-    routine_soon = add_request(priority="routine", slot=slot, created_at=NOW)
-    high_late = add_request(priority="high", slot=slot + timedelta(hours=3), created_at=NOW)
-    high_none = add_request(priority="high", created_at=NOW)
-    high_soon = add_request(priority="high", slot=slot + timedelta(hours=1), created_at=NOW)
-    urgent_late = add_request(priority="urgent", slot=slot + timedelta(days=3), created_at=NOW)
-    urgent_soon = add_request(priority="urgent", slot=slot + timedelta(days=2), created_at=NOW)
+    routine_soon = add_request(priority="routine", slot=slot, created_at=NOW, status="contacted")
+    high_late = add_request(
+        priority="high", slot=slot + timedelta(hours=3), created_at=NOW, status="contacted"
+    )
+    high_none = add_request(priority="high", created_at=NOW, status="contacted")
+    high_soon = add_request(
+        priority="high", slot=slot + timedelta(hours=1), created_at=NOW, status="contacted"
+    )
+    urgent_late = add_request(
+        priority="urgent", slot=slot + timedelta(days=3), created_at=NOW, status="contacted"
+    )
+    urgent_soon = add_request(
+        priority="urgent", slot=slot + timedelta(days=2), created_at=NOW, status="contacted"
+    )
     html = staff_client.get("/staff/").get_data(as_text=True)
     expected = [urgent_soon, urgent_late, high_soon, high_late, high_none, routine_soon]
     assert refs_in_order(html) == [reference_of(app, i) for i in expected]

@@ -23,6 +23,7 @@ from clinic.services.booking import availability
 from clinic.services.mail import notifications, outbox
 from clinic.services.rules.read import clinic_info
 from clinic.triage.enums import RequestStatus
+from clinic.triage.workflow import status_after_patient_cancel
 
 # Patients change a booking online while the request is still being arranged; after that they call.
 CHANGEABLE = (RequestStatus.NEW, RequestStatus.CONTACTED, RequestStatus.SCHEDULED)
@@ -121,6 +122,9 @@ def release(
 ) -> tuple[Booking, OutboxMessage]:
     """Cancel the active booking (the row stays, its seat is free at once) and the request; inner step.
 
+    Staff cancelling close the request. A patient cancelling closes it only when nobody needs to call back
+    (workflow.status_after_patient_cancel): an urgent request keeps its status, marked "patient cancelled".
+
     Audited, and the patient's notice added to the outbox, in the caller's transaction. actor_id None means
     the patient did it; staff pass their id. NoActiveBooking when there is none (or it went meanwhile).
     """
@@ -129,14 +133,18 @@ def release(
         raise NoActiveBooking("this request has no active booking")
     if not _release(booking, now=now, actor_id=actor_id):
         raise NoActiveBooking("this booking was cancelled meanwhile")
-    consultation.status = RequestStatus.CANCELLED
+    details: dict[str, object] = {"booking_id": booking.id}
+    if actor_id is None:
+        # The patient: the slot is free, but a request someone must call back stays open, marked.
+        consultation.status = status_after_patient_cancel(consultation.priority, consultation.status)
+        consultation.patient_cancelled_at = now
+        if consultation.status != RequestStatus.CANCELLED:
+            details["kept_open"] = True
+    else:
+        consultation.status = RequestStatus.CANCELLED
     consultation.appointment_at = None
     record(
-        "booking.cancel",
-        actor_id=actor_id,
-        record_type="request",
-        record_id=consultation.id,
-        details={"booking_id": booking.id},
+        "booking.cancel", actor_id=actor_id, record_type="request", record_id=consultation.id, details=details
     )
     return booking, notifications.add_cancellation(consultation, booking, now=now)
 

@@ -113,6 +113,7 @@ def change_status(
             _, message = seats.release(consultation, now=now, actor_id=actor_id)
             messages.append(message)
         consultation.status = target
+        consultation.patient_cancelled_at = None  # staff have acted on the patient's cancellation
         consultation.updated_at = now
         _record(
             "request.status", request_id, actor_id, {"from": current.value, "to": RequestStatus(target).value}

@@ -80,8 +80,10 @@ def filter_conditions(
 
 
 def ordered(stmt: Select) -> Select:
-    """Urgent first, then high, then routine; within each the soonest slot first (none last), then id."""
-    return stmt.order_by(R.priority_rank, R.appointment_at.asc().nulls_last(), R.id)
+    """Urgent first, then high, then routine; within each, those nobody has contacted yet, oldest (most
+    overdue) first, then the rest by slot time (workflow.queue_position). Every key is a column of the
+    queue indexes, never NULL, so the index is read in order and nothing is sorted."""
+    return stmt.order_by(R.priority_rank, R.queue_group, R.queue_at, R.id)
 
 
 def page(

@@ -35,14 +35,21 @@ def test_counts_apply_other_filters_but_not_status(app, add_request):
 
 
 def test_page_orders_urgent_high_routine_then_slot_none_last(app, add_request):
+    """Requests already contacted sort by slot time, none last (to-contact ones: test_queue_order.py)."""
     base = NOW + timedelta(days=1)
     ids = {
-        "routine": add_request(priority="routine", slot=base, created_at=NOW),
-        "high_none": add_request(priority="high", created_at=NOW),
-        "high_late": add_request(priority="high", slot=base + timedelta(hours=2), created_at=NOW),
-        "high_soon": add_request(priority="high", slot=base + timedelta(hours=1), created_at=NOW),
-        "urgent_none": add_request(priority="urgent", created_at=NOW),
-        "urgent": add_request(priority="urgent", slot=base + timedelta(days=9), created_at=NOW),
+        "routine": add_request(priority="routine", slot=base, created_at=NOW, status="contacted"),
+        "high_none": add_request(priority="high", created_at=NOW, status="contacted"),
+        "high_late": add_request(
+            priority="high", slot=base + timedelta(hours=2), created_at=NOW, status="contacted"
+        ),
+        "high_soon": add_request(
+            priority="high", slot=base + timedelta(hours=1), created_at=NOW, status="contacted"
+        ),
+        "urgent_none": add_request(priority="urgent", created_at=NOW, status="contacted"),
+        "urgent": add_request(
+            priority="urgent", slot=base + timedelta(days=9), created_at=NOW, status="contacted"
+        ),
     }
     with app.test_request_context():
         page = queue.page(QueueFilters(), 1, tz=NY)
