@@ -58,10 +58,10 @@ def test_rotation_reseals_everything_and_the_old_key_can_then_go(app, runner, st
 
     restart_with(app, f"{NEW_KEY},{DATA_KEY}")
     with app.app_context():
-        assert rotation.pending() == 5  # two requests, one note, two confirmation emails
+        assert rotation.pending() == 6  # two requests, one note, two confirmation emails, the staff's secret
     result = runner.invoke(args=["rotate-keys", "--batch", "2"])
     assert result.exit_code == 0, result.output
-    assert "Re-encrypted 5 rows" in result.output
+    assert "Re-encrypted 6 rows" in result.output
     tokens = stored_tokens(app)
     assert len(tokens) == old_count and all(t.startswith(NEWEST + ":") for t in tokens)
 
@@ -91,8 +91,8 @@ def test_a_stopped_rotation_carries_on_where_it_stopped(app, data):
         with pytest.raises(KeyboardInterrupt):
             rotation.rotate(batch=2, progress=stop_after_the_first_batch)
         assert batches == [2]
-        assert rotation.pending() == 3  # the first batch was committed
-        assert rotation.rotate(batch=2) == 3  # only what was left
+        assert rotation.pending() == 4  # the first batch was committed
+        assert rotation.rotate(batch=2) == 4  # only what was left
         assert rotation.pending() == 0
     assert all(t.startswith(NEWEST + ":") for t in stored_tokens(app))
 
@@ -121,4 +121,4 @@ def test_rows_left_under_an_old_key_after_a_run_are_reported(app, runner, data, 
     monkeypatch.setattr(rotation, "rotate", lambda **kwargs: 0)
     result = runner.invoke(args=["rotate-keys"])
     assert result.exit_code == 1
-    assert "5 changed meanwhile: run it again" in result.output
+    assert "6 changed meanwhile: run it again" in result.output
