@@ -26,7 +26,7 @@ from clinic.models import AuditEvent, LoginFailure, StaffUser
 from clinic.services.accounts import passwords, two_factor, users
 from clinic.services.accounts.passwords import hash_password
 from clinic.triage.enums import Role
-from tests.conftest import base_config, csrf_token_from
+from tests.conftest import DATA_KEY, INDEX_KEY, base_config, csrf_token_from
 from tests.fixtures_auth import DEFAULT_PASSWORD, TOTP_SECRET
 from tests.test_concurrency import free_port, http_request, run_threads
 
@@ -240,6 +240,8 @@ def gunicorn_threads(database_url, backend, tmp_path):
         CLINIC_SQLALCHEMY_DATABASE_URI=database_url,
         CLINIC_RATELIMIT_ENABLED="false",
         CLINIC_SECRET_KEY="gunicorn-sign-in-race-test-secret-key-0123456789abcdef",
+        CLINIC_DATA_KEYS=DATA_KEY,
+        CLINIC_INDEX_KEY=INDEX_KEY,
     )
     log = (tmp_path / "gunicorn.log").open("w")
     server = subprocess.Popen(

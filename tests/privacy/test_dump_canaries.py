@@ -45,7 +45,7 @@ def app(database_url):
 def journeys(app, client, make_staff) -> str:
     """A full intake (with a reschedule and a cancellation), then a staff search, detail, note and export;
     returns the request's reference."""
-    make_staff(email=STAFF_EMAIL, name="Canary Staff", password=PASSWORD)
+    make_staff(email=STAFF_EMAIL, name="Canary Staff", password=PASSWORD, two_factor=True)
     c = FlaskClientAdapter(client)
     patient_journey(c, Secrets())
     staff_journey(c, Secrets())
