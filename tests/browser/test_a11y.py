@@ -102,7 +102,10 @@ def test_patient_manage_and_reschedule_pages(page: Page, axe):
     page.get_by_role("link", name="Choose another time").click()
     axe(page)
     page.go_back()
-    page.get_by_role("button", name="Cancel my consultation").click()
+    page.get_by_role("link", name="Cancel my consultation").click()
+    page.wait_for_load_state()
+    axe(page)  # the confirmation, which asks first
+    page.get_by_role("button", name="Yes, cancel my consultation").click()
     page.wait_for_load_state()
     axe(page)
 
