@@ -19,6 +19,7 @@ from clinic.models.settings import ClinicSettings, Closure, OpeningHours
 from clinic.models.staff import LoginFailure, LoginThrottle, StaffUser
 from clinic.models.two_factor import RecoveryCode
 from clinic.models.types import UTCDateTime
+from clinic.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistOpening
 
 __all__ = [
     "AuditEvent",
@@ -33,6 +34,7 @@ __all__ = [
     "LoginFailure",
     "LoginThrottle",
     "Note",
+    "OfferStatus",
     "OpeningHours",
     "OutboxMessage",
     "RecoveryCode",
@@ -45,4 +47,7 @@ __all__ = [
     "TreatmentKind",
     "TreatmentSession",
     "UTCDateTime",
+    "WaitlistEntry",
+    "WaitlistOffer",
+    "WaitlistOpening",
 ]

@@ -11,20 +11,33 @@ from clinic.timeutil import utcnow
 if TYPE_CHECKING:
     from clinic.models.requests import ConsultationRequest
     from clinic.models.staff import StaffUser
+    from clinic.models.waitlist import WaitlistOffer
 
 
 class SlotClaim(db.Model):
     """One seat of one slot. The unique constraint makes double booking impossible across every
-    worker and host: capacity C means seats 1..C, and a full slot has no seat left to insert."""
+    worker and host: capacity C means seats 1..C, and a full slot has no seat left to insert.
+
+    A seat is held by a booking, or by an open waitlist offer (exactly one of the two), under the same
+    constraint: an offered seat cannot be booked by anyone else while the offer stands."""
 
     __tablename__ = "slot_claims"
-    __table_args__ = (sa.UniqueConstraint("starts_at", "seat"),)
+    __table_args__ = (
+        sa.UniqueConstraint("starts_at", "seat"),
+        sa.CheckConstraint("(booking_id IS NULL) <> (offer_id IS NULL)", name="one_holder"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seat: Mapped[int]
-    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"), unique=True)
-    booking: Mapped["Booking"] = relationship(back_populates="claim")
+    booking_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("bookings.id", ondelete="CASCADE"), unique=True
+    )
+    offer_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("waitlist_offers.id", ondelete="CASCADE"), unique=True
+    )
+    booking: Mapped["Booking | None"] = relationship(back_populates="claim")
+    offer: Mapped["WaitlistOffer | None"] = relationship(back_populates="claim")
 
 
 class Booking(db.Model):

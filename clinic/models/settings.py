@@ -24,6 +24,7 @@ class ClinicSettings(db.Model):
         sa.CheckConstraint("capacity BETWEEN 1 AND 20", name="capacity_range"),
         sa.CheckConstraint("min_notice_hours BETWEEN 0 AND 168", name="notice_range"),
         sa.CheckConstraint("horizon_days BETWEEN 1 AND 365", name="horizon_range"),
+        sa.CheckConstraint("offer_minutes BETWEEN 5 AND 1440", name="offer_minutes_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,6 +37,8 @@ class ClinicSettings(db.Model):
     capacity: Mapped[int]
     min_notice_hours: Mapped[int]
     horizon_days: Mapped[int]
+    # How long a waitlist offer holds its seat for the patient it is offered to.
+    offer_minutes: Mapped[int] = mapped_column(default=30, server_default=sa.text("30"))
     # Two-factor sign-in for every staff user, not only admins (who always need it).
     require_two_factor: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -93,6 +93,22 @@ def is_eligible(entry: WaitingEntry, slot: Interval, tz: ZoneInfo, *, passed: Co
     )
 
 
+def offer_expiry(slot: Interval, *, now: datetime, hold: timedelta, notice: timedelta) -> datetime:
+    """When an offer of `slot` made at `now` lapses: after `hold`, or sooner when the slot would otherwise
+    enter the notice window while the patient still holds it (an accepted seat is never inside it)."""
+    return min(now.astimezone(UTC) + hold, slot.starts_at.astimezone(UTC) - notice)
+
+
+def days_text(days: Collection[str]) -> str:
+    """The wished days in the week's order, as stored: `mon,wed` (empty: any day)."""
+    return ",".join(day for day in WAITLIST_DAYS if day in days)
+
+
+def parse_days(text: str | None) -> frozenset[str]:
+    """The stored days back as a set; unknown names are dropped."""
+    return frozenset(day for day in (text or "").split(",") if day in WAITLIST_DAYS)
+
+
 def choose_recipient(
     slot: Interval,
     entries: Iterable[WaitingEntry],

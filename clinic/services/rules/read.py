@@ -23,6 +23,7 @@ DEFAULTS = {
     "min_notice_hours": 2,
     "horizon_days": 60,
     "require_two_factor": True,
+    "offer_minutes": 30,
 }
 
 
@@ -40,6 +41,7 @@ class ClinicInfo:
     min_notice_hours: int
     horizon_days: int
     require_two_factor: bool = True
+    offer_minutes: int = 30  # how long a waitlist offer holds its seat
 
     @property
     def rules(self) -> BookingRules:
