@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from clinic.extensions import db
-from clinic.models import Booking
+from clinic.models import Booking, OfferStatus, WaitlistOffer
 from clinic.scheduling import (
     BookableWeeks,
     DayPlan,
@@ -24,17 +24,23 @@ LONGEST_BOOKING = timedelta(minutes=240)
 
 
 def active_bookings(window: Interval) -> list[Interval]:
-    """The active bookings overlapping `window`, in one query."""
-    rows = db.session.execute(
-        select(Booking.starts_at, Booking.ends_at).where(
-            Booking.cancelled_at.is_(None),
-            Booking.starts_at < window.ends_at,
-            # Bound starts_at from below too, so the (cancelled_at, starts_at) index reads only the window:
-            # `ends_at > start` alone leaves every past booking inside the index range.
-            Booking.starts_at > window.starts_at - LONGEST_BOOKING,
-            Booking.ends_at > window.starts_at,
-        )
+    """The seats held in `window`, in one query: active bookings, and the seats open waitlist offers hold
+    (an offered seat is nobody else's until the offer is accepted, declined or lapses)."""
+    bookings = select(Booking.starts_at, Booking.ends_at).where(
+        Booking.cancelled_at.is_(None),
+        Booking.starts_at < window.ends_at,
+        # Bound starts_at from below too, so the (cancelled_at, starts_at) index reads only the window:
+        # `ends_at > start` alone leaves every past booking inside the index range.
+        Booking.starts_at > window.starts_at - LONGEST_BOOKING,
+        Booking.ends_at > window.starts_at,
     )
+    offers = select(WaitlistOffer.starts_at, WaitlistOffer.ends_at).where(
+        WaitlistOffer.status == OfferStatus.OPEN,
+        WaitlistOffer.starts_at < window.ends_at,
+        WaitlistOffer.starts_at > window.starts_at - LONGEST_BOOKING,
+        WaitlistOffer.ends_at > window.starts_at,
+    )
+    rows = db.session.execute(bookings.union_all(offers))
     return [Interval(starts_at, ends_at) for starts_at, ends_at in rows]
 
 

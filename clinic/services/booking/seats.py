@@ -19,7 +19,7 @@ from clinic.models import Booking, ConsultationRequest, OutboxMessage, SlotClaim
 from clinic.scheduling import OfferedSlot, SlotUnavailable
 from clinic.services import unit_of_work
 from clinic.services.audit.record import record
-from clinic.services.booking import availability
+from clinic.services.booking import availability, openings
 from clinic.services.mail import notifications, outbox
 from clinic.services.rules.read import clinic_info
 from clinic.triage.enums import RequestStatus
@@ -66,20 +66,29 @@ def _visible_seats(starts_at: datetime) -> set[int]:
 
 
 def claim_seat(booking: Booking, *, capacity: int) -> None:
-    """Insert the booking's claim on a free seat of its slot, or raise SlotUnavailable.
+    """Insert the booking's claim on a free seat of its slot, or raise SlotUnavailable."""
+    claim_seat_for(booking.starts_at, capacity=capacity, booking_id=booking.id)
+
+
+def claim_seat_for(
+    starts_at: datetime, *, capacity: int, booking_id: int | None = None, offer_id: int | None = None
+) -> None:
+    """Claim a free seat of the slot at `starts_at` for a booking or a waitlist offer, or SlotUnavailable.
 
     Seats that are visibly taken are skipped; a seat taken by a transaction we cannot see yet fails
     on the unique constraint inside its savepoint, and the next seat is tried.
     """
-    taken = _visible_seats(booking.starts_at)
+    taken = _visible_seats(starts_at)
     for seat in (s for s in range(1, capacity + 1) if s not in taken):
         try:
             with db.session.begin_nested():
-                db.session.add(SlotClaim(starts_at=booking.starts_at, seat=seat, booking_id=booking.id))
+                db.session.add(
+                    SlotClaim(starts_at=starts_at, seat=seat, booking_id=booking_id, offer_id=offer_id)
+                )
         except IntegrityError:
             continue
         return
-    raise SlotUnavailable(booking.starts_at)
+    raise SlotUnavailable(starts_at)
 
 
 def hold(consultation: ConsultationRequest, slot: OfferedSlot) -> Booking:
@@ -95,8 +104,11 @@ def hold(consultation: ConsultationRequest, slot: OfferedSlot) -> Booking:
     return booking
 
 
-def _release(booking: Booking, *, now: datetime, actor_id: int | None) -> bool:
+def release_booking(booking: Booking, *, now: datetime, actor_id: int | None, cancelled: bool = True) -> bool:
     """Cancel `booking` and free its seat; False if a concurrent change already cancelled it.
+
+    The freed seat is noted for the waitlist (`openings`), in the same transaction (`cancelled` False: the
+    booking moved to another time).
 
     The UPDATE is guarded on `cancelled_at IS NULL`: of two transactions releasing the same booking, the
     second waits for the first and then matches no row, so a request never ends up with two active bookings.
@@ -114,6 +126,7 @@ def _release(booking: Booking, *, now: datetime, actor_id: int | None) -> bool:
         return False
     db.session.execute(delete(SlotClaim).where(SlotClaim.booking_id == booking.id))
     db.session.expire(booking, ["claim"])
+    openings.booking_released(booking, now=now, cancelled=cancelled)
     return True
 
 
@@ -131,7 +144,7 @@ def release(
     booking = consultation.active_booking
     if booking is None:
         raise NoActiveBooking("this request has no active booking")
-    if not _release(booking, now=now, actor_id=actor_id):
+    if not release_booking(booking, now=now, actor_id=actor_id):
         raise NoActiveBooking("this booking was cancelled meanwhile")
     details: dict[str, object] = {"booking_id": booking.id}
     if actor_id is None:
@@ -165,7 +178,7 @@ def move(
     if starts_at == old.starts_at:
         return old, None
     new = hold(consultation, availability.offered_slot(starts_at, now=now))
-    if not _release(old, now=now, actor_id=actor_id):
+    if not release_booking(old, now=now, actor_id=actor_id, cancelled=False):
         raise BookingChanged("the booking changed meanwhile")
     record(
         "booking.reschedule",

@@ -3,8 +3,9 @@
 Each job claims its items in the database, so any number of hosts may run the command in the same minute
 and every item is still done once: consultation reminders (a guarded UPDATE per booking), session
 reminders asking for the driver (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's writers begin
-IMMEDIATE and take turns) and outbox retries (a guarded UPDATE per attempt). Later jobs (check-in links,
-waitlist offers and their expiry) join the list in `JOBS` the same way.
+IMMEDIATE and take turns) and outbox retries (a guarded UPDATE per attempt). Waitlist offers lapse, and
+freed seats are offered to the waitlist (`booking.offers`), the same way. Later jobs (check-in links) join
+the list in `JOBS` likewise.
 """
 
 from __future__ import annotations
@@ -42,6 +43,18 @@ def _session_reminders(now: datetime) -> int:
     return reminders.send_session_reminders(now=now)
 
 
+def _waitlist_expiry(now: datetime) -> int:
+    from clinic.services.booking import offers
+
+    return offers.expire_offers(now=now)
+
+
+def _waitlist_offers(now: datetime) -> int:
+    from clinic.services.booking import offers
+
+    return offers.offer_freed_seats(now=now)
+
+
 def _outbox_retries(now: datetime) -> int:
     from clinic.services.mail import outbox
 
@@ -52,6 +65,8 @@ def _outbox_retries(now: datetime) -> int:
 JOBS: list[Job] = [
     Job("consultation-reminders", "consultation reminders (24 hours ahead)", _consultation_reminders),
     Job("session-reminders", "session reminders asking to confirm the driver", _session_reminders),
+    Job("waitlist-expiry", "waitlist offers lapsed (their seats go to the next in line)", _waitlist_expiry),
+    Job("waitlist-offers", "freed seats offered to the waitlist", _waitlist_offers),
     Job("outbox", "emails retried", _outbox_retries),
 ]
 

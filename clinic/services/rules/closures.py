@@ -11,7 +11,9 @@ from clinic.scheduling.fit import left_outside
 from clinic.scheduling.slots import local_instant
 from clinic.services import unit_of_work
 from clinic.services.audit.record import record
+from clinic.services.booking import openings
 from clinic.services.rules import changes, read
+from clinic.timeutil import utcnow
 
 MAX_DAYS = 366
 
@@ -117,6 +119,13 @@ def delete_closure(closure_id: int, *, actor_id: int | None) -> bool:
             return False
         before = ClosureInput(row.start_date, row.end_date, row.reason, row.start_time, row.end_time)
         db.session.delete(row)
+        tz = read.clinic_info().rules.tz
+        openings.seats_freed(  # its times are free again: offered to the waitlist first
+            local_instant(before.start_date, time(0), tz),
+            local_instant(before.end_date + timedelta(days=1), time(0), tz),
+            reason=openings.CLOSURE_REMOVED,
+            now=utcnow(),
+        )
         record(
             "admin.closure_delete",
             actor_id=actor_id,

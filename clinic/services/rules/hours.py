@@ -1,7 +1,7 @@
 """Opening hours: change the week's hours safely, flagging the bookings a change leaves outside."""
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -10,7 +10,17 @@ from clinic.models import OpeningHours
 from clinic.scheduling import WEEKDAY_KEYS, DayHours, Schedule, hours_text
 from clinic.scheduling.fit import left_outside
 from clinic.services import unit_of_work
+from clinic.services.booking import openings
 from clinic.services.rules import changes, read
+
+
+def offers_new_times(before: Mapping[int, DayHours | None], after: Mapping[int, DayHours | None]) -> bool:
+    """Whether the new week opens a day, or a day earlier or later, or moves its slot grid: new seats."""
+    for weekday in range(7):
+        old, new = before.get(weekday), after.get(weekday)
+        if new is not None and (old is None or new.opens != old.opens or new.closes > old.closes):
+            return True
+    return False
 
 
 def preview_hours(new_hours: Mapping[int, DayHours | None], *, now: datetime) -> list[changes.BookingRef]:
@@ -49,6 +59,9 @@ def update_hours(
             row = rows.get(weekday) or OpeningHours(weekday=weekday)
             row.opens, row.closes = (day.opens, day.closes) if day else (None, None)
             db.session.add(row)
+        if offers_new_times(before, new_hours):
+            horizon = timedelta(days=read.clinic_info().horizon_days + 1)
+            openings.seats_freed(now, now + horizon, reason=openings.HOURS_WIDENED, now=now)
         flagged = changes.flag_and_record(
             affected,
             f"Outside opening hours after the change of {changes.change_date(now)}",

@@ -11,6 +11,7 @@ from clinic.models import ClinicSettings
 from clinic.scheduling import Schedule
 from clinic.scheduling.fit import left_outside
 from clinic.services import unit_of_work
+from clinic.services.booking import openings
 from clinic.services.rules import changes, read
 
 # What an admin submits is the same value as what every page reads: one type for both.
@@ -71,6 +72,17 @@ def preview_settings(new: SettingsInput, *, now: datetime) -> list[changes.Booki
     return left_outside(Schedule(hours, closures, old.rules), Schedule(hours, closures, new.rules), bookings)
 
 
+def offers_new_seats(old: SettingsInput, new: SettingsInput) -> bool:
+    """Whether the new rules make seats bookable that were not: more capacity, shorter notice, a longer
+    horizon, or a new slot grid (slot length, timezone)."""
+    return (
+        new.capacity > old.capacity
+        or new.min_notice_hours < old.min_notice_hours
+        or new.horizon_days > old.horizon_days
+        or (new.slot_minutes, new.timezone) != (old.slot_minutes, old.timezone)
+    )
+
+
 def update_settings(
     new: SettingsInput, *, actor_id: int | None, now: datetime, confirmed: bool
 ) -> list[int] | None:
@@ -88,6 +100,9 @@ def update_settings(
         for name, value in asdict(new).items():
             setattr(row, name, value)
         db.session.add(row)
+        if offers_new_seats(old, new):
+            horizon = timedelta(days=new.horizon_days + 1)
+            openings.seats_freed(now, now + horizon, reason=openings.RULES_CHANGED, now=now)
         before, after = asdict(old), asdict(new)
         changed = [name for name in FIELDS if before[name] != after[name]]
         flagged = changes.flag_and_record(
