@@ -176,6 +176,13 @@ class SettingsForm(ConfirmMixin, FlaskForm):
             NumberRange(1, 365, "The horizon must be from 1 to 365 days."),
         ],
     )
+    offer_minutes = IntegerField(
+        "Waitlist offer hold (minutes)",
+        validators=[
+            InputRequired("Give how long a waitlist offer holds its time, in minutes."),
+            NumberRange(5, 1440, "An offer holds its time from 5 to 1440 minutes (a day)."),
+        ],
+    )
     timezone = StringField(
         "Timezone",
         validators=[DataRequired("Choose the clinic's timezone."), Length(max=64)],

@@ -139,7 +139,12 @@ def delete_closure(closure_id: int):
 def settings_page():
     """Booking rules and contact details; a new slot length or timezone first lists bookings left off-grid."""
     current = settings.current_settings()
-    form = SettingsForm() if request.method == "POST" else SettingsForm(obj=current)
+    # A form posted without `offer_minutes` (an older page) keeps the current value.
+    form = (
+        SettingsForm(data={"offer_minutes": current.offer_minutes})
+        if request.method == "POST"
+        else SettingsForm(obj=current)
+    )
     affected, status = None, 200
     if form.validate_on_submit():
         new = settings.SettingsInput(

@@ -1,4 +1,7 @@
-from clinic.staff import courses_routes  # noqa: F401  (course pages, registered on the same blueprint)
+from clinic.staff import (
+    courses_routes,  # noqa: F401  (course pages, registered on the same blueprint)
+    waitlist_routes,  # noqa: F401  (the waitlist, registered on the same blueprint)
+)
 from clinic.staff.routes import bp
 
 __all__ = ["bp"]
