@@ -14,11 +14,19 @@ from clinic.services.booking import openings
 from clinic.services.rules import changes, read
 
 
-def offers_new_times(before: Mapping[int, DayHours | None], after: Mapping[int, DayHours | None]) -> bool:
-    """Whether the new week opens a day, or a day earlier or later, or moves its slot grid: new seats."""
+def offers_new_times(
+    before: Mapping[int, DayHours | None], after: Mapping[int, DayHours | None], slot_minutes: int
+) -> bool:
+    """Whether the new week offers a slot start the old one did not: a day opened, opening earlier, closing
+    later, or a slot grid that moved (an opening time off the old grid)."""
     for weekday in range(7):
         old, new = before.get(weekday), after.get(weekday)
-        if new is not None and (old is None or new.opens != old.opens or new.closes > old.closes):
+        if new is None:
+            continue
+        if old is None or new.opens < old.opens or new.closes > old.closes:
+            return True
+        shift = (new.opens.hour - old.opens.hour) * 60 + new.opens.minute - old.opens.minute
+        if shift % slot_minutes:
             return True
     return False
 
@@ -59,7 +67,7 @@ def update_hours(
             row = rows.get(weekday) or OpeningHours(weekday=weekday)
             row.opens, row.closes = (day.opens, day.closes) if day else (None, None)
             db.session.add(row)
-        if offers_new_times(before, new_hours):
+        if offers_new_times(before, new_hours, read.clinic_info().slot_minutes):
             horizon = timedelta(days=read.clinic_info().horizon_days + 1)
             openings.seats_freed(now, now + horizon, reason=openings.HOURS_WIDENED, now=now)
         flagged = changes.flag_and_record(
