@@ -1,5 +1,6 @@
 """Who gets a freed seat, with no app and no database: worked examples, then properties."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -15,9 +16,12 @@ from clinic.scheduling.waitlist import (
     WaitingEntry,
     Wishes,
     choose_recipient,
+    days_text,
     in_queue_order,
     inside_notice,
     is_eligible,
+    offer_expiry,
+    parse_days,
 )
 from clinic.triage.enums import Priority
 
@@ -227,3 +231,55 @@ def test_queue_order_is_a_total_order_by_priority_then_joining(waiting):
     for a, b in pairwise(ordered):
         assert (a.priority.rank, a.joined_at) <= (b.priority.rank, b.joined_at)
     assert in_queue_order(reversed(waiting)) == ordered
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_several_freed_seats_go_down_the_line_one_offer_each(data):
+    """What run-jobs does with a span of freed seats: each seat in time order to the first eligible entry,
+    who then holds an open offer. Nobody gets two; each chosen one matched, had a later booking, and
+    nobody eligible at that moment ranked before them."""
+    tz_name = data.draw(st.sampled_from(TIMEZONES))
+    tz = ZoneInfo(tz_name)
+    notice = timedelta(hours=data.draw(st.integers(0, 48)))
+    first = NOW_P + notice + data.draw(half_hours)
+    starts = sorted({first + timedelta(minutes=30 * data.draw(st.integers(0, 200))) for _ in range(6)})
+    slots = [Interval(s, s + timedelta(minutes=30)) for s in starts]
+    waiting = data.draw(entries(first))
+    chosen_ids = []
+    for slot in slots:
+        chosen = choose_recipient(slot, waiting, now=NOW_P, notice=notice, timezone=tz_name)
+        eligible = [e for e in waiting if is_eligible(e, slot, tz)]
+        if inside_notice(slot, now=NOW_P, notice=notice) or not eligible:
+            assert chosen is None
+            continue
+        assert chosen is not None and chosen in eligible
+        assert chosen.booked_at > slot.starts_at and chosen.wishes.match(slot, tz)
+        assert chosen == in_queue_order(eligible)[0]
+        assert chosen.entry_id not in chosen_ids
+        chosen_ids.append(chosen.entry_id)
+        waiting = [replace(e, has_open_offer=True) if e is chosen else e for e in waiting]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    minutes_ahead=st.integers(-60, 7 * 24 * 60),
+    hold=st.integers(5, 1440),
+    notice_hours=st.integers(0, 168),
+)
+def test_an_offer_never_runs_into_the_notice_window(minutes_ahead, hold, notice_hours):
+    start = NOW_P + timedelta(minutes=minutes_ahead)
+    slot = Interval(start, start + timedelta(minutes=30))
+    notice = timedelta(hours=notice_hours)
+    expires = offer_expiry(slot, now=NOW_P, hold=timedelta(minutes=hold), notice=notice)
+    assert expires <= NOW_P + timedelta(minutes=hold)
+    assert expires <= slot.starts_at - notice
+    assert expires in {NOW_P + timedelta(minutes=hold), slot.starts_at - notice}
+
+
+@given(st.lists(st.sampled_from(WAITLIST_DAYS)))
+def test_days_are_stored_in_week_order_and_read_back(days):
+    text = days_text(days)
+    assert parse_days(text) == frozenset(days)
+    assert text == ",".join(d for d in WAITLIST_DAYS if d in days)
+    assert parse_days("sun,mon,,xyz") == frozenset({"mon"})

@@ -21,7 +21,18 @@ PER_PAGE = 50
 REQUEST_RECORD_TYPES = frozenset({"request", "consultation_request"})
 PATIENT_ACTION_PREFIXES = ("patient.", "appointment.", "intake.")
 # What patients do through the public pages is stored without an actor; staff always leave their id.
-PATIENT_ACTIONS = frozenset({"request.create", "booking.cancel", "booking.reschedule"})
+PATIENT_ACTIONS = frozenset(
+    {
+        "request.create",
+        "booking.cancel",
+        "booking.reschedule",
+        "waitlist.join",
+        "waitlist.update",
+        "waitlist.leave",
+        "waitlist.offer_accept",
+        "waitlist.offer_decline",
+    }
+)
 PATIENT = "patient"
 SYSTEM = "system"
 PLAIN = {
@@ -34,6 +45,14 @@ PLAIN = {
     "booking.create": "Booked a slot",
     "booking.cancel": "Cancelled the booking",
     "booking.reschedule": "Moved the booking",
+    "waitlist.join": "Joined the waitlist for an earlier time",
+    "waitlist.update": "Changed the waitlist wishes",
+    "waitlist.leave": "Left the waitlist",
+    "waitlist.offer": "Offered an earlier time from the waitlist",
+    "waitlist.offer_accept": "Accepted the earlier time offered",
+    "waitlist.offer_decline": "Declined the earlier time offered",
+    "waitlist.offer_expire": "The earlier time offered lapsed unanswered",
+    "waitlist.offer_withdraw": "Withdrew the earlier time offered",
 }
 SUMMARY_LIMIT = 300
 

@@ -79,3 +79,14 @@ def test_events_page_filters_by_actor_action_and_dates(ctx, make_staff):
     assert actions(action="admin.") == ["admin.hours", "admin.settings"]
     assert actions(action="admin_") == []  # the prefix is taken literally
     assert actions(from_date=date(2026, 11, 21), to_date=date(2026, 11, 21)) == ["admin.settings"]
+
+
+def test_waitlist_events_name_the_patient_or_the_system():
+    for action in ("waitlist.join", "waitlist.leave", "waitlist.offer_accept", "waitlist.offer_decline"):
+        assert log.actor_label(event(action)) == log.PATIENT
+    for action in ("waitlist.offer", "waitlist.offer_expire", "waitlist.offer_withdraw"):
+        assert log.actor_label(event(action)) == log.SYSTEM
+    assert (
+        log.event_text(event("waitlist.offer_expire"), names={})
+        == "The earlier time offered lapsed unanswered"
+    )
