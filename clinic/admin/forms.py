@@ -12,6 +12,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    StopValidation,
     ValidationError,
 )
 
@@ -147,6 +148,13 @@ class DeleteForm(FlaskForm):
     """An empty form: its CSRF token guards the delete buttons."""
 
 
+def kept_when_left_out(form, field) -> None:
+    """A field missing from the post (a page from before it existed) keeps the value the form was given."""
+    if not field.raw_data:
+        field.errors[:] = []
+        raise StopValidation()
+
+
 class SettingsForm(ConfirmMixin, FlaskForm):
     slot_minutes = IntegerField(
         "Slot length (minutes)",
@@ -179,6 +187,7 @@ class SettingsForm(ConfirmMixin, FlaskForm):
     offer_minutes = IntegerField(
         "Waitlist offer hold (minutes)",
         validators=[
+            kept_when_left_out,
             InputRequired("Give how long a waitlist offer holds its time, in minutes."),
             NumberRange(5, 1440, "An offer holds its time from 5 to 1440 minutes (a day)."),
         ],

@@ -261,3 +261,16 @@ def test_staff_get_403_on_every_admin_page(app, staff_client, clock):
 @pytest.mark.parametrize("path", ADMIN_PAGES)
 def test_anonymous_users_are_sent_to_login(client, path):
     assert client.get(path).headers["Location"].startswith("/staff/login")
+
+
+def test_the_waitlist_offer_hold_is_a_setting(app, post_settings, admin):
+    assert 'name="offer_minutes"' in admin.get("/admin/settings").get_data(as_text=True)
+    assert post_settings(offer_minutes="45").status_code == 303
+    with app.app_context():
+        assert db.session.get(ClinicSettings, 1).offer_minutes == 45
+    assert post_settings().status_code == 303  # a form without the field keeps the value
+    with app.app_context():
+        assert db.session.get(ClinicSettings, 1).offer_minutes == 45
+    response = post_settings(offer_minutes="2")
+    assert response.status_code == 422
+    assert "5 to 1440" in error_beside(response.get_data(as_text=True), "offer_minutes")
