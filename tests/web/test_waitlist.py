@@ -141,19 +141,28 @@ def test_accept_an_offer_moves_the_booking(app, client, make_request):
     assert "already accepted" in soup(again).find(id="offer-problem").get_text()
 
 
-def test_accepting_after_expiry_is_a_409_with_a_clear_message(app, client, clock, make_request):
+def test_accepting_after_expiry_is_a_409_and_the_seat_goes_to_the_next_in_line(
+    app, client, clock, make_request
+):
     path = manage_path(app, make_request(slot=local(30, 10)))
     join(client, path)
+    second = make_request(slot=local(30, 11), email="second@example.com")
+    join(client, manage_path(app, second))
     offer_path = offered(app, make_request)
     page = client.get(offer_path)
-    clock.set(NOW + timedelta(minutes=31))
-    response = client.post(
-        offer_path + "/accept", data={"csrf_token": csrf_token_from(page.get_data(as_text=True))}
-    )
+    later = clock.set(NOW + timedelta(minutes=31))
+    token = csrf_token_from(page.get_data(as_text=True))
+    response = client.post(offer_path + "/accept", data={"csrf_token": token})
     assert response.status_code == 409
     problem = soup(response).find(id="offer-problem").get_text(" ", strip=True)
     assert "this offer has expired" in problem and "8:30 AM EST" in problem
     assert "Monday, November 30, 2026 at 10:00 AM" in soup(client.get(path)).get_text(" ", strip=True)
+    with app.app_context():
+        run_all(now=later)
+        offer = db.session.scalars(
+            select(WaitlistOffer).where(WaitlistOffer.status == OfferStatus.OPEN)
+        ).one()
+        assert (offer.request_id, offer.starts_at) == (second, TUESDAY_10)
 
 
 def test_decline_an_offer(app, client, make_request):
