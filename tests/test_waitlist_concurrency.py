@@ -4,20 +4,34 @@ Ten threads (one app, many sessions and connections) aim at the same seat at onc
 holding it (the patient's double click, a second tab), the others book it directly through intake. Exactly
 one ends up holding it; the rest are refused cleanly (OfferClosed/OfferExpired, SlotUnavailable), never
 another exception. Then the same race once the offer has lapsed: the seat goes to exactly one newcomer.
-Both on SQLite and PostgreSQL.
+Both on SQLite and PostgreSQL, from threads and from separate processes posting the forms.
 """
 
+import multiprocessing
+import traceback
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from clinic import create_app
 from clinic.extensions import db
 from clinic.models import Booking, ConsultationRequest, OfferStatus, SlotClaim, WaitlistOffer
 from clinic.scheduling import SlotUnavailable
 from clinic.scheduling.waitlist import Wishes
 from clinic.services.booking import offers, seats, waitlist
 from clinic.services.booking.intake import submit
-from tests.test_concurrency import NOW, SLOT_UTC, intake_data, run_threads, shared_app  # noqa: F401
+from tests.conftest import csrf_token_from
+from tests.fixtures_intake import intake_form_data
+from tests.test_concurrency import (  # noqa: F401
+    NOW,
+    SLOT,
+    SLOT_UTC,
+    app_config,
+    intake_data,
+    run_threads,
+    shared_app,
+)
 
 ATTEMPTS = 10
 NEXT_WEEK = SLOT_UTC + timedelta(days=6)
@@ -106,3 +120,55 @@ def test_once_the_offer_lapsed_the_seat_goes_to_exactly_one(shared_app):  # noqa
     with shared_app.app_context():
         assert db.session.get(WaitlistOffer, offer_id).status is OfferStatus.EXPIRED
         assert db.session.get(ConsultationRequest, waiting).active_booking.starts_at == NEXT_WEEK
+
+
+def _process_attempt(database_url: str, i: int, offer_path: str, barrier, results) -> None:
+    """One browser in its own process: its own app, engine and connections on the shared database."""
+    try:
+        app = create_app(app_config(database_url))
+        client = app.test_client()
+        address = {"REMOTE_ADDR": f"10.2.0.{i + 1}"}
+        if i % 2 == 0:
+            page = client.get(offer_path, environ_base=address)
+            data = {"csrf_token": csrf_token_from(page.get_data(as_text=True))}
+            path = offer_path + "/accept"
+        else:
+            page = client.get(f"/consultation?slot={SLOT}", environ_base=address)
+            data = intake_form_data(
+                SLOT, csrf_token_from(page.get_data(as_text=True)), email=f"w{i}@example.com"
+            )
+            path = "/consultation"
+        barrier.wait()
+        status = client.post(path, data=data, environ_base=address).status_code
+        results.put((i, ("accept" if i % 2 == 0 else "book", status)))
+        with app.app_context():
+            db.engine.dispose()
+    except BaseException:
+        results.put((i, traceback.format_exc()))
+
+
+@pytest.mark.slow
+def test_separate_processes_accepting_and_booking_an_offered_seat(shared_app, database_url):  # noqa: F811
+    waiting, offer_id = offer_the_slot(shared_app)
+    with shared_app.app_context():
+        offer_path = "/offers/" + offers.offer_token(db.session.get(WaitlistOffer, offer_id))
+        db.engine.dispose()
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(ATTEMPTS, timeout=240)
+    results = context.Queue()
+    processes = [
+        context.Process(target=_process_attempt, args=(database_url, i, offer_path, barrier, results))
+        for i in range(ATTEMPTS)
+    ]
+    for process in processes:
+        process.start()
+    outcomes = dict(results.get(timeout=300) for _ in processes)
+    for process in processes:
+        process.join(timeout=60)
+    failures = [o for o in outcomes.values() if not isinstance(o, tuple)]
+    assert not failures, failures[0]
+    assert sorted(outcomes.values()) == sorted(
+        [("accept", 303)] + [("accept", 409)] * (ATTEMPTS // 2 - 1) + [("book", 409)] * (ATTEMPTS // 2)
+    )
+    (holder,) = holders(shared_app)
+    assert holder.request_id == waiting
