@@ -357,6 +357,37 @@ def schedule():
     )
 
 
+def _day_arg(today: date) -> date:
+    """The `date` argument (YYYY-MM-DD), today when absent; 400 when it is not a date or far away."""
+    raw = request.args.get("date", "")
+    if not raw:
+        return today
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        abort(400, "The date must be written YYYY-MM-DD, for example 2026-11-23.")
+    if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
+        abort(400, "That date is too far away.")
+    return day
+
+
+@bp.get("/calls")
+def calls():
+    """The day's call list, to print: first contacts, follow-ups due and the day's consultations."""
+    tz = clinic_info().rules.tz
+    today = utcnow().astimezone(tz).date()
+    day = _day_arg(today)
+    return render_template(
+        "staff/calls.html",
+        calls=contacts.call_list(day, tz=tz),
+        day=day,
+        today=today,
+        previous=day - timedelta(days=1),
+        following=day + timedelta(days=1),
+        tz=tz,
+    )
+
+
 @bp.get("/requests.csv")
 @writes_on_get
 def export_csv():
