@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SearchField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from clinic.services.casework.cases import NOTE_MAX
@@ -173,10 +181,15 @@ class ContactForm(FlaskForm):
     )
     note = TextAreaField(
         "What was said (optional)",
-        validators=[Optional(), Length(max=NOTE_MAX, message=f"A note can be at most {NOTE_MAX} characters.")],
+        validators=[
+            Optional(),
+            Length(max=NOTE_MAX, message=f"A note can be at most {NOTE_MAX} characters."),
+        ],
         render_kw={"rows": 3},
     )
-    status = SelectField("Then move the request to", choices=_choices([("", "No change")]), validate_choice=False)
+    status = SelectField(
+        "Then move the request to", choices=_choices([("", "No change")]), validate_choice=False
+    )
     follow_up = StringField("Call again on (optional)", validators=[Optional(), _iso_date])
     assign_to_me = BooleanField("Assign to me")
 

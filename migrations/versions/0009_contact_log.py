@@ -64,9 +64,7 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_attempts")),
     )
-    op.create_index(
-        op.f("ix_contact_attempts_request_id"), "contact_attempts", ["request_id"], unique=False
-    )
+    op.create_index(op.f("ix_contact_attempts_request_id"), "contact_attempts", ["request_id"], unique=False)
 
 
 def downgrade():

@@ -35,7 +35,9 @@ def post_contact(client, request_id: int, **data):
 def state(app, request_id: int):
     with app.app_context():
         request = db.session.get(ConsultationRequest, request_id)
-        contacts = list(db.session.scalars(select(ContactAttempt).where(ContactAttempt.request_id == request_id)))
+        contacts = list(
+            db.session.scalars(select(ContactAttempt).where(ContactAttempt.request_id == request_id))
+        )
         events = list(
             db.session.scalars(
                 select(AuditEvent)
@@ -88,11 +90,17 @@ def test_a_nurse_triages_a_request_in_one_submit(app, staff_client, now, make_re
     ]
     soup = page(staff_client, request_id)
     flash = soup.select_one(".flashes").get_text(" ", strip=True)
-    assert flash == "Contact logged: reached. Assigned to you. Status changed to contacted. Call again on Wednesday November 25."
+    assert (
+        flash
+        == "Contact logged: reached. Assigned to you. Status changed to contacted. Call again on Wednesday November 25."
+    )
     history = soup.select_one("section[aria-labelledby=history-heading]").get_text(" ", strip=True)
     assert "Contact: reached" in history and "safety plan discussed" in history
     assert "Prefers calls after 5 pm." in history
-    assert "Reached" in soup.select_one("#last-contact").get_text() and "Nora Nurse" in soup.select_one("#last-contact").get_text()
+    assert (
+        "Reached" in soup.select_one("#last-contact").get_text()
+        and "Nora Nurse" in soup.select_one("#last-contact").get_text()
+    )
     assert soup.select_one("#triage input[name=assign_to_me]") is None  # already mine
     assert soup.select_one("#assign-me-form") is None
 
@@ -110,7 +118,11 @@ def test_a_contact_without_extras_changes_only_the_log(app, staff_client, now, m
     response = post_contact(staff_client, request_id, outcome="voicemail")
     assert response.status_code == 303
     request, contacts, events = state(app, request_id)
-    assert (request.status, request.assigned_to_id, request.follow_up_on) == (RequestStatus.NEW, colleague, None)
+    assert (request.status, request.assigned_to_id, request.follow_up_on) == (
+        RequestStatus.NEW,
+        colleague,
+        None,
+    )
     assert [(c.outcome, c.note) for c in contacts] == [(ContactOutcome.VOICEMAIL, None)]
 
 
@@ -127,14 +139,16 @@ def test_a_contact_without_extras_changes_only_the_log(app, staff_client, now, m
         ({"outcome": "reached", "note": "x" * 4001}, 422, "at most 4000 characters"),
     ],
 )
-def test_a_refused_contact_keeps_nothing_and_says_why(app, staff_client, now, make_request, data, code, message):
+def test_a_refused_contact_keeps_nothing_and_says_why(
+    app, staff_client, now, make_request, data, code, message
+):
     request_id = make_request()
     response = post_contact(staff_client, request_id, **data)
     assert response.status_code == code
     soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
-    assert message in soup.select_one("#contact-form").get_text(" ", strip=True) or message in soup.select_one(
-        ".notice-warning"
-    ).get_text(" ", strip=True)
+    assert message in soup.select_one("#contact-form").get_text(
+        " ", strip=True
+    ) or message in soup.select_one(".notice-warning").get_text(" ", strip=True)
     request, contacts, events = state(app, request_id)
     assert contacts == [] and request.status == RequestStatus.NEW
     assert [e.action for e in events] == ["request.create"]
@@ -167,15 +181,22 @@ def test_the_queue_shows_phone_numbers_and_follow_ups(app, staff_client, now, ad
     assert "+12125550140" not in text
     links = {a.get_text(): a["href"] for a in soup.select("table.queue-table a.phone")}
     assert links == {"(212) 555-0140": "tel:+12125550140", "+44 20 7946 0018": "tel:+442079460018"}
-    rows = {row.select_one("a")["href"]: row.get_text(" ", strip=True) for row in soup.select("table.queue-table tbody tr")}
+    rows = {
+        row.select_one("a")["href"]: row.get_text(" ", strip=True)
+        for row in soup.select("table.queue-table tbody tr")
+    }
     assert "Call again today" in rows[f"/staff/requests/{due}"]
     assert "Call again Mon Nov 30" in rows[f"/staff/requests/{later}"]
 
 
 def test_the_agenda_shows_phone_numbers(app, staff_client, now, add_request):
     add_request(created_at=NOW, phone="+12125550140", slot=datetime(2026, 11, 24, 15, 0, tzinfo=UTC))
-    soup = BeautifulSoup(staff_client.get("/staff/schedule?date=2026-11-24").get_data(as_text=True), "html.parser")
-    assert [(a.get_text(), a["href"]) for a in soup.select("main a.phone")] == [("(212) 555-0140", "tel:+12125550140")]
+    soup = BeautifulSoup(
+        staff_client.get("/staff/schedule?date=2026-11-24").get_data(as_text=True), "html.parser"
+    )
+    assert [(a.get_text(), a["href"]) for a in soup.select("main a.phone")] == [
+        ("(212) 555-0140", "tel:+12125550140")
+    ]
     assert "+12125550140" not in soup.get_text()
 
 
@@ -183,6 +204,44 @@ def test_the_agenda_shows_phone_numbers(app, staff_client, now, add_request):
 def test_a_phone_number_typed_any_way_finds_the_patient(app, staff_client, now, add_request, query):
     wanted = add_request(created_at=NOW, phone="+12125550140", last_name="Wanted")
     add_request(created_at=NOW, phone="+12125550199", last_name="Other")
-    soup = BeautifulSoup(staff_client.get("/staff/", query_string={"q": query}).get_data(as_text=True), "html.parser")
+    soup = BeautifulSoup(
+        staff_client.get("/staff/", query_string={"q": query}).get_data(as_text=True), "html.parser"
+    )
     found = [a["href"] for a in soup.select("table.queue-table tbody th a")]
     assert found == [f"/staff/requests/{wanted}"]
+
+
+def test_the_call_list_page(app, staff_client, now, add_request):
+    first = add_request(
+        created_at=NOW, phone="+12125550140", last_name="Firstcall", priority="urgent", phq9=(2,) * 9
+    )
+    add_request(created_at=NOW, status="completed", last_name="Closed")
+    response = staff_client.get("/staff/calls?date=2026-11-23")
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert soup.h1.get_text(strip=True) == "Call list: Monday November 23, 2026"
+    rows = soup.select("table.call-list tbody tr")
+    assert len(rows) == 1
+    cells = [c.get_text(" ", strip=True) for c in rows[0].select("th, td")]
+    assert cells[0].startswith("Robin Firstcall")
+    assert cells[1].startswith("(212) 555-0140")
+    assert cells[2] == "! Urgent" or "Urgent" in cells[2]
+    assert cells[3] == "First contact"
+    assert cells[5] == "None yet"
+    assert rows[0].select_one("a.phone")["href"] == "tel:+12125550140"
+    assert rows[0].select_one("th a")["href"] == f"/staff/requests/{first}"
+    assert soup.select_one("link[href$='css/triage.css']") is not None  # the print layout
+
+
+@pytest.mark.parametrize("bad", ["tomorrow", "2026-13-01", "1900-01-01"])
+def test_the_call_list_refuses_a_bad_date(staff_client, now, bad):
+    assert staff_client.get(f"/staff/calls?date={bad}").status_code == 400
+
+
+def test_the_queue_and_the_agenda_link_to_the_call_list(staff_client, now):
+    queue = BeautifulSoup(staff_client.get("/staff/").get_data(as_text=True), "html.parser")
+    assert queue.find("a", href="/staff/calls") is not None
+    agenda = BeautifulSoup(
+        staff_client.get("/staff/schedule?date=2026-11-24").get_data(as_text=True), "html.parser"
+    )
+    assert agenda.find("a", href="/staff/calls?date=2026-11-24") is not None

@@ -84,7 +84,9 @@ def log_contact(
         _record("request.contact", request_id, actor_id, {"contact_id": contact.id})
         assigned = assign_to_me and consultation.assigned_to_id != actor_id
         if assigned:
-            _record("request.assign", request_id, actor_id, {"from": consultation.assigned_to_id, "to": actor_id})
+            _record(
+                "request.assign", request_id, actor_id, {"from": consultation.assigned_to_id, "to": actor_id}
+            )
             consultation.assigned_to_id = actor_id
         if target is not None:
             consultation.status = target
