@@ -23,7 +23,7 @@ def _parsed(text: str | None) -> phonenumbers.PhoneNumber | None:
 
 
 def for_people(text: str | None) -> str:
-    """`+12125550140` -> `(212) 555-0140` (any +1 number: US, Canada); `+442079460018` -> `+44 20 7946 0018`."""
+    """`+12125550140` -> `(212) 555-0140` (any +1 number: US, Canada); others `+44 20 7946 0018`."""
     number = _parsed(text)
     if number is None:
         return text or ""

@@ -221,7 +221,7 @@ def test_admin_pages_make_a_fixed_number_of_queries(admin_client, queries, grow,
 
 
 def test_request_detail_costs_the_same_with_one_note_or_forty(staff_client, queries, grow, app):
-    """A request's notes, contacts, their authors and its history grow; the detail page's statements do not."""
+    """A request's notes, contacts, their authors and its history grow; the page's statements do not."""
     request_id = grow(SMALL)[0]
     staff_client.get(f"/staff/requests/{request_id}")
     small = count(staff_client, queries, f"/staff/requests/{request_id}")

@@ -90,9 +90,9 @@ def test_a_nurse_triages_a_request_in_one_submit(app, staff_client, now, make_re
     ]
     soup = page(staff_client, request_id)
     flash = soup.select_one(".flashes").get_text(" ", strip=True)
-    assert (
-        flash
-        == "Contact logged: reached. Assigned to you. Status changed to contacted. Call again on Wednesday November 25."
+    assert flash == (
+        "Contact logged: reached. Assigned to you. Status changed to contacted. "
+        "Call again on Wednesday November 25."
     )
     history = soup.select_one("section[aria-labelledby=history-heading]").get_text(" ", strip=True)
     assert "Contact: reached" in history and "safety plan discussed" in history
@@ -117,7 +117,7 @@ def test_a_contact_without_extras_changes_only_the_log(app, staff_client, now, m
     assert "instead of Cole League" in soup.select_one(".contact-assign").get_text()
     response = post_contact(staff_client, request_id, outcome="voicemail")
     assert response.status_code == 303
-    request, contacts, events = state(app, request_id)
+    request, contacts, _ = state(app, request_id)
     assert (request.status, request.assigned_to_id, request.follow_up_on) == (
         RequestStatus.NEW,
         colleague,
