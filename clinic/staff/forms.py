@@ -180,12 +180,12 @@ class ContactForm(FlaskForm):
         validators=[DataRequired("Choose how the contact went.")],
     )
     note = TextAreaField(
-        "What was said (optional)",
+        "Note (optional; patients never see it)",
         validators=[
             Optional(),
             Length(max=NOTE_MAX, message=f"A note can be at most {NOTE_MAX} characters."),
         ],
-        render_kw={"rows": 3},
+        render_kw={"rows": 2},
     )
     status = SelectField(
         "Then move the request to", choices=_choices([("", "No change")]), validate_choice=False

@@ -114,7 +114,7 @@ def test_a_contact_without_extras_changes_only_the_log(app, staff_client, now, m
     soup = page(staff_client, request_id)
     box = soup.select_one("#triage input[name=assign_to_me]")
     assert box is not None and not box.has_attr("checked")  # someone has it: not taken by default
-    assert "instead of Cole League" in soup.select_one(".contact-assign").get_text()
+    assert "instead of Cole League" in soup.select_one("label.contact-assign").get_text()
     response = post_contact(staff_client, request_id, outcome="voicemail")
     assert response.status_code == 303
     request, contacts, _ = state(app, request_id)
