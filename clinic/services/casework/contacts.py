@@ -70,7 +70,11 @@ def log_contact(
     if note is not None and len(note) > NOTE_MAX:
         raise ContactError(f"A note can be at most {NOTE_MAX} characters.")
     with unit_of_work():
-        consultation = db.session.get(ConsultationRequest, request_id)
+        # Locked (PostgreSQL; SQLite's write transactions are serial): two contacts logged at once each see
+        # the status the other left, so the workflow judges every move from the real current status.
+        consultation = db.session.get(
+            ConsultationRequest, request_id, with_for_update=True, populate_existing=True
+        )
         if consultation is None:
             raise RequestNotFound(request_id)
         current = consultation.status

@@ -224,3 +224,35 @@ def test_a_long_call_list_is_cut(app, add_request, monkeypatch):
     with app.app_context():
         listed = contacts.call_list(TODAY, tz=NY)
         assert len(listed.rows) == 2 and listed.truncated
+
+
+def test_contacts_logged_at_once_move_the_request_once(database_url, make_request, make_staff, app):
+    """Eight nurses log "reached, move to contacted" at the same moment: eight contacts, one move."""
+    from clinic import create_app
+    from tests.test_concurrency import run_threads
+
+    nurse = make_staff()
+    request_id = make_request()
+    shared = create_app(
+        {**app.config, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 10, "max_overflow": 0, "pool_timeout": 60}}
+    )
+
+    def attempt(i, barrier):
+        with shared.app_context():
+            barrier.wait()
+            try:
+                logged = log(request_id, nurse, status=RequestStatus.CONTACTED)
+            except WorkflowError:
+                return "refused"
+            return "moved" if logged.moved_to else "logged"
+
+    try:
+        results = run_threads(8, attempt)
+    finally:
+        with shared.app_context():
+            db.engine.dispose()
+    assert sorted(results) == ["logged"] * 7 + ["moved"], results
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ContactAttempt)) == 8
+        moves = db.session.scalar(select(func.count()).where(AuditEvent.action == "request.status"))
+        assert moves == 1
