@@ -226,11 +226,23 @@ def test_a_long_call_list_is_cut(app, add_request, monkeypatch):
         assert len(listed.rows) == 2 and listed.truncated
 
 
-def test_contacts_logged_at_once_move_the_request_once(database_url, make_request, make_staff, app):
-    """Eight nurses log "reached, move to contacted" at the same moment: eight contacts, one move."""
+def test_contacts_logged_at_once_move_the_request_once(
+    database_url, make_request, make_staff, app, monkeypatch
+):
+    """Eight nurses log "reached, move to contacted" at the same moment: eight contacts, one move. Each waits
+    between reading the status and writing, so that without the row lock every one would see `new`."""
+    import time
+
     from clinic import create_app
     from tests.test_concurrency import run_threads
 
+    real_move = contacts.contact_move
+
+    def slow_move(current, target):
+        time.sleep(0.2)
+        return real_move(current, target)
+
+    monkeypatch.setattr(contacts, "contact_move", slow_move)
     nurse = make_staff()
     request_id = make_request()
     shared = create_app(
