@@ -143,3 +143,16 @@ def test_triage_screenshot(new_context, live_server):
     page.locator("#contact-form").get_by_label("Then move the request to").select_option("contacted")
     page.evaluate("window.scrollTo(0, 0)")
     shoot(page, "staff-triage")
+
+
+def test_the_request_page_fits_a_phone(new_context, live_server):
+    reference = create_request(live_server, last_name="Phonewidth", phone="+12125550140")
+    context = new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, STAFF_EMAIL)
+    open_from_search(page, reference, reference)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the request page scrolls sideways"
+    page.goto("/staff/calls")
+    expect(page.locator("table.call-list")).to_be_visible()  # a wide table scrolls inside its own box
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the call list scrolls sideways"
