@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 from clinic.extensions import db
-from clinic.models import AuditEvent, Booking, ConsultationRequest, Note, StaffUser
+from clinic.models import AuditEvent, Booking, ConsultationRequest, ContactAttempt, Note, StaffUser
 from clinic.services.booking import links
-from clinic.triage.enums import PreferredContact, Priority, RequestStatus, Role
+from clinic.triage.enums import ContactOutcome, PreferredContact, Priority, RequestStatus, Role
 from tests.conftest import forget_process_caches
 
 NY = ZoneInfo("America/New_York")
@@ -56,10 +56,16 @@ STAFF_PAGES = [
     "/staff/?priority=high&status=new",
     "/staff/?q=robin",
     "/staff/?q=%2B1+212+555+0001",
+    "/staff/?q=2125550001",
+    "/staff/?q=555-0001",
+    "/staff/?q=%28212%29+555-0001",
+    "/staff/?q=0001",
     "/staff/?status=all&q=robin0%40example.com",
     "/staff/?assigned=me",
     "/staff/schedule?date=2026-11-23",
     "/staff/schedule?date=2026-11-23&view=week",
+    "/staff/calls?date=2026-11-23",
+    "/staff/calls?date=2026-11-30",
     "/staff/requests.csv?status=all",
 ]
 ADMIN_PAGES = [
@@ -116,7 +122,8 @@ def _add_colleague(name: str) -> int:
 
 
 def _add_request(add_request, i: int, author_id: int) -> int:
-    """The i-th request (through the one row factory), with a note and three audit events."""
+    """The i-th request (through the one row factory), with a note, a contact attempt (by its own colleague),
+    a follow-up day and three audit events."""
     priority, status = PRIORITIES[i % len(PRIORITIES)], STATUSES[i % len(STATUSES)]
     active = status != RequestStatus.CANCELLED
     created_at = NOW - timedelta(days=i % 20, hours=1)
@@ -129,6 +136,7 @@ def _add_request(add_request, i: int, author_id: int) -> int:
         conditions=["hypertension"] if priority == Priority.HIGH else [],
         preferred_contact=PreferredContact.EMAIL,
         assigned_to_id=author_id,
+        follow_up_on=NOW.astimezone(NY).date() + timedelta(days=i % 10),
         slot=slot(i),
         seat=1,
         cancelled=not active,
@@ -136,6 +144,15 @@ def _add_request(add_request, i: int, author_id: int) -> int:
     booking_id = db.session.scalar(select(Booking.id).where(Booking.request_id == request_id))
     note = Note(request_id=request_id, author_id=author_id, body=f"Called back ({i}).", created_at=created_at)
     db.session.add(note)
+    db.session.add(
+        ContactAttempt(
+            request_id=request_id,
+            author_id=author_id,
+            outcome=ContactOutcome.VOICEMAIL,
+            note=f"Left a message ({i}).",
+            created_at=created_at,
+        )
+    )
     db.session.flush()
     db.session.add_all(
         [
@@ -204,7 +221,7 @@ def test_admin_pages_make_a_fixed_number_of_queries(admin_client, queries, grow,
 
 
 def test_request_detail_costs_the_same_with_one_note_or_forty(staff_client, queries, grow, app):
-    """A request's notes, their authors and its history grow; the detail page's statements do not."""
+    """A request's notes, contacts, their authors and its history grow; the page's statements do not."""
     request_id = grow(SMALL)[0]
     staff_client.get(f"/staff/requests/{request_id}")
     small = count(staff_client, queries, f"/staff/requests/{request_id}")
@@ -213,7 +230,21 @@ def test_request_detail_costs_the_same_with_one_note_or_forty(staff_client, quer
             author = _add_colleague(f"Author {k}")
             note = Note(request_id=request_id, author_id=author, body=f"Follow-up {k}", created_at=NOW)
             db.session.add(note)
+            contact = ContactAttempt(
+                request_id=request_id, author_id=author, outcome=ContactOutcome.NO_ANSWER, created_at=NOW
+            )
+            db.session.add(contact)
             db.session.flush()
+            db.session.add(
+                AuditEvent(
+                    action="request.contact",
+                    actor_id=None,
+                    record_type="request",
+                    record_id=request_id,
+                    at=NOW,
+                    details={"contact_id": contact.id},
+                )
+            )
             db.session.add(
                 AuditEvent(
                     action="request.note",

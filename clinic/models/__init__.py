@@ -14,7 +14,7 @@ from clinic.models.courses import (
     TreatmentSession,
 )
 from clinic.models.outbox import OutboxMessage
-from clinic.models.requests import ConsultationRequest, Note, RequestTally
+from clinic.models.requests import ConsultationRequest, ContactAttempt, Note, RequestTally
 from clinic.models.settings import ClinicSettings, Closure, OpeningHours
 from clinic.models.staff import LoginFailure, LoginThrottle, StaffUser
 from clinic.models.two_factor import RecoveryCode
@@ -29,6 +29,7 @@ __all__ = [
     "ClinicSettings",
     "Closure",
     "ConsultationRequest",
+    "ContactAttempt",
     "CourseStatus",
     "KindKey",
     "LoginFailure",

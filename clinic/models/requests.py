@@ -8,7 +8,7 @@ from clinic.crypto.lookup import email_key, name_key, phone_keys
 from clinic.extensions import db
 from clinic.models.types import BlindIndex, Encrypted, UTCDateTime
 from clinic.timeutil import utcnow
-from clinic.triage.enums import Modality, Phq9Band, PreferredContact, Priority, RequestStatus
+from clinic.triage.enums import ContactOutcome, Modality, Phq9Band, PreferredContact, Priority, RequestStatus
 from clinic.triage.workflow import queue_position
 
 if TYPE_CHECKING:
@@ -151,6 +151,8 @@ class ConsultationRequest(db.Model):
     # When the patient last cancelled their booking themselves, until staff next move the request. An
     # urgent (or high) request stays open after it (workflow.status_after_patient_cancel), marked so.
     patient_cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The day staff plan to call the patient again, set with each contact logged (a clinic-local date).
+    follow_up_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
     # The queue's order within a priority (workflow.queue_position), kept on every insert and update so
     # ix_requests_open_queue serves the order: never NULL once written.
     queue_group: Mapped[int] = mapped_column(sa.SmallInteger, server_default=sa.text("0"))
@@ -158,6 +160,9 @@ class ConsultationRequest(db.Model):
 
     bookings: Mapped[list["Booking"]] = relationship(back_populates="request", order_by="Booking.starts_at")
     notes_list: Mapped[list["Note"]] = relationship(back_populates="request", order_by="Note.created_at")
+    contacts: Mapped[list["ContactAttempt"]] = relationship(
+        back_populates="request", order_by="ContactAttempt.id", passive_deletes=True
+    )
     assigned_to: Mapped["StaffUser | None"] = relationship()
 
     @validates("first_name", "last_name", "email", "phone")
@@ -203,6 +208,25 @@ class Note(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     request: Mapped[ConsultationRequest] = relationship(back_populates="notes_list")
+    author: Mapped["StaffUser | None"] = relationship()
+
+
+class ContactAttempt(db.Model):
+    """One attempt to reach the patient (a call, a voicemail, an email or a text), with its outcome."""
+
+    __tablename__ = "contact_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("consultation_requests.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
+    outcome: Mapped[ContactOutcome] = mapped_column(enum_column(ContactOutcome, "contact_outcome"))
+    # What was said or left, encrypted like the staff notes; None when nothing was written.
+    note: Mapped[str | None] = mapped_column(Encrypted("text", "contact_attempts.note"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    request: Mapped[ConsultationRequest] = relationship(back_populates="contacts")
     author: Mapped["StaffUser | None"] = relationship()
 
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import SearchField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from clinic.services.casework.cases import NOTE_MAX
 from clinic.services.casework.queue import QueueFilters
-from clinic.triage.enums import Priority, RequestStatus
+from clinic.triage.enums import ContactOutcome, Priority, RequestStatus
 
 DATE_MESSAGE = "Enter a date as YYYY-MM-DD, for example 2026-11-23."
 
@@ -140,15 +148,66 @@ class NoteForm(FlaskForm):
     )
 
 
+ME = "me"  # `staff_id=me`: the signed-in user (SPEC 6)
+
+
 class AssignForm(FlaskForm):
-    staff_id = SelectField("Assigned to", choices=_choices([("", "Nobody")]), validate_choice=True)
+    """`staff_id`: a staff member's id from the list, empty for nobody, or `me`."""
+
+    staff_id = SelectField("Assigned to", choices=_choices([("", "Nobody")]), validate_choice=False)
 
     def set_staff(self, staff: list[tuple[int, str]]) -> AssignForm:
         self.staff_id.choices = _choices([("", "Nobody")] + [(str(i), name) for i, name in staff])
         return self
 
-    def chosen(self) -> int | None:
+    def validate_staff_id(self, field) -> None:
+        if field.data != ME and field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError("Choose a member of staff from the list, or nobody.")
+
+    def chosen(self, *, me: int) -> int | None:
+        if self.staff_id.data == ME:
+            return me
         return int(self.staff_id.data) if self.staff_id.data else None
+
+
+class ContactForm(FlaskForm):
+    """A contact attempt logged in one submit: outcome, note, then a status move, a follow-up day and
+    "assign to me", all optional (SPEC 6; the rules are the workflow's)."""
+
+    outcome = RadioField(
+        "Outcome",
+        choices=_choices([(o.value, o.label) for o in ContactOutcome]),
+        validators=[DataRequired("Choose how the contact went.")],
+    )
+    note = TextAreaField(
+        "Note (optional; patients never see it)",
+        validators=[
+            Optional(),
+            Length(max=NOTE_MAX, message=f"A note can be at most {NOTE_MAX} characters."),
+        ],
+        render_kw={"rows": 2},
+    )
+    status = SelectField(
+        "Then move the request to", choices=_choices([("", "No change")]), validate_choice=False
+    )
+    follow_up = StringField("Call again on (optional)", validators=[Optional(), _iso_date])
+    assign_to_me = BooleanField("Assign to me")
+
+    def set_moves(self, current: RequestStatus, moves: tuple[RequestStatus, ...]) -> ContactForm:
+        label = f"No change (stays {current.label.lower()})"
+        self.status.choices = _choices([("", label)] + [(s.value, s.label) for s in moves])
+        return self
+
+    def validate_status(self, field) -> None:
+        """Any status by name: whether the move is allowed is the workflow's to say."""
+        if field.data and field.data not in {s.value for s in RequestStatus}:
+            raise ValidationError("Choose one of the statuses offered.")
+
+    def target(self) -> RequestStatus | None:
+        return RequestStatus(self.status.data) if self.status.data else None
+
+    def follow_up_on(self) -> date | None:
+        return getattr(self.follow_up, "parsed", None)
 
 
 class RescheduleForm(FlaskForm):

@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from clinic import phones
 from clinic.auth.guards import require_role
 from clinic.errors import render_error
 from clinic.extensions import db, writes_on_get
@@ -26,21 +27,33 @@ from clinic.scheduling import SlotUnavailable, monday_of, parse_slot
 from clinic.services.audit.log import actor_label, event_text
 from clinic.services.booking import availability
 from clinic.services.booking.seats import NoActiveBooking
-from clinic.services.casework import agenda, cases, export, queue
+from clinic.services.casework import agenda, cases, contacts, export, queue
 from clinic.services.rules.read import clinic_info, weekly_hours
 from clinic.staff import charts
-from clinic.staff.forms import AssignForm, CancelForm, NoteForm, QueueFilterForm, RescheduleForm, StatusForm
+from clinic.staff.forms import (
+    AssignForm,
+    CancelForm,
+    ContactForm,
+    NoteForm,
+    QueueFilterForm,
+    RescheduleForm,
+    StatusForm,
+)
 from clinic.timeutil import utcnow
 from clinic.triage import screening
-from clinic.triage.enums import Role
-from clinic.triage.workflow import WorkflowError, next_statuses
+from clinic.triage.enums import ContactOutcome, Role
+from clinic.triage.workflow import FollowUpError, WorkflowError, contact_moves, follow_up_due, next_statuses
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 require_role(bp, Role.STAFF)
 bp.register_error_handler(cases.RequestNotFound, lambda _: render_error(404))
+# Phone numbers as people read them, "(212) 555-0140", and dialled as E.164 (`_macros/phones.html`).
+bp.add_app_template_filter(phones.for_people, "phone")
+bp.add_app_template_filter(phones.for_dialing, "e164")
 
 FILTER_NAMES = ("q", "status", "priority", "from", "to", "assigned")
 NOTE_NOT_SAVED = "The note was not saved: see below."
+CONTACT_NOT_SAVED = "The contact was not logged: see the contact form."
 CHOOSE_STAFF = "Choose a member of staff from the list, or nobody."
 MAX_PAGE = 10_000  # far past any real queue; keeps OFFSET a sane number
 
@@ -93,6 +106,7 @@ def _render_detail(
     status_form=None,
     note_form=None,
     assign_form=None,
+    contact_form=None,
     error: str | None = None,
 ):
     """The detail page; reads only (the GET records the view before it calls this)."""
@@ -102,9 +116,14 @@ def _render_detail(
     if assign_form is None:
         assign_form = AssignForm(formdata=None, data={"staff_id": str(consultation.assigned_to_id or "")})
     assign_form.set_staff(staff)
+    if contact_form is None:  # "assign to me" ticked while nobody has the request
+        contact_form = ContactForm(formdata=None, data={"assign_to_me": consultation.assigned_to_id is None})
+    contact_form.set_moves(consultation.status, contact_moves(consultation.status))
+    logged = contacts.for_request(request_id)
     info = clinic_info()
     tz = info.rules.tz
     now = utcnow()
+    today = now.astimezone(tz).date()
     row = queue.rows([consultation], now=now, tz=tz, business_days=queue.open_weekdays(weekly_hours()))[0]
     return render_template(
         "staff/detail.html",
@@ -123,6 +142,10 @@ def _render_detail(
         note_form=note_form or NoteForm(formdata=None),
         assign_form=assign_form,
         cancel_form=CancelForm(formdata=None),
+        contact_form=contact_form,
+        contacts=logged,
+        contacts_by_id={contact.id: contact for contact in logged},
+        follow_up_due=follow_up_due(consultation.follow_up_on, today=today),
         error=error,
         tz=tz,
         now=now,
@@ -185,7 +208,7 @@ def assign(request_id: int):
     form = AssignForm().set_staff(queue.staff_names())
 
     def change() -> None:  # form.chosen() only once the form is valid
-        cases.assign(request_id, form.chosen(), actor_id=current_user.id, now=utcnow())
+        cases.assign(request_id, form.chosen(me=current_user.id), actor_id=current_user.id, now=utcnow())
 
     done = _change_from_form(
         request_id,
@@ -199,6 +222,46 @@ def assign(request_id: int):
     return done or _render_detail(
         request_id, code=422, assign_form=form, error="The assignment was not saved."
     )
+
+
+@bp.post("/requests/<int:request_id>/contacts")
+def log_contact(request_id: int):
+    """Log an attempt to reach the patient with what it carries (note, status move, follow-up day, assign to
+    me), in one submit and one transaction."""
+    form = ContactForm()
+    if not form.validate_on_submit():
+        return _render_detail(request_id, code=422, contact_form=form, error=CONTACT_NOT_SAVED)
+    now = utcnow()
+    try:
+        logged = contacts.log_contact(
+            request_id,
+            ContactOutcome(form.outcome.data),
+            form.note.data,
+            status=form.target(),
+            follow_up_on=form.follow_up_on(),
+            assign_to_me=form.assign_to_me.data,
+            actor_id=current_user.id,
+            now=now,
+            today=now.astimezone(clinic_info().rules.tz).date(),
+        )
+    except FollowUpError as refused:
+        form.follow_up.errors = [str(refused)]
+        return _render_detail(request_id, code=422, contact_form=form, error=CONTACT_NOT_SAVED)
+    except WorkflowError as refused:
+        form.status.errors = [str(refused)]
+        return _render_detail(request_id, code=409, contact_form=form, error=str(refused))
+    except contacts.ContactError as refused:
+        form.note.errors = [str(refused)]
+        return _render_detail(request_id, code=422, contact_form=form, error=CONTACT_NOT_SAVED)
+    said = [f"Contact logged: {logged.contact.outcome.label.lower()}."]
+    if logged.assigned:
+        said.append("Assigned to you.")
+    if logged.moved_to:
+        said.append(f"Status changed to {logged.moved_to.label.lower()}.")
+    if logged.follow_up_on:
+        said.append(f"Call again on {logged.follow_up_on.strftime('%A %B')} {logged.follow_up_on.day}.")
+    flash(" ".join(said), "success")
+    return redirect(url_for(".detail", request_id=request_id), 303)
 
 
 @bp.post("/requests/<int:request_id>/cancel")
@@ -290,6 +353,37 @@ def schedule():
         previous=first - timedelta(days=length),
         following=first + timedelta(days=length),
         today=utcnow().astimezone(tz).date(),
+        tz=tz,
+    )
+
+
+def _day_arg(today: date) -> date:
+    """The `date` argument (YYYY-MM-DD), today when absent; 400 when it is not a date or far away."""
+    raw = request.args.get("date", "")
+    if not raw:
+        return today
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        abort(400, "The date must be written YYYY-MM-DD, for example 2026-11-23.")
+    if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
+        abort(400, "That date is too far away.")
+    return day
+
+
+@bp.get("/calls")
+def calls():
+    """The day's call list, to print: first contacts, follow-ups due and the day's consultations."""
+    tz = clinic_info().rules.tz
+    today = utcnow().astimezone(tz).date()
+    day = _day_arg(today)
+    return render_template(
+        "staff/calls.html",
+        calls=contacts.call_list(day, tz=tz),
+        day=day,
+        today=today,
+        previous=day - timedelta(days=1),
+        following=day + timedelta(days=1),
         tz=tz,
     )
 

@@ -40,6 +40,31 @@ class RequestStatus(StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+class ContactOutcome(StrEnum):
+    """How an attempt to reach the patient went (the contact log, SPEC 6)."""
+
+    REACHED = "reached"
+    VOICEMAIL = "voicemail"
+    NO_ANSWER = "no_answer"
+    WRONG_NUMBER = "wrong_number"
+    EMAIL_SENT = "email_sent"
+    TEXT_SENT = "text_sent"
+
+    @property
+    def label(self) -> str:
+        return _OUTCOME_LABELS[self]
+
+
+_OUTCOME_LABELS = {
+    ContactOutcome.REACHED: "Reached",
+    ContactOutcome.VOICEMAIL: "Voicemail left",
+    ContactOutcome.NO_ANSWER: "No answer",
+    ContactOutcome.WRONG_NUMBER: "Wrong number",
+    ContactOutcome.EMAIL_SENT: "Email sent",
+    ContactOutcome.TEXT_SENT: "Text sent",
+}
+
+
 class Modality(StrEnum):
     INFUSION = "infusion"
     NASAL_SPRAY = "nasal_spray"

@@ -7,7 +7,7 @@ refuses any other with a message a person can act on.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from clinic.triage.enums import Priority, RequestStatus
@@ -46,8 +46,19 @@ RESPONSE_HOURS = {Priority.URGENT: 4}
 RESPONSE_BUSINESS_DAYS = {Priority.HIGH: 1, Priority.ROUTINE: 2}
 
 
+# A contact logged on the request page may carry a status move in the same submit (SPEC 6), but not these:
+# declining or cancelling have their own buttons, which ask first and tell the patient.
+NOT_WITH_A_CONTACT: frozenset[RequestStatus] = frozenset({S.DECLINED, S.CANCELLED})
+# How far ahead a follow-up call may be planned.
+FOLLOW_UP_MAX_DAYS = 366
+
+
 class WorkflowError(Exception):
     """A status move the workflow does not allow; the message is written for staff."""
+
+
+class FollowUpError(WorkflowError):
+    """A follow-up date the rules refuse (past, too far, or on a request that is closed)."""
 
 
 def next_statuses(current: RequestStatus) -> tuple[RequestStatus, ...]:
@@ -70,6 +81,48 @@ def check_move(current: RequestStatus, target: RequestStatus) -> None:
             f"A {current.label.lower()} request cannot become {target.label.lower()}. "
             f"Allowed next: {choices}."
         )
+
+
+def contact_moves(current: RequestStatus) -> tuple[RequestStatus, ...]:
+    """The moves a contact log may carry from `current`: the workflow's, less declining and cancelling."""
+    return tuple(s for s in next_statuses(current) if s not in NOT_WITH_A_CONTACT)
+
+
+def contact_move(current: RequestStatus, target: RequestStatus | None) -> RequestStatus | None:
+    """The status a contact log moves the request to, or None for no move.
+
+    No target, or a request already there (a colleague moved it since the page was loaded), is no move: the
+    contact is still logged. WorkflowError for a move the workflow refuses, or one a contact may not carry.
+    """
+    if target is None:
+        return None
+    current, target = RequestStatus(current), RequestStatus(target)
+    if target == current:
+        return None
+    if target in NOT_WITH_A_CONTACT and target in next_statuses(current):
+        raise WorkflowError(
+            f"A contact cannot mark the request {target.label.lower()}: use the “{target.label}” status "
+            "button, which asks first and tells the patient."
+        )
+    check_move(current, target)
+    return target
+
+
+def check_follow_up(day: date | None, *, today: date, status: RequestStatus) -> None:
+    """A follow-up call is planned from today to a year ahead, on a request still open (after any move)."""
+    if day is None:
+        return
+    if day < today:
+        raise FollowUpError("That day has passed: choose today or a later day for the follow-up.")
+    if day > today + timedelta(days=FOLLOW_UP_MAX_DAYS):
+        raise FollowUpError("Choose a follow-up day within a year.")
+    if RequestStatus(status) not in OPEN_STATUSES:
+        raise FollowUpError(f"A {RequestStatus(status).label.lower()} request needs no follow-up call.")
+
+
+def follow_up_due(day: date | None, *, today: date) -> bool:
+    """The follow-up call is for today or a day already passed."""
+    return day is not None and day <= today
 
 
 def status_after_patient_cancel(priority: Priority, status: RequestStatus) -> RequestStatus:

@@ -30,6 +30,7 @@ STAFF = [
     "/staff/?status=all&priority=urgent",
     "/staff/schedule",
     "/staff/schedule?view=week",
+    "/staff/calls",
     "/staff/account/two-factor",
     "/staff/account/password",
     "/staff/chairs",

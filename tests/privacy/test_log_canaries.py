@@ -50,6 +50,7 @@ PATIENT = {
     **{f"phq9_{i}": "2" for i in range(1, 10)},
 }
 NOTE = "CANARY-STAFF-NOTE-zq81"
+CONTACT_NOTE = "CANARY-CALL-NOTE-zq81"
 # What must never be logged (matched case-insensitively), beyond the tokens and cookies of the run.
 CANARIES = [
     "Canaryfirstzq",
@@ -61,6 +62,7 @@ CANARIES = [
     "CANARY-MEDICATION-zq81",
     "CANARY-NOTES-zq81",
     NOTE,
+    CONTACT_NOTE,
     PASSWORD,
     WRONG_PASSWORD,
 ]
@@ -176,7 +178,7 @@ def patient_journey(c, secrets: Secrets) -> str:
 
 
 def staff_journey(c, secrets: Secrets) -> None:
-    """Sign in (a failure first), search the patient by name, open, note, export, sign out."""
+    """Sign in (a failure first), search the patient by name, open, note, log a call, export, sign out."""
     login = c.get("/staff/login")
     token = csrf_token_from(login.text)
     failed = c.post("/staff/login", {"csrf_token": token, "email": STAFF_EMAIL, "password": WRONG_PASSWORD})
@@ -195,6 +197,12 @@ def staff_journey(c, secrets: Secrets) -> None:
     assert detail.status == 200
     noted = c.post(f"{request_path}/notes", {"csrf_token": csrf_token_from(detail.text), "body": NOTE})
     assert noted.status in {200, 303}, noted.status
+    token = csrf_token_from(c.get(request_path).text)
+    called = c.post(
+        f"{request_path}/contacts",
+        {"csrf_token": token, "outcome": "reached", "note": CONTACT_NOTE, "status": "contacted"},
+    )
+    assert called.status in {200, 303}, called.status
     assert c.get("/staff/requests.csv", {"q": PATIENT["email"]}).status == 200
     secrets.cookies |= c.cookies()
     out = c.post("/staff/logout", {"csrf_token": csrf_token_from(c.get("/staff/").text)})

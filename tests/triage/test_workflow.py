@@ -190,3 +190,47 @@ def test_routine_overdue_at_its_target():
 def test_describe_age(delta, text):
     now = datetime(2026, 11, 18, tzinfo=UTC)
     assert describe_age(now - delta, now) == text
+
+
+# The contact log's rules
+
+
+def test_a_contact_may_carry_any_move_but_declining_and_cancelling():
+    from clinic.triage.workflow import contact_moves
+
+    for status in RequestStatus:
+        assert set(contact_moves(status)) == set(next_statuses(status)) - {S.DECLINED, S.CANCELLED}
+
+
+def test_the_move_a_contact_carries():
+    from clinic.triage.workflow import contact_move
+
+    assert contact_move(S.NEW, None) is None
+    assert contact_move(S.NEW, S.CONTACTED) == S.CONTACTED
+    assert contact_move(S.CONTACTED, S.CONTACTED) is None  # a colleague got there first: no move, no error
+    with pytest.raises(WorkflowError, match="asks first"):
+        contact_move(S.NEW, S.DECLINED)
+    with pytest.raises(WorkflowError, match="cannot become completed"):
+        contact_move(S.NEW, S.COMPLETED)
+    with pytest.raises(WorkflowError, match="closed"):
+        contact_move(S.COMPLETED, S.CONTACTED)
+
+
+def test_follow_up_days():
+    from datetime import date
+
+    from clinic.triage.workflow import FollowUpError, check_follow_up, follow_up_due
+
+    today = date(2026, 11, 23)
+    check_follow_up(None, today=today, status=S.COMPLETED)
+    check_follow_up(today, today=today, status=S.NEW)
+    check_follow_up(today + timedelta(days=366), today=today, status=S.SCHEDULED)
+    for day, status, message in [
+        (today - timedelta(days=1), S.NEW, "has passed"),
+        (today + timedelta(days=367), S.NEW, "within a year"),
+        (today, S.DECLINED, "needs no follow-up"),
+    ]:
+        with pytest.raises(FollowUpError, match=message):
+            check_follow_up(day, today=today, status=status)
+    assert follow_up_due(today, today=today) and follow_up_due(today - timedelta(days=3), today=today)
+    assert not follow_up_due(today + timedelta(days=1), today=today) and not follow_up_due(None, today=today)

@@ -74,7 +74,7 @@ def test_detail_shows_the_whole_request(app, staff_client, now, make_request):
         "Ada",
         "Lindgren",
         "ada.lindgren@example.org",
-        "+12125550177",
+        "(212) 555-0177",
         consultation.reference,
         "Sertraline 50 mg",
         "Evenings are best",
@@ -84,6 +84,8 @@ def test_detail_shows_the_whole_request(app, staff_client, now, make_request):
         "2+ antidepressants reported",
     ):
         assert expected in text
+    assert "+12125550177" not in text  # the phone as people read it, dialled as E.164
+    assert {a["href"] for a in soup.select("main a.phone")} == {"tel:+12125550177"}
     assert "treatment-resistant" not in text  # a self-reported count is not a diagnosis
     rows = soup.select("section[aria-labelledby=screening-heading] tbody tr")
     assert len(rows) == 9

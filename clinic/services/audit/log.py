@@ -38,6 +38,7 @@ SYSTEM = "system"
 PLAIN = {
     "request.view": "Viewed the request",
     "request.note": "Added a note",
+    "request.contact": "Logged a contact attempt",
     "request.export": "Exported the queue",
     "request.cancel": "Cancelled the booking",
     "request.reschedule": "Moved the booking",

@@ -24,7 +24,7 @@ PER_PAGE = 25
 OVERVIEW_WEEKS = 12
 R = ConsultationRequest
 # Encrypted fields the queue never shows: not read, not decrypted.
-UNSHOWN = (R.email, R.phone, R.date_of_birth, R.phq9_answers, R.conditions, R.medications, R.notes)
+UNSHOWN = (R.email, R.date_of_birth, R.phq9_answers, R.conditions, R.medications, R.notes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from clinic import keys
 from clinic.crypto.keyring import key_id, new_key, parse_key
 from clinic.extensions import db
-from clinic.models import ConsultationRequest, Note, OutboxMessage, StaffUser
+from clinic.models import ConsultationRequest, ContactAttempt, Note, OutboxMessage, StaffUser
 from clinic.services.booking import links
 from clinic.services.encryption import rotation
 from tests.conftest import DATA_KEY
@@ -41,13 +41,23 @@ def stored_tokens(app) -> list[str]:
 
 @pytest.fixture
 def data(app, clock, make_request, staff_client):
-    """Two requests through intake (with their emails in the outbox) and a staff note, under the old key."""
+    """Two requests through intake (with their emails in the outbox), a staff note and a contact's note, under
+    the old key."""
     clock.set(NOW)
     first = make_request(last_name=CANARY, email="rotation.canary@example.com")
     make_request(first_name="Second")
     with app.app_context():
         author = db.session.scalar(select(StaffUser.id))
         db.session.add(Note(request_id=first, author_id=author, body="Rotation note canary", created_at=NOW))
+        db.session.add(
+            ContactAttempt(
+                request_id=first,
+                author_id=author,
+                outcome="voicemail",
+                note="Rotation call canary",
+                created_at=NOW,
+            )
+        )
         db.session.commit()
     return first
 
@@ -58,10 +68,11 @@ def test_rotation_reseals_everything_and_the_old_key_can_then_go(app, runner, st
 
     restart_with(app, f"{NEW_KEY},{DATA_KEY}")
     with app.app_context():
-        assert rotation.pending() == 6  # two requests, one note, two confirmation emails, the staff's secret
+        # two requests, one note, one contact, two confirmation emails, the staff's secret
+        assert rotation.pending() == 7
     result = runner.invoke(args=["rotate-keys", "--batch", "2"])
     assert result.exit_code == 0, result.output
-    assert "Re-encrypted 6 rows" in result.output
+    assert "Re-encrypted 7 rows" in result.output
     tokens = stored_tokens(app)
     assert len(tokens) == old_count and all(t.startswith(NEWEST + ":") for t in tokens)
 
@@ -91,8 +102,8 @@ def test_a_stopped_rotation_carries_on_where_it_stopped(app, data):
         with pytest.raises(KeyboardInterrupt):
             rotation.rotate(batch=2, progress=stop_after_the_first_batch)
         assert batches == [2]
-        assert rotation.pending() == 4  # the first batch was committed
-        assert rotation.rotate(batch=2) == 4  # only what was left
+        assert rotation.pending() == 5  # the first batch was committed
+        assert rotation.rotate(batch=2) == 5  # only what was left
         assert rotation.pending() == 0
     assert all(t.startswith(NEWEST + ":") for t in stored_tokens(app))
 
@@ -121,4 +132,4 @@ def test_rows_left_under_an_old_key_after_a_run_are_reported(app, runner, data, 
     monkeypatch.setattr(rotation, "rotate", lambda **kwargs: 0)
     result = runner.invoke(args=["rotate-keys"])
     assert result.exit_code == 1
-    assert "6 changed meanwhile: run it again" in result.output
+    assert "7 changed meanwhile: run it again" in result.output
