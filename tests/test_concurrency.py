@@ -6,16 +6,10 @@ four workers over real HTTP. The rest get 409 (over HTTP) or SlotUnavailable (fr
 500 or another exception. Afterwards the active bookings and the slot claims agree.
 """
 
-import http.client
 import multiprocessing
-import os
-import socket
-import subprocess
 import threading
-import time
 import traceback
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -29,10 +23,11 @@ from clinic.services.booking import availability, seats
 from clinic.services.booking.intake import IntakeData, submit
 from clinic.services.rules.read import clinic_info
 from clinic.triage.enums import Modality, PreferredContact
-from tests.conftest import DATA_KEY, INDEX_KEY, base_config, csrf_token_from
+from tests import servers
+from tests.conftest import base_config, csrf_token_from
 from tests.fixtures_intake import intake_form_data
+from tests.servers import http_request
 
-ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York
 SLOT = "2026-11-24T09:00:00-05:00"
 SLOT_UTC = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
@@ -239,76 +234,12 @@ def test_separate_processes_posting_the_form(shared_app, database_url, capacity)
 # gunicorn, four workers, PostgreSQL, real HTTP
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def http_request(port: int, method: str, path: str, body: str | None = None, cookie: str | None = None):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}
-    if cookie:
-        headers["Cookie"] = cookie
-    connection.request(method, path, body=body, headers=headers)
-    response = connection.getresponse()
-    content = response.read().decode("utf-8", "replace")
-    cookies = [
-        value.split(";", 1)[0] for name, value in response.getheaders() if name.lower() == "set-cookie"
-    ]
-    connection.close()
-    return response.status, content, cookies
-
-
 @pytest.fixture
 def gunicorn(database_url, backend, tmp_path):
     if backend != "postgresql":
         pytest.skip("the gunicorn run is on PostgreSQL only")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLINIC_")}
-    env.update(
-        CLINIC_ENV="testing",
-        CLINIC_SQLALCHEMY_DATABASE_URI=database_url,
-        CLINIC_RATELIMIT_ENABLED="false",
-        CLINIC_SECRET_KEY="gunicorn-concurrency-test-secret-key-0123456789abcdef",
-        CLINIC_DATA_KEYS=DATA_KEY,
-        CLINIC_INDEX_KEY=INDEX_KEY,
-    )
-    log = (tmp_path / "gunicorn.log").open("w")
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "--no-control-socket",
-            "-w",
-            "4",
-            "-b",
-            f"127.0.0.1:{port}",
-            "clinic:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if http_request(port, "GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert server.poll() is None, (tmp_path / "gunicorn.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.3)
-        yield port
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+    with servers.gunicorn(database_url, tmp_path, GUNICORN_WORKERS="4") as server:
+        yield server.port
 
 
 @pytest.mark.slow

@@ -1,6 +1,5 @@
 """Real SMTP: book through the form, then read the messages back from a local server (aiosmtpd)."""
 
-import socket
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -16,17 +15,12 @@ from clinic.models import ConsultationRequest, OutboxMessage
 from clinic.services.booking import links
 from tests.conftest import base_config, csrf_token_from
 from tests.fixtures_intake import intake_form_data
+from tests.servers import free_port
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York
 SLOT = "2026-11-24T09:00:00-05:00"
 BASE_URL = "https://clinic.example"
 SUBJECT = "Your consultation with Northfield Clinic"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Inbox:

@@ -7,13 +7,9 @@ accounts it tries, shared by every worker when the limit lives in Redis.
 """
 
 import multiprocessing
-import os
-import subprocess
 import threading
-import time
 import traceback
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pyotp
@@ -26,11 +22,12 @@ from clinic.models import AuditEvent, LoginFailure, StaffUser
 from clinic.services.accounts import passwords, two_factor, users
 from clinic.services.accounts.passwords import hash_password
 from clinic.triage.enums import Role
-from tests.conftest import DATA_KEY, INDEX_KEY, base_config, csrf_token_from
+from tests import servers
+from tests.conftest import base_config, csrf_token_from
 from tests.fixtures_auth import DEFAULT_PASSWORD, TOTP_SECRET
-from tests.test_concurrency import free_port, http_request, run_threads
+from tests.servers import http_request
+from tests.test_concurrency import run_threads
 
-ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 23, 15, 0, 10, tzinfo=UTC)
 EMAIL = "nurse@clinic.example"
 WRONG = "wrong password entirely"
@@ -233,53 +230,8 @@ def test_separate_processes_posting_the_form(shared_app, database_url):
 def gunicorn_threads(database_url, backend, tmp_path):
     if backend != "postgresql":
         pytest.skip("the gunicorn run is on PostgreSQL only")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLINIC_")}
-    env.update(
-        CLINIC_ENV="testing",
-        CLINIC_SQLALCHEMY_DATABASE_URI=database_url,
-        CLINIC_RATELIMIT_ENABLED="false",
-        CLINIC_SECRET_KEY="gunicorn-sign-in-race-test-secret-key-0123456789abcdef",
-        CLINIC_DATA_KEYS=DATA_KEY,
-        CLINIC_INDEX_KEY=INDEX_KEY,
-    )
-    log = (tmp_path / "gunicorn.log").open("w")
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "--no-control-socket",
-            "-w",
-            "4",
-            "--threads",
-            "8",
-            "-b",
-            f"127.0.0.1:{port}",
-            "clinic:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if http_request(port, "GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert server.poll() is None, (tmp_path / "gunicorn.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.3)
-        yield port
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+    with servers.gunicorn(database_url, tmp_path, GUNICORN_WORKERS="4", GUNICORN_THREADS="8") as server:
+        yield server.port
 
 
 @pytest.mark.slow

@@ -17,24 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.extensions import db
-from clinic.models.types import UTCDateTime
+from clinic.models.types import UTCDateTime, enum_column
 from clinic.timeutil import utcnow
 
 if TYPE_CHECKING:
     from clinic.models.requests import ConsultationRequest
     from clinic.models.staff import StaffUser
-
-
-def _enum(enum: type[StrEnum], name: str) -> sa.Enum:
-    """A portable enum: a short VARCHAR with a CHECK constraint, storing the members' values."""
-    return sa.Enum(
-        enum,
-        native_enum=False,
-        create_constraint=True,
-        name=name,
-        length=24,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class KindKey(StrEnum):
@@ -96,7 +84,7 @@ class TreatmentKind(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[KindKey] = mapped_column(_enum(KindKey, "kind_key"), unique=True)
+    key: Mapped[KindKey] = mapped_column(enum_column(KindKey, "kind_key"), unique=True)
     name: Mapped[str] = mapped_column(sa.String(80))
     dose_minutes: Mapped[int]
     monitoring_minutes: Mapped[int]
@@ -156,7 +144,7 @@ class TreatmentCourse(db.Model):
     )
     kind_id: Mapped[int] = mapped_column(sa.ForeignKey("treatment_kinds.id"))
     status: Mapped[CourseStatus] = mapped_column(
-        _enum(CourseStatus, "course_status"), default=CourseStatus.ACTIVE
+        enum_column(CourseStatus, "course_status"), default=CourseStatus.ACTIVE
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
@@ -189,7 +177,7 @@ class TreatmentSession(db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)  # end of turnover: the chair is free again
     chair_id: Mapped[int] = mapped_column(sa.ForeignKey("chairs.id"), index=True)
     status: Mapped[SessionStatus] = mapped_column(
-        _enum(SessionStatus, "session_status"), default=SessionStatus.SCHEDULED
+        enum_column(SessionStatus, "session_status"), default=SessionStatus.SCHEDULED
     )
     status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_by: Mapped[str | None] = mapped_column(sa.String(16))  # "patient" or "staff"

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from clinic.crypto.lookup import email_key, name_key, phone_keys
 from clinic.extensions import db
-from clinic.models.types import BlindIndex, Encrypted, UTCDateTime
+from clinic.models.types import BlindIndex, Encrypted, UTCDateTime, enum_column
 from clinic.timeutil import utcnow
 from clinic.triage.enums import ContactOutcome, Modality, Phq9Band, PreferredContact, Priority, RequestStatus
 from clinic.triage.workflow import queue_position
@@ -14,18 +14,6 @@ from clinic.triage.workflow import queue_position
 if TYPE_CHECKING:
     from clinic.models.bookings import Booking
     from clinic.models.staff import StaffUser
-
-
-def enum_column(enum, name: str) -> sa.Enum:
-    """A portable enum: a short VARCHAR with a CHECK constraint, storing the members' values."""
-    return sa.Enum(
-        enum,
-        native_enum=False,
-        create_constraint=True,
-        name=name,
-        length=24,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 def lookup_values(

@@ -1,6 +1,7 @@
 """Column types shared by the models."""
 
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,6 +10,18 @@ from sqlalchemy.types import TypeDecorator
 
 from clinic import keys
 from clinic.crypto.keyring import DIGEST_HEX, KINDS, decode, encode
+
+
+def enum_column(enum: type[Enum], name: str, *, length: int = 24) -> sa.Enum:
+    """A portable enum: a short VARCHAR with a CHECK constraint named `name`, storing the members' values."""
+    return sa.Enum(
+        enum,
+        native_enum=False,
+        create_constraint=True,
+        name=name,
+        length=length,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 class UTCDateTime(TypeDecorator):

@@ -22,6 +22,7 @@ from bisect import bisect_left, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypedDict, Unpack
 
 from clinic.scheduling.slots import ClosureRule, Interval, Schedule, local_instant
 
@@ -197,6 +198,22 @@ class CourseCheck:
         return not self.problems and all(s.ok for s in self.sessions)
 
 
+class CheckContext(TypedDict):
+    """The keywords a session is checked with: the clinic's `schedule`, the chairs' `holds` (for a
+    reschedule, without the session's own) and `now`."""
+
+    schedule: Schedule
+    holds: Iterable[ChairHold]
+    now: datetime
+
+
+class PlanContext(CheckContext):
+    """The keywords a course is planned or checked with: those of `CheckContext` and the active `chairs`,
+    in the order they are tried."""
+
+    chairs: Sequence[int]
+
+
 def hold_units(interval: Interval) -> list[datetime]:
     """The UTC quarter hours `interval` touches: one claim row each makes a double-held chair a unique
     violation in the database. Starts are on the grid, so claims clash exactly when intervals overlap."""
@@ -326,16 +343,10 @@ def session_problems(
 
 
 def session_fits(
-    kind: TreatmentKind,
-    starts_at: datetime,
-    chair_id: int,
-    *,
-    schedule: Schedule,
-    holds: Iterable[ChairHold],
-    now: datetime,
+    kind: TreatmentKind, starts_at: datetime, chair_id: int, **context: Unpack[CheckContext]
 ) -> bool:
-    """Whether a session of `kind` may start at `starts_at` in `chair_id`."""
-    return not session_problems(kind, starts_at, chair_id, schedule=schedule, holds=holds, now=now)
+    """Whether a session of `kind` may start at `starts_at` in `chair_id`: `session_problems` finds none."""
+    return not session_problems(kind, starts_at, chair_id, **context)
 
 
 def free_chair(
@@ -426,12 +437,9 @@ def propose_course(
     start_date: date,
     preferred_time: time,
     *,
-    schedule: Schedule,
-    chairs: Sequence[int],
-    holds: Iterable[ChairHold],
-    now: datetime,
     search_days: int = 60,
     alternatives: int = 6,
+    **context: Unpack[PlanContext],
 ) -> CourseProposal:
     """Place every session of the pattern from `start_date`, each as early as the pattern allows after
     the one placed before it, at `preferred_time` (local) or as near as that day allows.
@@ -441,7 +449,7 @@ def propose_course(
     is returned as missing, with the nearest starts that would fit and keep its distance from the
     placed ones, and the next session is spaced from the last one placed.
     """
-    planner = _Planner(kind, schedule, chairs, holds, now)
+    planner = _Planner(kind, **context)
     gap = timedelta(days=pattern.min_gap_days)
     placed: list[ProposedSession] = []
     unplaced: list[tuple[int, date, date]] = []
@@ -511,17 +519,14 @@ def nearest_starts(
     kind: TreatmentKind,
     target: datetime,
     *,
-    schedule: Schedule,
-    chairs: Sequence[int],
-    holds: Iterable[ChairHold],
-    now: datetime,
     limit: int = 6,
     days: int = 14,
     avoid: Iterable[date] = (),
+    **context: Unpack[PlanContext],
 ) -> tuple[ProposedSession, ...]:
     """Up to `limit` free starts closest to `target`, each with its chair, skipping local dates in
     `avoid`: the alternatives a 409 offers for a session lost to another booking (numbered 0)."""
-    planner = _Planner(kind, schedule, chairs, holds, now)
+    planner = _Planner(kind, **context)
     return planner.nearest(0, target.astimezone(UTC), set(avoid), limit=limit, days=days)
 
 
@@ -529,18 +534,12 @@ def check_course(
     kind: TreatmentKind,
     pattern: CoursePattern,
     starts: Iterable[datetime],
-    *,
-    schedule: Schedule,
-    chairs: Sequence[int],
-    holds: Iterable[ChairHold],
-    now: datetime,
+    **context: Unpack[PlanContext],
 ) -> CourseCheck:
     """Check a course as staff adjusted it: each start (taken in time order) against the hours,
     closures, notice and chairs, and the whole against the pattern. Each session gets the first chair
     free for it, after the earlier sessions of the course took theirs."""
-    tz = schedule.tz
-    chairs_state = _Chairs(chairs, holds)
-    earliest = _earliest(schedule, now)
+    planner = _Planner(kind, **context)
     ordered = sorted(s.astimezone(UTC) for s in starts)
     course: list[Problem] = []
     if len(ordered) != pattern.sessions:
@@ -554,15 +553,15 @@ def check_course(
     first_day: date | None = None
     previous: date | None = None
     for number, starts_at in enumerate(ordered, start=1):
-        local = starts_at.astimezone(tz)
+        local = starts_at.astimezone(planner.tz)
         day = local.date()
-        problems = _timing_problems(kind, starts_at, _Day(schedule, day), local, earliest)
+        problems = _timing_problems(kind, starts_at, _Day(planner.schedule, day), local, planner.earliest)
         span = Interval(starts_at, starts_at + kind.occupancy)
-        chair = chairs_state.first_free(span)
+        chair = planner.chairs.first_free(span)
         if chair is None:
             problems.append(Problem("no_chair", "No chair is free for the whole session."))
         else:
-            chairs_state.add(ChairHold(chair, span))
+            planner.chairs.add(ChairHold(chair, span))
         if previous is not None and (day - previous).days < pattern.min_gap_days:
             problems.append(
                 Problem(

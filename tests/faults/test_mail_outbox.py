@@ -2,7 +2,6 @@
 `flask --app clinic send-outbox` delivers them once a server answers (aiosmtpd on 127.0.0.1)."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,9 @@ from clinic import create_app
 from clinic.extensions import db
 from clinic.models import Booking, ConsultationRequest, OutboxMessage, SlotClaim
 from tests.conftest import DATA_KEY, INDEX_KEY, base_config
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

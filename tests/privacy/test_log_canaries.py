@@ -6,18 +6,12 @@ server thread or gunicorn (access log on), on success, on validation errors (422
 import http.cookiejar
 import json
 import logging
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pyotp
 import pytest
@@ -26,10 +20,10 @@ from werkzeug.serving import make_server
 
 from clinic import create_app
 from clinic.extensions import db
-from tests.conftest import DATA_KEY, INDEX_KEY, base_config, csrf_token_from
+from tests import servers
+from tests.conftest import base_config, csrf_token_from
 from tests.fixtures_auth import TOTP_SECRET
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "canary-Password-zq81-correct"
 WRONG_PASSWORD = "canary-Password-zq81-wrong"
 STAFF_EMAIL = "canary.staff.zq81@clinic.example"
@@ -293,12 +287,6 @@ def test_a_database_error_and_a_500_log_no_canary(app, client, staff, everything
     assert_clean(logged + out + err, secrets, "errors")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_live_server_access_log_has_no_canary(app, staff, everything_logged, capfd):
     """werkzeug's own request log, as `flask run` writes it, for the same journeys over real HTTP."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -343,50 +331,19 @@ def test_gunicorn_logs_have_no_canary(database_url, backend, tmp_path):
         )
         db.session.commit()
         db.engine.dispose()
-    port = free_port()
     access_log = tmp_path / "access.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLINIC_", "GUNICORN_"))}
-    env.update(
-        CLINIC_ENV="production",
-        SECRET_KEY="canary-gunicorn-secret-key-0123456789-abcdefghij",
-        DATABASE_URL=database_url,
-        CLINIC_FORCE_HTTPS="false",
-        CLINIC_SESSION_COOKIE_SECURE="false",
-        CLINIC_RATELIMIT_ENABLED="false",
-        CLINIC_MAIL_BACKEND="locmem",
-        CLINIC_INSTANCE_PATH=str(tmp_path / "instance"),
-        CLINIC_DATA_KEYS=DATA_KEY,
-        CLINIC_INDEX_KEY=INDEX_KEY,
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        GUNICORN_WORKERS="1",
+    secrets = Secrets()
+    with servers.gunicorn(
+        database_url,
+        tmp_path,
+        production=True,
         GUNICORN_ACCESS_LOG=str(access_log),
         GUNICORN_LOG_LEVEL="debug",
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "clinic:create_app()"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    secrets = Secrets()
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "gunicorn did not start"
-                time.sleep(0.2)
-        c = HttpAdapter(base)
+    ) as server:
+        c = HttpAdapter(server.url)
         patient_journey(c, secrets)
         staff_journey(c, secrets)
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
+    output = server.output()
     access = access_log.read_text(encoding="utf-8") if access_log.exists() else ""
     assert access.count("\n") >= 20, "gunicorn wrote no access log"
     assert "/appointments/[token]" in access, "manage paths are not redacted in gunicorn's access log"

@@ -3,14 +3,9 @@ into the access log through `next` (issue 15, finding 4). Neither the werkzeug r
 access log (turned on, as an operator might) may show it; nor the referer of the next page."""
 
 import logging
-import os
-import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -18,10 +13,9 @@ from werkzeug.serving import make_server
 from clinic import create_app
 from clinic.extensions import db
 from clinic.log_privacy import redact
-from tests.conftest import DATA_KEY, INDEX_KEY, base_config
-from tests.privacy.test_log_canaries import free_port
+from tests import servers
+from tests.conftest import base_config
 
-ROOT = Path(__file__).resolve().parents[2]
 SEARCH = "Canarysearchzq"
 
 
@@ -87,46 +81,12 @@ def test_gunicorns_access_log_keeps_no_search(database_url, backend, tmp_path):
     setup = create_app(base_config(database_url))
     with setup.app_context():
         db.engine.dispose()
-    port = free_port()
     access_log = tmp_path / "access.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLINIC_", "GUNICORN_"))}
-    env.update(
-        CLINIC_ENV="production",
-        SECRET_KEY="next-redaction-gunicorn-secret-key-Xq7vR2mX9tL4wZ8k",
-        DATABASE_URL=database_url,
-        CLINIC_FORCE_HTTPS="false",
-        CLINIC_SESSION_COOKIE_SECURE="false",
-        CLINIC_RATELIMIT_ENABLED="false",
-        CLINIC_MAIL_BACKEND="locmem",
-        CLINIC_INSTANCE_PATH=str(tmp_path / "instance"),
-        CLINIC_DATA_KEYS=DATA_KEY,
-        CLINIC_INDEX_KEY=INDEX_KEY,
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        GUNICORN_WORKERS="1",
-        GUNICORN_ACCESS_LOG=str(access_log),
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "clinic:create_app()"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "gunicorn did not start"
-                time.sleep(0.2)
-        signed_out_search(base)
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
+    with servers.gunicorn(
+        database_url, tmp_path, production=True, GUNICORN_ACCESS_LOG=str(access_log)
+    ) as server:
+        signed_out_search(server.url)
+    output = server.output()
     logged = access_log.read_text(encoding="utf-8")
     assert "/staff/login?next=[redacted]" in logged, logged
     assert SEARCH.lower() not in (logged + output).lower()

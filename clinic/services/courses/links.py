@@ -8,25 +8,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app
-from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from clinic import signing
 from clinic.extensions import db
 from clinic.models import TreatmentCourse
 
 SALT = "clinic.treatment-course"
 VALID_AFTER_LAST = timedelta(days=30)
-MAX_TOKEN_LENGTH = 200
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
 def course_token(course: TreatmentCourse) -> str:
-    return _serializer().dumps([course.public_id, course.token_version])
+    return signing.sign(SALT, [course.public_id, course.token_version])
 
 
 def expires_at(course: TreatmentCourse) -> datetime | None:
@@ -37,12 +31,7 @@ def expires_at(course: TreatmentCourse) -> datetime | None:
 def load_token(token: str, *, now: datetime) -> TreatmentCourse | None:
     """The course a token was issued for, its sessions, kind and request loaded; None when the token is
     forged, malformed, of an older version or expired."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    try:
-        payload = _serializer().loads(token)
-    except BadData:
-        return None
+    payload = signing.read(SALT, token)
     if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], str)):
         return None
     public_id, version = payload
