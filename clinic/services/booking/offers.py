@@ -21,11 +21,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from flask import current_app, render_template
-from itsdangerous import BadData, URLSafeSerializer
+from flask import render_template
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from clinic import signing
 from clinic.extensions import db
 from clinic.models import (
     Booking,
@@ -48,7 +48,6 @@ from clinic.services.mail.calendar import describe
 from clinic.services.rules.read import clinic_info
 
 SALT = "clinic.waitlist-offer"
-MAX_TOKEN_LENGTH = 200
 OPENINGS_PER_RUN = 200
 EXPIRED_BATCH = 100
 PASSED = (OfferStatus.DECLINED, OfferStatus.EXPIRED)
@@ -80,22 +79,13 @@ class OfferUnusable(OfferError):
 # Links ---------------------------------------------------------------------------------------------
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
-
-
 def offer_token(offer: WaitlistOffer) -> str:
-    return _serializer().dumps(offer.public_id)
+    return signing.sign(SALT, offer.public_id)
 
 
 def load_offer(token: str) -> WaitlistOffer | None:
     """The offer a token was issued for, or None when it is forged or malformed."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    try:
-        public_id = _serializer().loads(token)
-    except BadData:
-        return None
+    public_id = signing.read(SALT, token)
     if not isinstance(public_id, str):
         return None
     return db.session.scalar(select(WaitlistOffer).where(WaitlistOffer.public_id == public_id))
