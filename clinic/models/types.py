@@ -47,7 +47,7 @@ def new_seal() -> str:
     return secrets.token_hex(SEAL_LENGTH // 2)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # never equal to a plain value: always written
 class Bound:
     """A value to write into an encrypted column, with the seal of the row it goes to.
 

@@ -17,7 +17,8 @@ on both); PostgreSQL turns rems_id into TEXT; the rows are sealed; then the seal
 that last step recreates the five tables (migrations/env.py runs migrations with foreign keys off; the
 references are checked here before the commit) and rems_id becomes TEXT with it; the copy of
 consultation_requests drops the tally triggers of 0002, which are created again, the same statements. The
-indexes, the partial ix_requests_open_queue included, are copied with the tables.
+indexes are copied with the tables; the partial ix_requests_open_queue is then created again last, so that
+SQLite's planner still picks it for the default queue (tests/services/casework/test_queue_order.py).
 
 Downgrade seals every value back with the column binding alone (as 0005 left them), writes the REMS IDs in
 clear again and drops the seals.
@@ -66,6 +67,9 @@ SEALED = {
     "staff_users": ["totp_secret"],
 }
 CLEAR = {REMS: ["rems_id"]}  # in clear before this migration, encrypted by it
+OPEN_QUEUE_INDEX = "ix_requests_open_queue"  # 0007's partial index, created again last on SQLite
+OPEN_QUEUE_COLUMNS = ["priority_rank", "queue_group", "queue_at", "id"]
+OPEN_PREDICATE = "status IN ('new', 'contacted', 'scheduled', 'no_show')"
 # 0002's SQLite triggers, created again after the table is recreated (as in 0005).
 SQLITE_TRIGGERS = [
     """
@@ -198,6 +202,17 @@ def upgrade():
     if sqlite:
         for statement in SQLITE_TRIGGERS:
             op.execute(statement)
+        # The copy created the indexes again in its own order; SQLite's planner, between two indexes that serve
+        # the queue's order equally, takes the one created last: the partial index of open requests, as 0007
+        # left it.
+        op.drop_index(OPEN_QUEUE_INDEX, table_name=REQUESTS)
+        op.create_index(
+            OPEN_QUEUE_INDEX,
+            REQUESTS,
+            OPEN_QUEUE_COLUMNS,
+            unique=False,
+            sqlite_where=sa.text(OPEN_PREDICATE),
+        )
     _check_references()
 
 
