@@ -41,6 +41,7 @@ from flask_migrate import upgrade
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, ClinicSettings, ConsultationRequest, Note, SlotClaim, StaffUser
 from clinic.models.requests import lookup_values
+from clinic.models.sealed import bound_row
 from clinic.services.accounts.passwords import hash_password
 from clinic.services.casework import tallies
 from clinic.triage.enums import Modality, Phq9Band, PreferredContact, Priority, RequestStatus, Role
@@ -237,12 +238,15 @@ class Dataset:
                 for first in range(self.size, size, BATCH):
                     last = min(first + BATCH, size)
                     requests, bookings, claims, notes, audits = self._rows(first, last)
-                    conn.execute(sa.insert(ConsultationRequest.__table__), requests)
+                    conn.execute(
+                        sa.insert(ConsultationRequest.__table__),
+                        [bound_row(ConsultationRequest.__table__, row) for row in requests],
+                    )
                     conn.execute(sa.insert(Booking.__table__), bookings)
                     if claims:
                         conn.execute(sa.insert(SlotClaim.__table__), claims)
                     if notes:
-                        conn.execute(sa.insert(Note.__table__), notes)
+                        conn.execute(sa.insert(Note.__table__), [bound_row(Note.__table__, n) for n in notes])
                     conn.execute(sa.insert(AuditEvent.__table__), audits)
                     if progress:
                         progress(last - first)

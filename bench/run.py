@@ -661,21 +661,23 @@ def decryption_cost(url: str, per_page: int = 25, runs: int = 25) -> dict:
 
     R, N = ConsultationRequest.__table__, Note.__table__
 
-    def tokens(columns, *conditions, limit: int | None = None) -> list[tuple[str, str]]:
-        """(context, token) of every stored value of `columns` (table columns), requests in queue order."""
-        stmt = sa.select(*(sa.type_coerce(c, sa.Text) for c in columns)).where(*conditions)
-        if columns[0].table is R:
+    def tokens(columns, *conditions, limit: int | None = None) -> list[tuple[str, str, str]]:
+        """(context, token, row seal) of every stored value of `columns` (table columns), requests in queue
+        order."""
+        table = columns[0].table
+        stmt = sa.select(table.c.seal, *(sa.type_coerce(c, sa.Text) for c in columns)).where(*conditions)
+        if table is R:
             stmt = stmt.order_by(R.c.priority_rank, R.c.id)
-        pairs = []
-        for row in db.session.execute(stmt.limit(limit)):
-            pairs += [(c.type.context, token) for c, token in zip(columns, row, strict=True) if token]
-        return pairs
+        triples = []
+        for seal, *row in db.session.execute(stmt.limit(limit)):
+            triples += [(c.type.context, token, seal) for c, token in zip(columns, row, strict=True) if token]
+        return triples
 
-    def open_all(pairs) -> float:
+    def open_all(triples) -> float:
         keyring = keys.current()
         started = time.perf_counter()
-        for context, token in pairs:
-            keyring.open(token, context)
+        for context, token, seal in triples:
+            keyring.open(token, context, seal)
         return time.perf_counter() - started
 
     app = create_app(in_process_config(url))

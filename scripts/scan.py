@@ -234,7 +234,7 @@ def run_wapiti(
 ) -> int:
     options = ["-u", base + "/", "--scope", "folder", "-m", ",".join(MODULES)]
     options += ["--max-scan-time", str(max_scan_time), "--max-attack-time", str(max(30, max_scan_time // 6))]
-    options += ["--max-links-per-page", "40", "--max-files-per-dir", "60", "-d", "4", "-t", "10"]
+    options += ["--max-links-per-page", "40", "--max-files-per-dir", "12", "-d", "4", "-t", "10"]
     options += ["--flush-session", "--store-session", str(OUT / "session"), "--no-bugreport", "-v", "1"]
     options += ["-f", "json", "-o", str(report)]
     for path in EXCLUDED:

@@ -1,10 +1,11 @@
 """Field encryption and blind indexes, as pure functions of keys and bytes (no Flask, no database).
 
 A sealed value is text: `<key id>:<base64url(nonce | ciphertext | tag)>`, AES-256-GCM with a random 96-bit
-nonce. The associated data binds the value to the place it was written for (its table and column, the
-`context`), so a value copied into another column fails to decrypt. The key id (8 hex digits derived from the
-key) says which key sealed it: `rotate-keys` finds the values still sealed under an older key with a prefix
-match, and decryption picks the key without trying them all.
+nonce. The associated data binds the value to the place it was written for: its table and column (the
+`context`) and its row (the `row`, the row's random seal), so a value copied into another column, or into the
+same column of another row, fails to decrypt. The key id (8 hex digits derived from the key) says which key
+sealed it: `rotate-keys` finds the values still sealed under an older key with a prefix match, and
+decryption picks the key without trying them all.
 
 Plaintexts are padded to a multiple of 16 bytes before encryption, so the stored length tells the size of a
 value only to within 16 bytes.
@@ -43,9 +44,10 @@ class KeyProblem(ValueError):
 
 
 class Undecryptable(ValueError):
-    """A stored value does not decrypt: unknown key, or a value that is not the one written here.
+    """A stored value does not decrypt: unknown key, or a value that is not the one written here (copied from
+    another column or row, or altered).
 
-    The message names the column and the key id only, never the value.
+    The message names the column, the row's seal and the key id only, never the value.
     """
 
 
@@ -129,8 +131,13 @@ def _unpad(data: bytes) -> bytes:
     return stripped[:-1]
 
 
-def _aad(context: str) -> bytes:
-    return SCHEME + context.encode("utf-8")
+def _aad(context: str, row: str | None) -> bytes:
+    """The associated data: the scheme, the column, and (for every value the app writes) the row's seal.
+
+    Values of migration 0005, before rows were bound, were sealed with `row=None`; migration 0008 bound them.
+    """
+    aad = SCHEME + context.encode("utf-8")
+    return aad if row is None else aad + b"\x00" + row.encode("utf-8")
 
 
 def _b64(data: bytes) -> str:
@@ -157,32 +164,37 @@ class Keyring:
         self.newest: str = ids[0]
         self._index_key = index_key
 
-    def seal(self, plaintext: bytes, context: str) -> str:
-        """Encrypt under the newest key, bound to `context` (e.g. "consultation_requests.email")."""
+    def seal(self, plaintext: bytes, context: str, row: str | None = None) -> str:
+        """Encrypt under the newest key, bound to `context` (e.g. "consultation_requests.email") and `row`
+        (the row's seal)."""
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._ciphers[self.newest].encrypt(nonce, _pad(plaintext), _aad(context))
+        sealed = self._ciphers[self.newest].encrypt(nonce, _pad(plaintext), _aad(context, row))
         return f"{self.newest}:{_b64(nonce + sealed)}"
 
-    def open(self, token: str, context: str) -> bytes:
-        """Decrypt a value sealed for `context`; Undecryptable if the key is unknown or the value was not
-        written for this context (copied from another column) or was altered."""
+    def open(self, token: str, context: str, row: str | None = None) -> bytes:
+        """Decrypt a value sealed for `context` and `row`; Undecryptable if the key is unknown or the value
+        was not written for this column and row (copied from another column or row) or was altered.
+
+        The message names the column, the row's seal and the key id, never the value."""
         kid, _, body = token.partition(":")
+        where = context if row is None else f"{context} (row seal {row})"
         cipher = self._ciphers.get(kid)
         if cipher is None:
-            raise Undecryptable(f"{context}: sealed under key {kid!r}, which is not configured")
+            raise Undecryptable(f"{where}: sealed under key {kid!r}, which is not configured")
         try:
             raw = _unb64(body)
-            return _unpad(cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(context)))
+            return _unpad(cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(context, row)))
         except (InvalidTag, ValueError, binascii.Error):
             raise Undecryptable(
-                f"{context}: a value does not decrypt (altered, or not written here)"
+                f"{where}: a value does not decrypt (altered, or not written for this row and column)"
             ) from None
 
-    def reseal(self, token: str, context: str) -> str:
-        """The same plaintext sealed again under the newest key (unchanged if it already is)."""
+    def reseal(self, token: str, context: str, row: str | None = None) -> str:
+        """The same plaintext sealed again under the newest key, for the same place (unchanged if it
+        already is under the newest key)."""
         if key_id_of(token) == self.newest:
             return token
-        return self.seal(self.open(token, context), context)
+        return self.seal(self.open(token, context, row), context, row)
 
     def digest(self, purpose: str, value: str) -> str:
         """The blind index of an already normalised value for one purpose (a column)."""

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.extensions import db
-from clinic.models.types import UTCDateTime, enum_column
+from clinic.models.sealed import SealedRow
+from clinic.models.types import Encrypted, UTCDateTime, enum_column
 from clinic.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ class TreatmentKind(db.Model):
         return timedelta(minutes=self.turnover_minutes)
 
 
-class RemsEnrolment(db.Model):
+class RemsEnrolment(SealedRow, db.Model):
     """The patient's enrolment in the esketamine REMS program, recorded by staff before any such course."""
 
     __tablename__ = "rems_enrolments"
@@ -114,7 +115,8 @@ class RemsEnrolment(db.Model):
         sa.ForeignKey("consultation_requests.id", ondelete="CASCADE"), unique=True
     )
     enrolled_on: Mapped[date]
-    rems_id: Mapped[str] = mapped_column(sa.String(40))
+    # The patient's REMS ID (at most 40 characters, rems.enrolment_errors): encrypted, never searched.
+    rems_id: Mapped[str] = mapped_column(Encrypted("text", "rems_enrolments.rems_id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
 

@@ -5,11 +5,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.extensions import db
+from clinic.models.sealed import SealedRow
 from clinic.models.types import Encrypted, UTCDateTime
 from clinic.timeutil import utcnow
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(SealedRow, db.Model):
     """An email written in the same transaction as the change it reports, sent after the commit.
 
     A mail server that is down never loses or blocks a booking: unsent messages wait here and

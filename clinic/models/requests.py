@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from clinic.crypto.lookup import email_key, name_key, phone_keys
 from clinic.extensions import db
+from clinic.models.sealed import SealedRow
 from clinic.models.types import BlindIndex, Encrypted, UTCDateTime, enum_column
 from clinic.timeutil import utcnow
 from clinic.triage.enums import ContactOutcome, Modality, Phq9Band, PreferredContact, Priority, RequestStatus
@@ -45,7 +46,7 @@ def lookup_values(
 OPEN_PREDICATE = "status IN ('new', 'contacted', 'scheduled', 'no_show')"
 
 
-class ConsultationRequest(db.Model):
+class ConsultationRequest(SealedRow, db.Model):
     """A prospective patient's request for an initial consultation, with the screening computed on submit."""
 
     __tablename__ = "consultation_requests"
@@ -182,7 +183,7 @@ def _keep_queue_position(_mapper, _connection, target: ConsultationRequest) -> N
     )
 
 
-class Note(db.Model):
+class Note(SealedRow, db.Model):
     """A staff note on a request, signed by its author and timestamped."""
 
     __tablename__ = "notes"
@@ -199,7 +200,7 @@ class Note(db.Model):
     author: Mapped["StaffUser | None"] = relationship()
 
 
-class ContactAttempt(db.Model):
+class ContactAttempt(SealedRow, db.Model):
     """One attempt to reach the patient (a call, a voicemail, an email or a text), with its outcome."""
 
     __tablename__ = "contact_attempts"

@@ -5,12 +5,13 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.extensions import db
+from clinic.models.sealed import SealedRow
 from clinic.models.types import Encrypted, UTCDateTime, enum_column
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Role
 
 
-class StaffUser(UserMixin, db.Model):
+class StaffUser(SealedRow, UserMixin, db.Model):
     """A member of staff who signs in to the dashboard. `session_version` ends every session when bumped."""
 
     __tablename__ = "staff_users"

@@ -1,5 +1,7 @@
 """Column types shared by the models."""
 
+import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -48,14 +50,44 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+SEAL_COLUMN = "seal"
+SEAL_LENGTH = 32  # hex digits: 128 random bits
+SEPARATOR = "/"  # between the row's seal and the token, as an encrypted column is read (never in either)
+
+
+def new_seal() -> str:
+    """A row's seal: random, written with the row, never changed, bound into each of its encrypted values."""
+    return secrets.token_hex(SEAL_LENGTH // 2)
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # never equal to a plain value: always written
+class Bound:
+    """A value to write into an encrypted column, with the seal of the row it goes to.
+
+    The models' flush wraps what they write (clinic/models/sealed.py); a write through Core, with no model
+    object, passes Bound values itself (`sealed.bound_row`, `sealed.bound_values`).
+    """
+
+    value: Any
+    seal: str
+
+
 class Encrypted(TypeDecorator):
     """A health or contact field, encrypted at rest (AES-256-GCM, clinic/crypto/keyring.py).
 
     `kind` is what the column holds in Python: "text" (str), "date", "int" or "json" (lists, dicts).
-    `context` is bound into every value as associated data: a value copied into another column fails to
-    decrypt. It names the column where the values were first written and must never change (a renamed
-    column keeps its old context, or its values no longer decrypt). Every value is sealed with the newest
-    key of CLINIC_DATA_KEYS; `flask --app clinic rotate-keys` re-seals the older ones.
+    Every value is bound, as associated data, to its column and to its row:
+    - `context` names the column where the values were first written and must never change (a renamed
+      column keeps its old context, or its values no longer decrypt);
+    - the row's `seal` column (clinic/models/sealed.py SealedRow: random, set when the object is created,
+      never changed) binds each value to its row.
+    A value copied into another column, or into the same column of another row, fails to decrypt
+    (Undecryptable). Every value is sealed with the newest key of CLINIC_DATA_KEYS; `flask --app clinic
+    rotate-keys` re-seals the older ones.
+
+    Reading: the column is selected together with its row's seal (`column_expression`: `seal || '/' ||
+    column`, in SQL), so an entity, a joined or aliased one, or a bare column in a select() decrypts with
+    nothing more to do. Writing: the value bound must be a `Bound` (the models' flush makes them).
 
     Encrypted values cannot be compared, sorted or searched in SQL (each encryption of the same value
     differs): such an expression raises at once. Search uses a BlindIndex column instead.
@@ -74,12 +106,33 @@ class Encrypted(TypeDecorator):
     def process_bind_param(self, value: Any, dialect) -> str | None:
         if value is None:
             return None
-        return keys.current().seal(encode(self.kind, value), self.context)
+        if not isinstance(value, Bound):
+            raise TypeError(
+                f"{self.context} is encrypted and bound to its row: write it through its model, or as "
+                "Bound(value, row_seal) (clinic/models/sealed.py bound_row)"
+            )
+        if value.value is None:
+            return None
+        return keys.current().seal(encode(self.kind, value.value), self.context, value.seal)
+
+    def column_expression(self, column):
+        """The stored token, read with its row's seal in front (`<seal>/<token>`; NULL stays NULL)."""
+        table = getattr(column, "table", None)
+        seal = table.c.get(SEAL_COLUMN) if table is not None else None
+        if seal is None:
+            raise TypeError(
+                f"{self.context} is encrypted: select it as a column of its table (its row's seal is read "
+                "with it)"
+            )
+        separator = sa.literal_column(f"'{SEPARATOR}'", sa.Text)
+        expression = sa.type_coerce(seal, sa.Text) + separator + sa.type_coerce(column, sa.Text)
+        return sa.type_coerce(expression, self)
 
     def process_result_value(self, value: str | None, dialect) -> Any:
         if value is None:
             return None
-        return decode(self.kind, keys.current().open(value, self.context))
+        seal, _, token = value.partition(SEPARATOR)
+        return decode(self.kind, keys.current().open(token, self.context, seal))
 
     class comparator_factory(TypeDecorator.Comparator, sa.Text.Comparator):
         ALLOWED = frozenset({operators.is_, operators.is_not})

@@ -1,7 +1,8 @@
 """The contact log and follow-up dates (SPEC 6)
 
 - contact_attempts: one row per attempt to reach the patient (outcome, an optional note encrypted like the
-  staff notes, its author and time), removed with its request.
+  staff notes and bound to the row by its seal, as 0008 binds every encrypted value), its author and time),
+  removed with its request.
 - consultation_requests.follow_up_on: the clinic-local day staff plan to call again, shown in the queue and
   the day's call list (indexed: the call list reads the follow-ups due by a day).
 
@@ -11,7 +12,7 @@ drop the request-tally triggers of 0002.
 Downgrade drops both; the contacts logged are lost (their audit events stay).
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-27 09:00:00.000000
 
 """
@@ -23,7 +24,7 @@ import clinic.models.types
 
 # revision identifiers, used by Alembic.
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -50,6 +51,7 @@ def upgrade():
         ),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("created_at", clinic.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("seal", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"],
             ["staff_users.id"],

@@ -43,6 +43,21 @@ def test_a_value_copied_into_another_column_does_not_decrypt():
     assert "Robin" not in str(error.value)
 
 
+def test_a_value_copied_into_another_row_does_not_decrypt():
+    ring = Keyring([OLD], INDEX)
+    token = ring.seal(b"Robin", EMAIL, "a" * 32)
+    assert ring.open(token, EMAIL, "a" * 32) == b"Robin"
+    with pytest.raises(Undecryptable, match=rf"{EMAIL} \(row seal b{{32}}\)") as error:
+        ring.open(token, EMAIL, "b" * 32)
+    assert "Robin" not in str(error.value)
+    with pytest.raises(Undecryptable):
+        ring.open(token, EMAIL)  # nor with the column binding alone (values before migration 0008)
+    with pytest.raises(Undecryptable):
+        ring.open(ring.seal(b"Robin", EMAIL), EMAIL, "a" * 32)
+    moved = Keyring([NEW, OLD], INDEX).reseal(token, EMAIL, "a" * 32)
+    assert Keyring([NEW], INDEX).open(moved, EMAIL, "a" * 32) == b"Robin"  # a rotation keeps the row
+
+
 def test_an_altered_value_does_not_decrypt():
     ring = Keyring([OLD], INDEX)
     token = ring.seal(b"Robin", EMAIL)

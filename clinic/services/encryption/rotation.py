@@ -4,9 +4,10 @@ Resumable: it reads only rows holding a value whose key id is not the newest one
 transaction per batch, so a run stopped halfway leaves every row readable and the next run carries on. Once
 it has finished, the older keys can be removed from CLINIC_DATA_KEYS.
 
-A row changed by the app between the read and the write of its batch is left as the app wrote it (the update
-checks the values it read): the app's write sealed under the newest key already, and any value still old is
-picked up by the next run.
+Each value is re-sealed for the same column and row (the row's seal, which never changes), so the binding of
+models/types.py Encrypted holds after a rotation. A row changed by the app between the read and the write of
+its batch is left as the app wrote it (the update checks the values it read): the app's write sealed under
+the newest key already, and any value still old is picked up by the next run.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 from clinic import keys
 from clinic.crypto.keyring import Undecryptable
 from clinic.extensions import db
-from clinic.models.types import Encrypted
+from clinic.models.types import SEAL_COLUMN, Encrypted
 from clinic.services import unit_of_work
 
 BATCH = 500
@@ -86,7 +87,11 @@ def rotate(*, batch: int = BATCH, progress: Callable[[int], None] | None = None)
         while True:
             with unit_of_work():
                 rows = db.session.execute(
-                    select(table.c.id, *(sealed.raw(c).label(c.name) for c in sealed.columns))
+                    select(
+                        table.c.id,
+                        table.c[SEAL_COLUMN],
+                        *(sealed.raw(c).label(c.name) for c in sealed.columns),
+                    )
                     .where(table.c.id > last_id, sealed.stale(keyring.newest))
                     .order_by(table.c.id)
                     .limit(batch)
@@ -99,7 +104,7 @@ def rotate(*, batch: int = BATCH, progress: Callable[[int], None] | None = None)
                     for column in sealed.columns:
                         token = getattr(row, column.name)
                         params[f"old_{column.name}"] = token or ""
-                        params[f"new_{column.name}"] = _reseal(keyring, table.name, row.id, column, token)
+                        params[f"new_{column.name}"] = _reseal(keyring, table.name, row, column, token)
                     values.append(params)
                 db.session.execute(update, values)
             done += len(rows)
@@ -109,10 +114,11 @@ def rotate(*, batch: int = BATCH, progress: Callable[[int], None] | None = None)
     return done
 
 
-def _reseal(keyring, table: str, row_id: int, column: sa.Column, token: str | None) -> str | None:
+def _reseal(keyring, table: str, row, column: sa.Column, token: str | None) -> str | None:
+    """The value sealed again under the newest key, for the same column and row (its seal)."""
     if token is None:
         return None
     try:
-        return keyring.reseal(token, column.type.context)
+        return keyring.reseal(token, column.type.context, getattr(row, SEAL_COLUMN))
     except Undecryptable as problem:
-        raise RotationFailed(f"{table} row {row_id}: {problem}") from None
+        raise RotationFailed(f"{table} row {row.id}: {problem}") from None

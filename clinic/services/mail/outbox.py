@@ -23,6 +23,7 @@ from sqlalchemy import or_, select, update
 
 from clinic.extensions import db, mail
 from clinic.models import OutboxMessage
+from clinic.models.sealed import bound_values
 from clinic.services import unit_of_work
 from clinic.timeutil import utcnow
 
@@ -119,7 +120,7 @@ def _send_one(message_id: int, *, now: datetime | None = None) -> bool:
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
         if message is None or message.sent_at is not None or message.failed_at is not None:
             return False
-        seen = message.attempts
+        seen, seal = message.attempts, message.seal
         snapshot = {
             "subject": message.subject,
             "body": message.body_text,
@@ -152,9 +153,7 @@ def _send_one(message_id: int, *, now: datetime | None = None) -> bool:
         values = {
             "sent_at": finished,
             "last_error": None,
-            "body_text": "",
-            "body_html": None,
-            "attachments": [],
+            **bound_values(seal, body_text="", body_html=None, attachments=[]),  # sealed for this row
         }
     elif give_up:
         values = {"last_error": error, "failed_at": finished, "next_attempt_at": None}
