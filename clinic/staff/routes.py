@@ -243,6 +243,8 @@ def reschedule(request_id: int):
             return redirect(url_for(".detail", request_id=request_id), 303)
     elif request.method == "POST":
         code = 422
+    else:
+        form.slot.data = request.args.get("slot", "")[:64]  # the "earliest free time" jump: chosen already
     consultation = db.get_or_404(ConsultationRequest, request_id)
     now = utcnow()
     tz = clinic_info().rules.tz

@@ -21,10 +21,8 @@ def test_clock_text_is_twelve_hour():
 
 def test_describe_names_the_clinic_timezone_or_keeps_the_time_as_given():
     moment = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
-    assert calendar.describe(moment, NY) == "Monday, November 23, 2026 at 9:00 AM EST (America/New_York)"
-    assert calendar.describe(datetime(2026, 7, 6, 13, 30, tzinfo=UTC), NY).endswith(
-        "9:30 AM EDT (America/New_York)"
-    )
+    assert calendar.describe(moment, NY) == "Monday, November 23, 2026 at 9:00 AM Eastern Time"
+    assert calendar.describe(datetime(2026, 7, 6, 13, 30, tzinfo=UTC), NY).endswith("9:30 AM Eastern Time")
     assert calendar.describe(datetime.fromisoformat("2026-11-23T09:00:00-05:00"), None) == (
         "Monday, November 23, 2026 at 9:00 AM"
     )
