@@ -305,7 +305,7 @@ def test_reschedule_uses_the_book_grid_with_a_confirm_bar_and_the_earliest_time(
     bar = page.find(attrs={"data-confirm-bar": True})
     assert bar.find("form") is None and bar.find_parent("form")["action"] == path + "/reschedule"
     assert bar.find("button", type="submit").get_text(strip=True) == "Move my consultation to this time"
-    assert "None chosen yet" in bar.get_text() and "We email you the new time" in bar.get_text()
+    assert "none chosen yet" in bar.get_text() and "We email you the new time" in bar.get_text()
     jump = page.find("a", attrs={"data-first-free": True})
     assert jump.get_text(strip=True) == "Monday, November 23 at 10:00 AM"  # two hours' notice from 08:00
     assert jump["href"].startswith(path + "/reschedule?week=2026-11-23&slot=2026-11-23T10")
