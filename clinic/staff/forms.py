@@ -118,10 +118,19 @@ setattr(
 QueueFilterForm.to = StringField("Slot to", validators=[Optional(), _iso_date], description="YYYY-MM-DD")
 
 
+CONFIRMED = "yes"  # the `confirm` field of a destructive action, once staff have read what it will do
+
+
 class StatusForm(FlaskForm):
-    """One button per allowed next status, each submitting `status`."""
+    """One button per allowed next status, each submitting `status`. Declining or cancelling asks first:
+    without `confirm=yes` the page says what will happen (who is emailed) and asks again."""
 
     status = StringField("Status", validators=[DataRequired("Choose the new status.")])
+    confirm = StringField("Confirm")
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirm.data == CONFIRMED
 
     def target(self) -> RequestStatus | None:
         try:
@@ -156,4 +165,10 @@ class RescheduleForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    """Only the CSRF token: the button is the whole form."""
+    """The CSRF token, and `confirm=yes` once staff have seen what the cancel will do (who is emailed)."""
+
+    confirm = StringField("Confirm")
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirm.data == CONFIRMED

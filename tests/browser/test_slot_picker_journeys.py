@@ -183,3 +183,45 @@ def test_after_errors_the_focus_moves_to_the_error_summary(page: Page):
     summary = page.locator("[data-error-summary]")
     expect(summary).to_be_focused()
     assert in_view(page, summary.locator("h2"))
+
+
+def test_staff_cancel_and_decline_ask_first_and_say_who_is_emailed(page: Page, live_server, axe):
+    reference, _ = create_request(live_server, urgent=False, last_name="Confirmfirst")
+    sign_in(page, STAFF_EMAIL)
+    page.goto(f"/staff/?q={reference}")
+    page.get_by_role("link", name=reference).click()
+    page.wait_for_url("**/staff/requests/*")
+    detail_url = page.url
+
+    page.get_by_role("button", name="Cancel the booking for the patient").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cancel the booking for Casey Confirmfirst?")
+    expect(page.locator("#what-happens")).to_contain_text("Casey Confirmfirst is emailed at")
+    axe(page)
+    page.get_by_role("link", name="No, go back").click()
+    page.wait_for_url(detail_url)
+    expect(page.locator("main")).not_to_contain_text("The booking is cancelled")
+    expect(page.get_by_role("button", name="Cancel the booking for the patient")).to_be_visible()
+
+    page.locator("#status-form button[value='declined']").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Decline the request from Casey Confirmfirst?")
+    axe(page)
+    page.get_by_role("button", name="Yes, decline the request").click()
+    page.wait_for_url(detail_url)
+    expect(page.locator(".flash")).to_contain_text("Status changed to declined")
+
+
+def test_the_three_pickers_pass_axe_with_a_time_chosen_on_a_phone(phone: Page, live_server, axe):
+    reference, token = create_request(live_server, urgent=False, last_name="Axepicker")
+    phone.goto("/book")
+    axe(phone)
+    phone.goto(f"/appointments/{token}/reschedule")
+    phone.locator("label.slot-choice").nth(1).tap()
+    expect(phone.locator("[data-chosen-text]")).not_to_contain_text("none chosen yet")
+    axe(phone)
+    sign_in(phone, STAFF_EMAIL)
+    phone.goto(f"/staff/?q={reference}")
+    phone.get_by_role("link", name=reference).click()
+    phone.get_by_role("link", name="Reschedule for the patient").click()
+    phone.wait_for_url("**/reschedule")
+    phone.locator("label.slot-choice").nth(1).tap()
+    axe(phone)
