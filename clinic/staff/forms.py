@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from clinic.services.casework.cases import NOTE_MAX
 from clinic.services.casework.queue import QueueFilters
+from clinic.timeutil import typed_date
 from clinic.triage.enums import Priority, RequestStatus
 
-DATE_MESSAGE = "Enter a date as YYYY-MM-DD, for example 2026-11-23."
+# The date fields show month/day/year (US English): the hint and the message say it the same way.
+DATE_HINT = "Slot date: month, day and year"
+DATE_MESSAGE = "Enter a date as month, day and year, for example 11/23/2026."
 
 
 def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
@@ -22,10 +23,9 @@ def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
 def _iso_date(form, field) -> None:
     if not field.data:
         return
-    try:
-        parsed = date.fromisoformat(field.data.strip())
-    except ValueError:
-        raise ValidationError(DATE_MESSAGE) from None
+    parsed = typed_date(field.data)
+    if parsed is None:
+        raise ValidationError(DATE_MESSAGE)
     if not 1900 <= parsed.year <= 2200:
         raise ValidationError("Choose a date between the years 1900 and 2200.")
     field.parsed = parsed
@@ -112,10 +112,10 @@ setattr(
     StringField(
         "Slot from",
         validators=[Optional(), _iso_date],
-        description="YYYY-MM-DD",
+        description=DATE_HINT,
     ),
 )
-QueueFilterForm.to = StringField("Slot to", validators=[Optional(), _iso_date], description="YYYY-MM-DD")
+QueueFilterForm.to = StringField("Slot to", validators=[Optional(), _iso_date], description=DATE_HINT)
 
 
 CONFIRMED = "yes"  # the `confirm` field of a destructive action, once staff have read what it will do
