@@ -89,7 +89,7 @@ def appointment_ics(
     event.add(
         "description",
         f"Reference: {consultation.reference}\n"
-        f"Times are in {timezone}.\n"
+        f"Times are {zone_name(timezone)}.\n"
         f"To change or cancel: {manage_url}\n"
         f"Questions: {phone}",
     )
