@@ -56,3 +56,14 @@ def test_the_calendar_file_keeps_one_event_across_changes_and_cancels_it():
     assert str(cancelled["method"]) == "CANCEL"
     assert str(cancelled.walk("VEVENT")[0]["uid"]) == str(event["uid"])
     assert int(cancelled.walk("VEVENT")[0]["sequence"]) == int(event["sequence"]) + 1
+
+
+def test_the_zone_is_named_as_patients_say_it_never_as_an_iana_name_or_an_abbreviation():
+    assert calendar.zone_name("America/New_York") == "Eastern Time"
+    assert calendar.zone_name("America/Chicago") == "Central Time"
+    assert calendar.zone_name("America/Los_Angeles") == "Pacific Time"
+    assert calendar.zone_name("UTC") == "UTC"
+    # the same words in winter and in summer: no EST/EDT to get wrong twice a year
+    winter = calendar.describe(datetime(2026, 1, 5, 14, 0, tzinfo=UTC), "America/Chicago")
+    summer = calendar.describe(datetime(2026, 7, 6, 13, 0, tzinfo=UTC), "America/Chicago")
+    assert winter.endswith("8:00 AM Central Time") and summer.endswith("8:00 AM Central Time")
