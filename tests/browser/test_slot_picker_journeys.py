@@ -225,3 +225,13 @@ def test_the_three_pickers_pass_axe_with_a_time_chosen_on_a_phone(phone: Page, l
     phone.wait_for_url("**/reschedule")
     phone.locator("label.slot-choice").nth(1).tap()
     axe(phone)
+
+
+def test_moving_without_a_time_puts_the_focus_on_the_message(page: Page, live_server, axe):
+    _, token = create_request(live_server, urgent=False, last_name="Notime")
+    page.goto(f"/appointments/{token}/reschedule")
+    page.get_by_role("button", name="Move my consultation to this time").click()
+    page.wait_for_load_state()
+    expect(page.locator("#slot-error")).to_be_focused()
+    expect(page.locator("#slot-error")).to_contain_text("Please choose a new time.")
+    axe(page)
