@@ -23,6 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.scheduling import parse_slot
 from clinic.services.booking.intake import IntakeData
+from clinic.timeutil import typed_date
 from clinic.triage.enums import Modality, PreferredContact
 from clinic.triage.screening import (
     CONDITIONS,
@@ -58,7 +59,9 @@ MODALITY_CHOICES = [
 PHQ9_CHOICES = [SelectChoice(str(value), label) for value, label in enumerate(PHQ9_ANSWERS)]
 DIFFICULTY_CHOICES = [SelectChoice(str(value), label) for value, label in enumerate(PHQ9_DIFFICULTY_ANSWERS)]
 CONDITION_CHOICES = [SelectChoice(code, label) for code, label in CONDITIONS.items()]
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The date field shows month/day/year (US English): the hint and the message say it the same way.
+BIRTH_DATE_HINT = "Month, day and year, for example 04/12/1985. The clinic sees adults (18 or over)."
+BIRTH_DATE_MESSAGE = "Please enter your date of birth as month, day and year, for example 04/12/1985."
 WHOLE_NUMBER = re.compile(r"\d{1,3}")
 
 
@@ -252,12 +255,9 @@ class IntakeForm(FlaskForm):
         self.parsed_trials = int(field.data)
 
     def validate_date_of_birth(self, field: Field) -> None:
-        try:
-            born = date.fromisoformat(field.data) if ISO_DATE.fullmatch(field.data) else None
-        except ValueError:
-            born = None
+        born = typed_date(field.data)
         if born is None:
-            raise ValidationError("Please enter your date of birth as YYYY-MM-DD, for example 1985-04-12.")
+            raise ValidationError(BIRTH_DATE_MESSAGE)
         if born > self.today or born.year < 1900:
             raise ValidationError("Please check the year of your date of birth.")
         if age_on(born, self.today) < ADULT_AGE:

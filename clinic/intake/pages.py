@@ -28,6 +28,7 @@ class SlotState:
     problem: str | None = None
     choices: tuple[SlotChoice, ...] = ()
     wanted: str | None = None  # the time asked for, in words, when it is taken
+    reason: str | None = None  # why it is not offered: availability.CLOSED, TOO_SOON, TOO_FAR or TAKEN
 
 
 def _choice(slot: OfferedSlot, timezone: str, *, with_week: bool = False) -> SlotChoice:
@@ -49,7 +50,7 @@ def slot_state(text: str, *, now: datetime, timezone: str, taken: bool = False) 
     choices = tuple(_choice(slot, timezone) for slot in offer.nearest)
     if wanted is None:
         return SlotState(problem=MISSING, choices=choices)
-    return SlotState(problem=TAKEN, choices=choices, wanted=describe(wanted, timezone))
+    return SlotState(problem=TAKEN, choices=choices, wanted=describe(wanted, timezone), reason=offer.reason)
 
 
 def typed_slot_state(text: str | None) -> SlotState:

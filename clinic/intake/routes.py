@@ -20,7 +20,7 @@ from wtforms import RadioField, SelectMultipleField
 
 from clinic.errors import safe_rollback
 from clinic.extensions import limiter
-from clinic.intake.forms import CancelForm, IntakeForm, RescheduleForm, parse_offered_range
+from clinic.intake.forms import BIRTH_DATE_HINT, CancelForm, IntakeForm, RescheduleForm, parse_offered_range
 from clinic.intake.pages import SlotState, slot_state, typed_slot_state
 from clinic.models import ConsultationRequest
 from clinic.scheduling import SlotUnavailable
@@ -87,6 +87,7 @@ def _render_form(form: IntakeForm, slot: SlotState, status: int, *, unavailable:
         conditions=CONDITIONS,
         info=info,
         unavailable=unavailable,
+        birth_date_hint=BIRTH_DATE_HINT,
     ), status
 
 
@@ -242,6 +243,7 @@ def reschedule(token: str):
             week = date.fromisoformat(request.args.get("week", "")[:10])
         except ValueError:
             week = current_day
+        form.slot.data = request.args.get("slot", "")[:64]  # the "earliest free time" jump: chosen already
         return _render_reschedule(consultation, token, form, now=now, week=week)
     if not form.validate():
         return _render_reschedule(consultation, token, form, now=now, week=current_day, status=422)

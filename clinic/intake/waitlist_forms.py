@@ -1,14 +1,13 @@
 """The waitlist forms on the patient's manage page, and the answer to an offer: shape checks only."""
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
-from clinic.intake.forms import ISO_DATE, CheckboxesField, ChoiceField, required
+from clinic.intake.forms import CheckboxesField, ChoiceField, required
 from clinic.scheduling.waitlist import WAITLIST_DAYS, PartOfDay, Wishes
+from clinic.timeutil import typed_date
 
 DAY_LABELS = {
     "mon": "Monday",
@@ -41,17 +40,15 @@ class WaitlistForm(FlaskForm):
     )
 
     def validate_earliest(self, field) -> None:
-        text = (field.data or "").strip()
-        if not ISO_DATE.fullmatch(text):
-            raise ValidationError("Write the date as YYYY-MM-DD, for example 2026-12-01.")
-        try:
-            date.fromisoformat(text)
-        except ValueError:
-            raise ValidationError("That date does not exist: check the day and the month.") from None
+        field.parsed = typed_date(field.data)
+        if field.parsed is None:
+            raise ValidationError(
+                "Write the date as month, day and year, for example 12/01/2026 (a day that exists)."
+            )
 
     def wishes(self) -> Wishes:
         return Wishes(
-            date.fromisoformat(self.earliest.data.strip()),
+            self.earliest.parsed,
             frozenset(self.days.data or ()),
             PartOfDay(self.part_of_day.data or PartOfDay.ANY.value),
         )

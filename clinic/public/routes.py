@@ -9,7 +9,7 @@ from clinic.extensions import db
 from clinic.public import articles, placeholders, wording
 from clinic.scheduling import WEEKDAY_NAMES, ClosureRule, DayHours
 from clinic.services.booking.intake import CONSENT_VERSION
-from clinic.services.mail.calendar import clock_text
+from clinic.services.mail.calendar import clock_text, zone_name
 from clinic.services.rules.read import ClinicInfo, clinic_info, closures_between, displayed_info, weekly_hours
 from clinic.timeutil import utcnow
 
@@ -19,6 +19,7 @@ UPCOMING_CLOSURE_DAYS = 45
 
 
 bp.add_app_template_filter(clock_text, "clock")  # 8:00 AM, 5:30 PM
+bp.add_app_template_filter(zone_name, "zone_name")  # Eastern Time
 
 
 @bp.app_template_filter("tel")

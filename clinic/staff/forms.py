@@ -18,9 +18,12 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from clinic.services.casework.cases import NOTE_MAX
 from clinic.services.casework.queue import QueueFilters
+from clinic.timeutil import typed_date
 from clinic.triage.enums import ContactOutcome, Priority, RequestStatus
 
-DATE_MESSAGE = "Enter a date as YYYY-MM-DD, for example 2026-11-23."
+# The date fields show month/day/year (US English): the hint and the message say it the same way.
+DATE_HINT = "Slot date: month, day and year"
+DATE_MESSAGE = "Enter a date as month, day and year, for example 11/23/2026."
 
 
 def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
@@ -30,10 +33,9 @@ def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
 def _iso_date(form, field) -> None:
     if not field.data:
         return
-    try:
-        parsed = date.fromisoformat(field.data.strip())
-    except ValueError:
-        raise ValidationError(DATE_MESSAGE) from None
+    parsed = typed_date(field.data)
+    if parsed is None:
+        raise ValidationError(DATE_MESSAGE)
     if not 1900 <= parsed.year <= 2200:
         raise ValidationError("Choose a date between the years 1900 and 2200.")
     field.parsed = parsed
@@ -120,16 +122,25 @@ setattr(
     StringField(
         "Slot from",
         validators=[Optional(), _iso_date],
-        description="YYYY-MM-DD",
+        description=DATE_HINT,
     ),
 )
-QueueFilterForm.to = StringField("Slot to", validators=[Optional(), _iso_date], description="YYYY-MM-DD")
+QueueFilterForm.to = StringField("Slot to", validators=[Optional(), _iso_date], description=DATE_HINT)
+
+
+CONFIRMED = "yes"  # the `confirm` field of a destructive action, once staff have read what it will do
 
 
 class StatusForm(FlaskForm):
-    """One button per allowed next status, each submitting `status`."""
+    """One button per allowed next status, each submitting `status`. Declining or cancelling asks first:
+    without `confirm=yes` the page says what will happen (who is emailed) and asks again."""
 
     status = StringField("Status", validators=[DataRequired("Choose the new status.")])
+    confirm = StringField("Confirm")
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirm.data == CONFIRMED
 
     def target(self) -> RequestStatus | None:
         try:
@@ -215,4 +226,10 @@ class RescheduleForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    """Only the CSRF token: the button is the whole form."""
+    """The CSRF token, and `confirm=yes` once staff have seen what the cancel will do (who is emailed)."""
+
+    confirm = StringField("Confirm")
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirm.data == CONFIRMED

@@ -28,6 +28,7 @@ from clinic.services.audit.log import actor_label, event_text
 from clinic.services.booking import availability
 from clinic.services.booking.seats import NoActiveBooking
 from clinic.services.casework import agenda, cases, contacts, export, queue
+from clinic.services.mail.calendar import describe
 from clinic.services.rules.read import clinic_info, weekly_hours
 from clinic.staff import charts
 from clinic.staff.forms import (
@@ -41,8 +42,15 @@ from clinic.staff.forms import (
 )
 from clinic.timeutil import utcnow
 from clinic.triage import screening
-from clinic.triage.enums import ContactOutcome, Role
-from clinic.triage.workflow import FollowUpError, WorkflowError, contact_moves, follow_up_due, next_statuses
+from clinic.triage.enums import ContactOutcome, RequestStatus, Role
+from clinic.triage.workflow import (
+    FollowUpError,
+    WorkflowError,
+    check_move,
+    contact_moves,
+    follow_up_due,
+    next_statuses,
+)
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 require_role(bp, Role.STAFF)
@@ -56,6 +64,8 @@ NOTE_NOT_SAVED = "The note was not saved: see below."
 CONTACT_NOT_SAVED = "The contact was not logged: see the contact form."
 CHOOSE_STAFF = "Choose a member of staff from the list, or nobody."
 MAX_PAGE = 10_000  # far past any real queue; keeps OFFSET a sane number
+# Moves that close a request and may cancel its booking (and email the patient): asked first.
+ASK_FIRST = frozenset({RequestStatus.DECLINED, RequestStatus.CANCELLED})
 
 
 def _filter_form() -> tuple[QueueFilterForm, queue.QueueFilters, bool]:
@@ -152,6 +162,32 @@ def _render_detail(
     ), code
 
 
+def _render_confirm(request_id: int, target: RequestStatus | None):
+    """The step before a destructive action: what it will do, who is emailed, a button that does it and a
+    way back. `target` None: cancel the booking only (POST …/cancel); else the status move to `target`."""
+    consultation = db.get_or_404(ConsultationRequest, request_id)
+    booking = consultation.active_booking
+    try:
+        if target is not None:
+            check_move(consultation.status, target)
+        elif booking is not None and consultation.status != RequestStatus.CANCELLED:
+            check_move(consultation.status, RequestStatus.CANCELLED)
+    except WorkflowError as refused:
+        return _render_detail(request_id, code=409, error=str(refused))
+    if target is None and booking is None:
+        flash("This request has no booking to cancel.", "error")
+        return redirect(url_for(".detail", request_id=request_id), 303)
+    tz = clinic_info().rules.tz
+    return render_template(
+        "staff/confirm_action.html",
+        r=consultation,
+        target=target,
+        booking=booking,
+        when=describe(booking.starts_at, tz.key) if booking else None,
+        form=StatusForm(formdata=None) if target is not None else CancelForm(formdata=None),
+    )
+
+
 @bp.get("/requests/<int:request_id>")
 @writes_on_get
 def detail(request_id: int):
@@ -168,6 +204,8 @@ def change_status(request_id: int):
         return _render_detail(
             request_id, code=422, status_form=form, error="Choose one of the statuses offered."
         )
+    if form.target() in ASK_FIRST and not form.confirmed:
+        return _render_confirm(request_id, form.target())
     try:
         consultation = cases.change_status(request_id, form.target(), actor_id=current_user.id, now=utcnow())
     except WorkflowError as refused:
@@ -266,9 +304,13 @@ def log_contact(request_id: int):
 
 @bp.post("/requests/<int:request_id>/cancel")
 def cancel(request_id: int):
-    """Cancel the booking on the patient's behalf: same rules and notice as when they cancel themselves."""
-    if not CancelForm().validate_on_submit():
+    """Cancel the booking on the patient's behalf: same rules and notice as when they cancel themselves.
+    Asked first: without `confirm=yes` the page says what will happen and who is emailed."""
+    form = CancelForm()
+    if not form.validate_on_submit():
         abort(400)
+    if not form.confirmed:
+        return _render_confirm(request_id, None)
     try:
         cases.cancel_booking(request_id, actor_id=current_user.id, now=utcnow())
     except NoActiveBooking:
@@ -306,6 +348,8 @@ def reschedule(request_id: int):
             return redirect(url_for(".detail", request_id=request_id), 303)
     elif request.method == "POST":
         code = 422
+    else:
+        form.slot.data = request.args.get("slot", "")[:64]  # the "earliest free time" jump: chosen already
     consultation = db.get_or_404(ConsultationRequest, request_id)
     now = utcnow()
     tz = clinic_info().rules.tz

@@ -63,3 +63,18 @@ def test_phone_screenshot(new_context):
     page = context.new_page()
     page.goto("/book")
     shoot(page, "booking-phone")
+
+
+def test_reschedule_on_a_phone_screenshot(new_context, live_server):
+    """The patient's reschedule page on a phone, a time chosen: the confirm bar stays on screen."""
+    _, token = create_request(live_server, urgent=False, last_name="Screenshot")
+    context = new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(f"/appointments/{token}/reschedule")
+    shoot(page, "reschedule-phone")
+    second_day = page.locator("section.slot-day:has(label.slot-choice)").nth(1)
+    choice = second_day.locator("label.slot-choice").nth(4)
+    choice.scroll_into_view_if_needed()
+    choice.tap()
+    shoot(page, "reschedule-phone-chosen")

@@ -73,7 +73,7 @@ def test_manage_page_shows_reference_time_and_status_only(app, client):
         consultation = db.session.scalars(select(ConsultationRequest)).one()
         reference, score = consultation.reference, consultation.phq9_score
     assert reference in text
-    assert "Tuesday, November 24, 2026 at 9:00 AM EST (America/New_York)" in text
+    assert "Tuesday, November 24, 2026 at 9:00 AM Eastern Time" in text
     assert "Booked" in text
     html = response.get_data(as_text=True)
     for private in (
@@ -283,7 +283,7 @@ def test_reschedule_page_lists_free_times_as_radio_buttons(client, make_request)
     make_request(slot="2026-11-24T10:00:00-05:00", email="other@example.com")
     path = submit(client)
     page = soup(client.get(path + "/reschedule"))
-    assert "Tuesday, November 24, 2026 at 9:00 AM EST" in page.get_text()
+    assert "Tuesday, November 24, 2026 at 9:00 AM Eastern Time" in page.get_text()
     values = [r["value"] for r in page.find_all("input", {"type": "radio", "name": "slot"})]
     assert NEW_SLOT in values
     assert "2026-11-24T10:00:00-05:00" not in values and SLOT not in values
@@ -295,6 +295,27 @@ def test_reschedule_page_lists_free_times_as_radio_buttons(client, make_request)
     ]
 
 
+def test_reschedule_uses_the_book_grid_with_a_confirm_bar_and_the_earliest_time(client):
+    path = submit(client)
+    page = soup(client.get(path + "/reschedule"))
+    assert page.find(attrs={"data-slot-picker": True}).find("h2", class_="week-title")
+    labels = [label.get_text(" ", strip=True) for label in page.select("label.slot-choice")]
+    assert "Wednesday, November 25 at 2:30 PM" in labels  # 12-hour, as on /book
+    assert page.select_one("section.slot-day").h3["id"] == "day-2026-11-23"  # today first
+    bar = page.find(attrs={"data-confirm-bar": True})
+    assert bar.find("form") is None and bar.find_parent("form")["action"] == path + "/reschedule"
+    assert bar.find("button", type="submit").get_text(strip=True) == "Move my consultation to this time"
+    assert "none chosen yet" in bar.get_text() and "We email you the new time" in bar.get_text()
+    jump = page.find("a", attrs={"data-first-free": True})
+    assert jump.get_text(strip=True) == "Monday, November 23 at 10:00 AM"  # two hours' notice from 08:00
+    assert jump["href"].startswith(path + "/reschedule?week=2026-11-23&slot=2026-11-23T10")
+    # following the jump: that time is chosen already, and the bar says so (no JavaScript needed)
+    chosen = soup(client.get(jump["href"].split("#")[0]))
+    assert chosen.find("input", {"name": "slot", "checked": True})["value"] == "2026-11-23T10:00:00-05:00"
+    assert "Monday, November 23 at 10:00 AM" in chosen.find(attrs={"data-chosen-text": True}).get_text()
+    assert "Eastern Time" in chosen.find("main").get_text() and "America/New" not in chosen.get_text()
+
+
 def test_reschedule_moves_the_booking_and_frees_the_old_time(app, client, sent):
     path = submit(client)
     sent.clear()
@@ -303,7 +324,7 @@ def test_reschedule_moves_the_booking_and_frees_the_old_time(app, client, sent):
     response = client.post(path + "/reschedule", data={"csrf_token": csrf, "slot": NEW_SLOT})
     assert response.status_code == 303 and response.headers["Location"] == path
     text = soup(client.get(path)).find("main").get_text(" ", strip=True)
-    assert "Wednesday, November 25, 2026 at 2:30 PM EST (America/New_York)" in text
+    assert "Wednesday, November 25, 2026 at 2:30 PM Eastern Time" in text
     assert "Your consultation has moved." in text
     assert claims(app) == [datetime(2026, 11, 25, 19, 30, tzinfo=UTC)]
     assert offered_on_book_page(client)

@@ -98,12 +98,11 @@ def test_part_day_closure_hides_its_slots_and_says_why(app, client, friday):
     assert day.find(class_="day-note").get_text(" ", strip=True) == "Closed 12:00 PM to 2:00 PM: Team meeting"
 
 
-def test_this_week_hides_past_and_too_soon_slots_and_marks_today(client, friday):
+def test_this_week_starts_at_today_hides_too_soon_slots_and_marks_today(client, friday):
     page = soup(client.get("/book"))
     days = days_of(page)
-    assert next(iter(days)) == "2026-11-16"
-    assert "is-past" in days["2026-11-16"]["class"]
-    assert days["2026-11-19"].find(class_="day-status").get_text(strip=True) == "This day has passed"
+    assert list(days) == ["2026-11-20", "2026-11-21", "2026-11-22"], "days gone are not listed first"
+    assert page.find(class_="past-days").get_text(strip=True) == "Monday to Thursday have passed."
     today = days["2026-11-20"]
     assert "is-today" in today["class"]
     starts = slot_starts(today)
@@ -172,6 +171,26 @@ def test_picker_works_without_javascript_and_enhances_with_it(client, friday):
     assert picker.find_all("a", attrs={"data-week-link": True})
     assert page.find(attrs={"data-picker-status": True})["role"] == "status"
     assert "988" in page.find("footer").get_text()
+
+
+def test_the_earliest_free_time_is_one_link_away_from_any_week(app, client, friday):
+    """From a later week too: the jump names the earliest free time and opens the form with it."""
+    for query in ("", f"?week={FAR_WEEK}"):
+        link = soup(client.get(f"/book{query}")).find("a", attrs={"data-first-free": True})
+        assert link.get_text(strip=True) == "Friday, November 20 at 11:00 AM"
+        assert link["href"] == "/consultation?slot=2026-11-20T11:00:00-05:00"
+    add_closure(app, date(2026, 11, 20), date(2026, 11, 21), "Heating repairs")
+    link = soup(client.get(f"/book?week={FAR_WEEK}")).find("a", attrs={"data-first-free": True})
+    assert link.get_text(strip=True) == "Monday, November 23 at 8:00 AM"
+
+
+def test_times_are_12_hour_and_the_zone_is_said_in_plain_words(client, friday):
+    page = soup(client.get(f"/book?week={FAR_WEEK}"))
+    times = [a.get_text(strip=True) for a in page.find_all("a", class_="slot")]
+    assert times[12:14] == ["2:00 PM", "2:30 PM"]
+    text = page.find("main").get_text(" ")
+    assert "Eastern Time" in text
+    assert "America/New_York" not in text and "America/New York" not in text
 
 
 @pytest.mark.parametrize("query", ["", "?week=2026-11-23", f"?week={FAR_WEEK}", "?week=2027-03-01"])

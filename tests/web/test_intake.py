@@ -62,7 +62,7 @@ def test_form_shows_the_chosen_slot_in_clinic_time(client):
     assert response.status_code == 200
     page = soup(response)
     assert page.find("input", {"type": "hidden", "name": "slot"})["value"] == SLOT
-    assert "Tuesday, November 24, 2026 at 9:00 AM EST (America/New_York)" in page.get_text()
+    assert "Tuesday, November 24, 2026 at 9:00 AM Eastern Time" in page.get_text()
     change = page.find("a", string="Choose a different time")
     assert change["href"] == "/book?week=2026-11-24"
 
@@ -197,6 +197,51 @@ def test_form_for_a_slot_taken_meanwhile_offers_the_nearest(client, make_request
     choices = [r["value"] for r in page.find_all("input", {"type": "radio", "name": "slot"})]
     assert SLOT not in choices
     assert "2026-11-24T08:30:00-05:00" in choices and "2026-11-24T09:30:00-05:00" in choices
+
+
+def test_a_slot_lost_to_a_closure_says_so_rather_than_someone_booked_it(app, client):
+    from datetime import date
+
+    from clinic.models import Closure
+
+    with app.app_context():
+        db.session.add(Closure(start_date=date(2026, 11, 24), end_date=date(2026, 11, 24), reason="Training"))
+        db.session.commit()
+    text = soup(client.get(f"/consultation?slot={SLOT}")).get_text(" ")
+    assert "is no longer available" in text and "The clinic is closed at that time." in text
+    assert "booked" not in text.split("is no longer available")[1].split("Please pick")[0]
+
+
+def test_a_slot_too_soon_or_booked_says_which(client, make_request):
+    soon = soup(client.get("/consultation?slot=2026-11-23T09:00:00-05:00")).get_text(" ")
+    assert "It is now too close to book online (we need 2 hours' notice)." in soon
+    make_request(slot=SLOT)
+    assert "Someone has just booked it." in soup(client.get(f"/consultation?slot={SLOT}")).get_text(" ")
+
+
+def test_every_intake_step_shows_the_progress_and_the_birth_date_hint_matches_the_field(client):
+    page = soup(client.get(f"/consultation?slot={SLOT}"))
+    step = page.find("ol", class_="progress").find(attrs={"aria-current": "step"})
+    assert step.get_text(" ", strip=True) == "2 Tell us about you"
+    hint = page.find(id="date_of_birth").find_parent(class_="field").get_text(" ")
+    assert "04/12/1985" in hint and "1985-04-12" not in hint  # the field shows mm/dd/yyyy
+
+
+def test_a_birth_date_typed_month_first_is_accepted_where_the_browser_has_no_date_field(app, client):
+    assert post(client, date_of_birth="04/12/1985").status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(ConsultationRequest)).date_of_birth.isoformat() == "1985-04-12"
+
+
+def test_after_a_422_the_error_summary_takes_the_focus(client):
+    response = post(client, first_name="")
+    assert response.status_code == 422
+    page = soup(response)
+    summary = page.find(attrs={"data-error-summary": True})
+    assert summary["tabindex"] == "-1" and summary["role"] == "alert"
+    assert "/static/js/error-summary.js" in [s["src"] for s in page.find_all("script")]
+    fresh = soup(client.get(f"/consultation?slot={SLOT}"))
+    assert not fresh.find("script", src="/static/js/error-summary.js")
 
 
 @pytest.mark.parametrize(
@@ -349,9 +394,10 @@ BAD_INPUT = [
     ("phone", "12", "phone number we can reach you on"),
     ("phone", "call me maybe", "phone number we can reach you on"),
     ("date_of_birth", "", "Please enter your date of birth."),
-    ("date_of_birth", "01/02/1990", "YYYY-MM-DD"),
-    ("date_of_birth", "1990-13-01", "YYYY-MM-DD"),
-    ("date_of_birth", "1990-W01-1", "YYYY-MM-DD"),
+    ("date_of_birth", "13/02/1990", "month, day and year"),
+    ("date_of_birth", "1990-13-01", "month, day and year"),
+    ("date_of_birth", "1990-W01-1", "month, day and year"),
+    ("date_of_birth", "02.01.1990", "month, day and year"),
     ("date_of_birth", "2030-01-01", "check the year"),
     ("date_of_birth", "1850-01-01", "check the year"),
     ("date_of_birth", "2010-05-05", "adults only"),

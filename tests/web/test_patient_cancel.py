@@ -134,6 +134,6 @@ def test_staff_cancelling_closes_even_an_urgent_request(app, client, staff_clien
     request = stored(app)
     page = staff_client.get(f"/staff/requests/{request.id}")
     token = csrf_token_from(page.get_data(as_text=True))
-    staff_client.post(f"/staff/requests/{request.id}/cancel", data={"csrf_token": token})
+    staff_client.post(f"/staff/requests/{request.id}/cancel", data={"csrf_token": token, "confirm": "yes"})
     request = stored(app)
     assert request.status is RequestStatus.CANCELLED and request.patient_cancelled_at is None

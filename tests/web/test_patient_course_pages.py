@@ -37,8 +37,8 @@ def test_the_page_lists_every_appointment_in_clinic_time_with_the_support_box(cl
     page = client.get(path)
     assert page.status_code == 200
     body = text(page)
-    assert "Appointment 1: Monday, March 1, 2027 at 9:00 AM EST" in body
-    assert "Appointment 12: Monday, April 19, 2027 at 9:00 AM EDT" in body
+    assert "Appointment 1: Monday, March 1, 2027 at 9:00 AM Eastern Time" in body
+    assert "Appointment 12: Monday, April 19, 2027 at 9:00 AM Eastern Time" in body
     assert "about 11:15 AM" in body  # dose and monitoring
     assert BeautifulSoup(page.get_data(as_text=True), "html.parser").select_one("#support")
     assert not [w for w in DRUG_WORDS if w in body.lower()]
@@ -89,9 +89,7 @@ def test_cancelling_asks_first_then_frees_the_chair(app, client, course_link):
     course_id, path = course_link
     question = client.get(f"{path}/sessions/3/cancel")
     assert question.status_code == 200
-    assert "Cancel your appointment on Monday, March 8, 2027 at 9:00 AM EST (America/New_York)?" in text(
-        question
-    )
+    assert "Cancel your appointment on Monday, March 8, 2027 at 9:00 AM Eastern Time?" in text(question)
     with app.app_context():
         assert db.session.get(TreatmentCourse, course_id).sessions[2].status == SessionStatus.SCHEDULED
     token = csrf_token_from(question.get_data(as_text=True))

@@ -99,3 +99,27 @@ def test_a_refused_staff_choice_keeps_the_week_and_the_choice(staff_client, page
     picker = picker_of(BeautifulSoup(response.get_data(as_text=True), "html.parser"))
     assert picker.select_one(".week-title").get_text(strip=True) == "Week of November 30, 2026"
     assert picker.find(id="slot-error") is not None
+
+
+def test_every_picker_offers_the_earliest_time_and_the_reschedule_pages_a_confirm_bar(staff_client, pages):
+    for name, path in pages.items():
+        picker = picker_of(soup(staff_client.get(path)))
+        jump = picker.find("a", attrs={"data-first-free": True})
+        assert jump.get_text(strip=True) == "Monday, November 23 at 10:00 AM", name  # 2 hours' notice
+        bar = picker.find(attrs={"data-confirm-bar": True})
+        if name == "book":
+            assert bar is None and jump["href"].startswith("/consultation?slot=2026-11-23T10:00")
+            continue
+        assert jump["href"].startswith(path.split("?")[0] + "?week=2026-11-23&slot=2026-11-23T10:00")
+        assert bar["class"] == ["confirm-bar"] and bar.find("button", type="submit")
+        note = bar.find(class_="confirm-note").get_text()
+        assert ("patient is emailed" if name == "staff" else "We email you") in note
+
+
+def test_the_keyboard_hint_and_the_arrow_keys_come_with_the_script_only(staff_client, pages):
+    """Without JavaScript every time is its own Tab stop and no arrow-key hint is promised."""
+    for path in pages.values():
+        page = soup(staff_client.get(path))
+        assert page.find(attrs={"data-slot-keys": True}).has_attr("hidden")
+        assert [s["src"] for s in page.find_all("script")] == ["/static/js/slot-picker.js"]
+        assert not page.select("[data-slot][tabindex]")

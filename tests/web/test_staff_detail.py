@@ -245,7 +245,8 @@ def test_status_change_needs_csrf(app, staff_client, now, make_request):
 def test_declining_releases_the_slot(app, staff_client, now, make_request):
     request_id = make_request()
     slot = load(app, request_id).appointment_at
-    assert post(staff_client, request_id, "status", {"status": "declined"}).status_code == 303
+    response = post(staff_client, request_id, "status", {"status": "declined", "confirm": "yes"})
+    assert response.status_code == 303
     consultation = load(app, request_id)
     assert consultation.status == RequestStatus.DECLINED
     assert consultation.appointment_at is None
@@ -315,7 +316,7 @@ def test_cancel_on_the_patients_behalf(app, staff_client, now, make_request, nur
     request_id = make_request()
     with app.app_context():
         outbox_before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
-    response = post(staff_client, request_id, "cancel", {})
+    response = post(staff_client, request_id, "cancel", {"confirm": "yes"})
     assert response.status_code == 303
     consultation = load(app, request_id)
     assert consultation.status == RequestStatus.CANCELLED
@@ -325,7 +326,7 @@ def test_cancel_on_the_patients_behalf(app, staff_client, now, make_request, nur
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == outbox_before + 1
     [event] = events(app, "booking.cancel", request_id)
     assert event.actor_id == nurse_id
-    again = post(staff_client, request_id, "cancel", {})
+    again = post(staff_client, request_id, "cancel", {"confirm": "yes"})
     assert again.status_code == 303  # nothing left to cancel: a message, no error
     follow = staff_client.get(again.headers["Location"]).get_data(as_text=True)
     assert "no booking to cancel" in follow

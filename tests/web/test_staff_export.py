@@ -113,7 +113,7 @@ def test_export_is_streamed(app, staff_client, now, add_request):
 def test_invalid_filters_are_400_with_a_message(app, staff_client, now):
     response = staff_client.get("/staff/requests.csv?from=someday")
     assert response.status_code == 400
-    assert "Enter a date as YYYY-MM-DD" in response.get_data(as_text=True)
+    assert "Enter a date as month, day and year" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "request.export")).all() == []
 

@@ -229,6 +229,11 @@ def test_dates_filter_by_slot_day_in_clinic_time(app, staff_client, now, add_req
     assert refs_in_order(page) == [reference_of(app, late_evening)]
     page = staff_client.get("/staff/?from=2026-11-21").get_data(as_text=True)
     assert refs_in_order(page) == [reference_of(app, next_morning)]
+    # Typed month first, as the date field shows it where the browser has no date picker; the hint agrees.
+    page = staff_client.get("/staff/?from=11/21/2026").get_data(as_text=True)
+    assert refs_in_order(page) == [reference_of(app, next_morning)]
+    hint = BeautifulSoup(page, "html.parser").find(id="from").find_parent(class_="field").get_text(" ")
+    assert "month, day and year" in hint and "YYYY-MM-DD" not in hint
 
 
 @pytest.mark.parametrize(
@@ -236,8 +241,8 @@ def test_dates_filter_by_slot_day_in_clinic_time(app, staff_client, now, add_req
     [
         ("status=bogus", "Choose one of the statuses in the list."),
         ("priority=extreme", "Choose urgent, high or routine."),
-        ("from=2026-13-01", "Enter a date as YYYY-MM-DD"),
-        ("to=yesterday", "Enter a date as YYYY-MM-DD"),
+        ("from=2026-13-01", "Enter a date as month, day and year"),
+        ("to=yesterday", "Enter a date as month, day and year"),
         ("from=2026-11-20&to=2026-11-19", "The end date must be on or after the start date."),
         ("assigned=everyone", "Choose anyone or"),
         ("to=9999-12-31", "between the years 1900 and 2200"),

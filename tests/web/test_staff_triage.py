@@ -131,7 +131,7 @@ def test_a_contact_without_extras_changes_only_the_log(app, staff_client, now, m
     [
         ({}, 422, "Choose how the contact went."),
         ({"outcome": "carrier-pigeon"}, 422, "Not a valid choice"),
-        ({"outcome": "reached", "follow_up": "25/11/2026"}, 422, "Enter a date as YYYY-MM-DD"),
+        ({"outcome": "reached", "follow_up": "25/11/2026"}, 422, "Enter a date as month, day and year"),
         ({"outcome": "reached", "follow_up": "2026-11-20"}, 422, "That day has passed"),
         ({"outcome": "reached", "status": "declined"}, 409, "asks first and tells the patient"),
         ({"outcome": "reached", "status": "completed"}, 409, "cannot become completed"),

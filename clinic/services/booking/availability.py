@@ -13,6 +13,7 @@ from clinic.scheduling import (
     DayPlan,
     Interval,
     OfferedSlot,
+    OutsideOpeningHours,
     Schedule,
     SlotUnavailable,
     monday_of,
@@ -73,22 +74,54 @@ def nearest_slots(target: datetime | None, *, now: datetime, limit: int = 6) -> 
     return schedule.nearest(target or now, bookings, now=now, limit=limit)
 
 
+# Why a time asked for is not offered, so that the patient is told the right reason.
+CLOSED = "closed"  # not a time of the clinic's hours (now): a closure, a closed day, hours changed
+TOO_SOON = "too_soon"  # inside the minimum notice, or already past
+TOO_FAR = "too_far"  # beyond the booking horizon
+TAKEN = "taken"  # every seat of it is booked
+
+
+def why_not_offered(wanted: datetime, *, now: datetime) -> str | None:
+    """None when `wanted` is offered; else CLOSED, TOO_SOON, TOO_FAR or TAKEN."""
+    try:
+        offered_slot(wanted, now=now)
+    except SlotUnavailable as gone:
+        return _reason(gone, wanted, now=now)
+    return None
+
+
+def _reason(gone: SlotUnavailable, wanted: datetime, *, now: datetime) -> str:
+    if isinstance(gone, OutsideOpeningHours):
+        return CLOSED
+    info = clinic_info()
+    if wanted < now + timedelta(hours=info.min_notice_hours):
+        return TOO_SOON
+    if wanted > now + timedelta(days=info.horizon_days):
+        return TOO_FAR
+    return TAKEN
+
+
 @dataclass(frozen=True, slots=True)
 class SlotOffer:
     """What a patient can be offered for the time they asked for: that slot, or the nearest free ones."""
 
     slot: OfferedSlot | None  # the time asked for, still offered
     nearest: list[OfferedSlot]  # otherwise, the offered slots closest to it (or the earliest)
+    reason: str | None = None  # why the time asked for is not offered (CLOSED, TOO_SOON, TOO_FAR, TAKEN)
 
 
 def offer_for(wanted: datetime | None, *, now: datetime, taken: bool = False) -> SlotOffer:
-    """The offer for `wanted` (None: nothing chosen yet); `taken` when it is known to be gone already."""
+    """The offer for `wanted` (None: nothing chosen yet); `taken` when booking it has just failed."""
+    reason = None
     if wanted is not None and not taken:
         try:
             return SlotOffer(offered_slot(wanted, now=now), [])
-        except SlotUnavailable:
-            pass
-    return SlotOffer(None, nearest_slots(wanted, now=now))
+        except SlotUnavailable as gone:
+            reason = _reason(gone, wanted, now=now)
+    elif wanted is not None:
+        # Booking it has just failed, yet it may look offered again by now (a race): then it was taken.
+        reason = why_not_offered(wanted, now=now) or TAKEN
+    return SlotOffer(None, nearest_slots(wanted, now=now), reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +134,7 @@ class PickerWeek:
     today: date  # in the clinic's timezone
     previous: date | None  # None before this week
     following: date | None  # None past the week the booking horizon ends in
+    first: OfferedSlot | None = None  # the earliest free time of all (the "first available" jump)
 
 
 def picker_week(day: date, *, now: datetime, clamp: bool = True, skip_empty: bool = False) -> PickerWeek:
@@ -113,7 +147,14 @@ def picker_week(day: date, *, now: datetime, clamp: bool = True, skip_empty: boo
     weeks = BookableWeeks.from_today(today, info.horizon_days)
     week = weeks.clamp(day) if clamp else monday_of(day)
     schedule, days = days_from(week, 7, now=now)
+    earlier_empty = week == weeks.first  # no bookable week before this one (nor the one skipped)
     if skip_empty and not any(d.slots for d in days) and week < weeks.last:
         week += timedelta(days=7)
         schedule, days = days_from(week, 7, now=now)
-    return PickerWeek(week, days, schedule.tz, today, weeks.previous(week), weeks.following(week))
+    shown = [slot for d in days for slot in d.slots]
+    if earlier_empty and shown:
+        first: OfferedSlot | None = shown[0]  # known without another query
+    else:
+        found = nearest_slots(None, now=now, limit=1)
+        first = found[0] if found else None
+    return PickerWeek(week, days, schedule.tz, today, weeks.previous(week), weeks.following(week), first)

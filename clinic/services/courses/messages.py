@@ -16,7 +16,7 @@ from icalendar import Calendar, Event
 from clinic.models import OutboxMessage, SessionStatus, TreatmentCourse, TreatmentSession
 from clinic.services.courses.links import course_token
 from clinic.services.mail import outbox
-from clinic.services.mail.calendar import describe
+from clinic.services.mail.calendar import describe, zone_name
 from clinic.services.mail.notifications import base_url
 from clinic.services.rules.read import ClinicInfo, clinic_info
 
@@ -64,7 +64,7 @@ def course_ics(course: TreatmentCourse, *, info: ClinicInfo, url: str, now: date
             "description",
             f"Appointment {session.number} of {total}.\n"
             f"{DRIVER_NOTE}\n"
-            f"Times are in {info.timezone}.\n"
+            f"Times are {zone_name(info.timezone)}.\n"
             f"Your appointments: {url}\n"
             f"Questions: {info.phone}",
         )

@@ -6,6 +6,7 @@ Times are always given in the clinic's timezone and name it, in calendar files a
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_timezone_name
 from icalendar import Calendar, Event
 
 from clinic.models import Booking, ConsultationRequest
@@ -23,8 +24,22 @@ def clock_text(value: time) -> str:
     return f"{value.hour % 12 or 12}:{value.minute:02d} {'AM' if value.hour < 12 else 'PM'}"
 
 
+def zone_name(timezone: str) -> str:
+    """The clinic's timezone as patients say it: 'Eastern Time' for America/New_York, 'Pacific Time' for
+    America/Los_Angeles; never an abbreviation that changes twice a year, nor an IANA name."""
+    if timezone in {"UTC", "Etc/UTC"}:
+        return "UTC"
+    try:
+        name = get_timezone_name(ZoneInfo(timezone), "long", locale="en_US", zone_variant="generic")
+    except (LookupError, ValueError):
+        name = ""
+    if not name or name.startswith("Unknown"):
+        return timezone.rsplit("/", 1)[-1].replace("_", " ") + " time"
+    return name
+
+
 def describe(starts_at: datetime, timezone: str | None) -> str:
-    """E.g. 'Monday, November 23, 2026 at 9:00 AM EST (America/New_York)'.
+    """E.g. 'Monday, November 23, 2026 at 9:00 AM Eastern Time'.
 
     With no timezone (the settings cannot be read), the time as given, without naming a zone:
     'Monday, November 23, 2026 at 9:00 AM'.
@@ -33,7 +48,7 @@ def describe(starts_at: datetime, timezone: str | None) -> str:
         day = f"{starts_at.strftime('%A, %B')} {starts_at.day}, {starts_at.year}"
         return f"{day} at {clock_text(starts_at.time())}"
     local = starts_at.astimezone(ZoneInfo(timezone))
-    return f"{describe(local, None)} {local.tzname()} ({timezone})"
+    return f"{describe(local, None)} {zone_name(timezone)}"
 
 
 def describe_time(starts_at: datetime, timezone: str) -> str:
@@ -74,7 +89,7 @@ def appointment_ics(
     event.add(
         "description",
         f"Reference: {consultation.reference}\n"
-        f"Times are in {timezone}.\n"
+        f"Times are {zone_name(timezone)}.\n"
         f"To change or cancel: {manage_url}\n"
         f"Questions: {phone}",
     )

@@ -64,8 +64,8 @@ def test_a_cancel_leads_to_exactly_one_offer_that_holds_the_seat(make_request, s
     (email,) = [m for m in sent if m.subject.startswith("An earlier time")]
     assert email.subject == "An earlier time is free at Northfield Clinic"
     body = email.body
-    assert "Tuesday, November 24, 2026 at 10:00 AM EST (America/New_York)" in body
-    assert "until Monday, November 23, 2026 at 8:30 AM EST (America/New_York)" in body
+    assert "Tuesday, November 24, 2026 at 10:00 AM Eastern Time" in body
+    assert "until Monday, November 23, 2026 at 8:30 AM Eastern Time" in body
     assert "/offers/" in body
     assert offers.offer_freed_seats(now=NOW) == 0  # the opening was handled once
     assert db.session.scalar(select(WaitlistOpening.handled_at).limit(1)) == NOW

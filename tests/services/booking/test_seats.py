@@ -98,7 +98,7 @@ def test_reschedule_claims_the_new_slot_and_releases_the_old_in_one_go(make_requ
     assert event.details == {"from_booking_id": old.id, "to_booking_id": new.id}
     (message,) = sent
     assert message.subject == SUBJECT
-    assert "Wednesday, November 25, 2026 at 2:30 PM EST (America/New_York)" in message.body
+    assert "Wednesday, November 25, 2026 at 2:30 PM Eastern Time" in message.body
     assert "Tuesday, November 24, 2026 at 9:00 AM" in message.body
     assert "SEQUENCE:2" in message.attachments[0][1]
 

@@ -21,10 +21,8 @@ def test_clock_text_is_twelve_hour():
 
 def test_describe_names_the_clinic_timezone_or_keeps_the_time_as_given():
     moment = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
-    assert calendar.describe(moment, NY) == "Monday, November 23, 2026 at 9:00 AM EST (America/New_York)"
-    assert calendar.describe(datetime(2026, 7, 6, 13, 30, tzinfo=UTC), NY).endswith(
-        "9:30 AM EDT (America/New_York)"
-    )
+    assert calendar.describe(moment, NY) == "Monday, November 23, 2026 at 9:00 AM Eastern Time"
+    assert calendar.describe(datetime(2026, 7, 6, 13, 30, tzinfo=UTC), NY).endswith("9:30 AM Eastern Time")
     assert calendar.describe(datetime.fromisoformat("2026-11-23T09:00:00-05:00"), None) == (
         "Monday, November 23, 2026 at 9:00 AM"
     )
@@ -58,3 +56,14 @@ def test_the_calendar_file_keeps_one_event_across_changes_and_cancels_it():
     assert str(cancelled["method"]) == "CANCEL"
     assert str(cancelled.walk("VEVENT")[0]["uid"]) == str(event["uid"])
     assert int(cancelled.walk("VEVENT")[0]["sequence"]) == int(event["sequence"]) + 1
+
+
+def test_the_zone_is_named_as_patients_say_it_never_as_an_iana_name_or_an_abbreviation():
+    assert calendar.zone_name("America/New_York") == "Eastern Time"
+    assert calendar.zone_name("America/Chicago") == "Central Time"
+    assert calendar.zone_name("America/Los_Angeles") == "Pacific Time"
+    assert calendar.zone_name("UTC") == "UTC"
+    # the same words in winter and in summer: no EST/EDT to get wrong twice a year
+    winter = calendar.describe(datetime(2026, 1, 5, 14, 0, tzinfo=UTC), "America/Chicago")
+    summer = calendar.describe(datetime(2026, 7, 6, 13, 0, tzinfo=UTC), "America/Chicago")
+    assert winter.endswith("8:00 AM Central Time") and summer.endswith("8:00 AM Central Time")
