@@ -30,7 +30,7 @@ from clinic.services.mail.calendar import describe, describe_time
 from clinic.services.rules.read import DEFAULTS, ClinicInfo, clinic_info
 from clinic.timeutil import utcnow
 from clinic.triage.enums import RequestStatus
-from clinic.triage.screening import CONDITIONS, PHQ9_ATTRIBUTION, PHQ9_QUESTION
+from clinic.triage.screening import CONDITIONS, PHQ9_ATTRIBUTION, PHQ9_QUESTION, is_self_harm
 
 bp = Blueprint("intake", __name__)
 
@@ -162,7 +162,7 @@ def _render_manage(
         is_cancelled=consultation.active_booking is None,
         changeable=seats.changeable_by_patient(consultation, now=now),
         just_submitted=just_submitted,
-        show_crisis=just_submitted and consultation.phq9_answers[8] > 0,
+        show_crisis=just_submitted and is_self_harm(consultation.phq9_answers),
         problem=problem,
         cancel_form=CancelForm(),
     ), status

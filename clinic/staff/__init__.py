@@ -1,4 +1,4 @@
-from clinic.staff import courses_routes  # noqa: F401  (course pages, registered on the same blueprint)
+from clinic.staff import checkins_routes, courses_routes  # noqa: F401  (registered on the same blueprint)
 from clinic.staff.routes import bp
 
 __all__ = ["bp"]

@@ -34,6 +34,10 @@ PLAIN = {
     "booking.create": "Booked a slot",
     "booking.cancel": "Cancelled the booking",
     "booking.reschedule": "Moved the booking",
+    "checkin.send": "Check-in sent",
+    "checkin.view": "Check-in opened",
+    "checkin.answer": "Check-in answered",
+    "request.urgent": "Marked urgent: thoughts of self-harm reported at a check-in",
 }
 SUMMARY_LIMIT = 300
 
