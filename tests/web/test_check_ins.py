@@ -175,3 +175,15 @@ def test_the_request_page_costs_the_same_with_one_check_in_or_eight(
         staff_client.get("/staff/")
     queue_one = len(statements)
     assert queue_one <= 15
+
+
+def test_staff_see_that_the_self_harm_answer_came_from_a_check_in(
+    app, clock, now, staff_client, make_request
+):
+    request_id = make_request(status="completed")
+    answer_at(app, clock, request_id, (1,) * 8 + (2,), now + timedelta(hours=1))
+    page = soup(staff_client.get(f"/staff/requests/{request_id}"))
+    banner = page.find(class_="notice-crisis").get_text(" ", strip=True)
+    assert "at a check-in" in banner and "Not at all" not in banner
+    sent = page.find(id="check-ins-sent").get_text(" ", strip=True)
+    assert "thoughts of self-harm (item 9): more than half the days" in sent
