@@ -3,7 +3,7 @@ answers item 9 above 0; the crisis panel is the first thing after submitting, an
 urgent and open again, with its trajectory. axe checks every page on the way."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -20,8 +20,9 @@ from tests.browser.conftest import STAFF_EMAIL, sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
-def closed_request_with_a_check_in(live_server, last_name: str) -> tuple[str, str]:
-    """A routine request, its consultation completed, and a check-in sent now: (reference, link path)."""
+def closed_request_with_a_check_in(live_server, last_name: str, sent_hours_ago: int = 0) -> tuple[str, str]:
+    """A routine request, its consultation completed, and a check-in sent (now, or hours ago): (reference,
+    link path)."""
     with live_server.app.app_context():
         now = utcnow()
         data = intake.IntakeData(
@@ -39,7 +40,7 @@ def closed_request_with_a_check_in(live_server, last_name: str) -> tuple[str, st
         consultation = intake.submit(data, now=now)
         consultation.status = RequestStatus.COMPLETED
         db.session.commit()
-        check_in = checkins.send(consultation.id, actor_id=None, now=now)
+        check_in = checkins.send(consultation.id, actor_id=None, now=now - timedelta(hours=sent_hours_ago))
         result = consultation.reference, f"/check-ins/{checkins.token_for(check_in)}"
         db.session.remove()
         return result
@@ -89,3 +90,12 @@ def test_a_closed_patient_reporting_self_harm_at_a_check_in_is_helped_and_back_i
     expect(section.locator("svg.chart-trajectory")).to_be_visible()
     expect(section.locator("#trajectory-table tbody tr")).to_have_count(2)
     axe(staff)
+
+
+def test_an_expired_link_is_a_clear_page(page: Page, axe, live_server):
+    _, path = closed_request_with_a_check_in(live_server, "Checkinexpired", sent_hours_ago=73)
+    response = page.goto(path)
+    assert response.status == 410
+    expect(page.locator("#check-in-expired")).to_contain_text("This link has expired")
+    expect(page.locator("#support")).to_be_visible()
+    axe(page)

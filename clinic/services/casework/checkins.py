@@ -9,7 +9,7 @@ a request's trajectory back.
 - `answer(check_in_id, answers)`: the answer is stored by an UPDATE guarded on `answered_at IS NULL` and on
   the expiry, so a link takes one answer whatever the number of submits at once. Scored by the intake's
   screening core; item 9 above 0 escalates the request through the rule the intake uses (urgent.escalate).
-- `trajectory_card(request_id)` and `latest_scores(request_ids)`: the staff pages' reads, in a fixed number of
+- `trajectory_card(request)` and `latest_scores(requests)`: the staff pages' reads, in a fixed number of
   statements whatever the number of check-ins.
 
 The email says only that the clinic asks a few questions before the next appointment: no score, no
