@@ -6,10 +6,10 @@ tells nothing to someone else who holds the link. Item 9 above 0 shows the crisi
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, session, url_for
-from wtforms import RadioField
 
 from clinic.checkins.forms import CheckInForm
 from clinic.extensions import writes_on_get
+from clinic.intake.forms import summary_items
 from clinic.models import CheckIn
 from clinic.services.casework import checkins
 from clinic.services.mail.calendar import describe
@@ -39,11 +39,7 @@ def _render(
     check_in: CheckIn, token: str, *, form=None, state: str = "open", status: int = 200, crisis=False
 ):
     info = clinic_info()
-    errors = [
-        (f"{f.id}-0" if isinstance(f, RadioField) else f.id, f.label.text, f.errors[0])
-        for f in form or ()
-        if f.errors
-    ]
+    errors = summary_items(form) if form else []
     return render_template(
         "checkins/check_in.html",
         token=token,

@@ -320,6 +320,16 @@ class IntakeForm(Phq9Questions, FlaskForm):
         )
 
 
+def summary_items(form, *, skip: tuple[str, ...] = ("csrf_token",)) -> list[tuple[str, str, str]]:
+    """(field id, label, first message) of each field in error, for the error summary's links: a group of
+    radios or checkboxes is linked through its first input."""
+    return [
+        (f"{f.id}-0" if isinstance(f, RadioField | SelectMultipleField) else f.id, f.label.text, f.errors[0])
+        for f in form
+        if f.errors and f.name not in skip
+    ]
+
+
 def clean_text(value: str | None) -> str:
     """Free text as stored: one kind of line break, no surrounding blanks, composed Unicode (NFC)."""
     return unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n").replace("\r", "\n").strip())

@@ -16,11 +16,10 @@ from flask import (
     url_for,
 )
 from sqlalchemy.exc import DBAPIError
-from wtforms import RadioField, SelectMultipleField
 
 from clinic.errors import safe_rollback
 from clinic.extensions import limiter
-from clinic.intake.forms import CancelForm, IntakeForm, RescheduleForm, parse_offered_range
+from clinic.intake.forms import CancelForm, IntakeForm, RescheduleForm, parse_offered_range, summary_items
 from clinic.intake.pages import SlotState, slot_state, typed_slot_state
 from clinic.models import ConsultationRequest
 from clinic.scheduling import SlotUnavailable
@@ -69,11 +68,7 @@ def _slot_state(text: str, *, now: datetime, taken: bool = False) -> SlotState:
 
 
 def _render_form(form: IntakeForm, slot: SlotState, status: int, *, unavailable: bool = False):
-    errors = [
-        (f"{f.id}-0" if isinstance(f, RadioField | SelectMultipleField) else f.id, f.label.text, f.errors[0])
-        for f in form
-        if f.errors and f.name not in {"csrf_token", "slot"}
-    ]
+    errors = summary_items(form, skip=("csrf_token", "slot"))
     if form.slot.errors:
         errors.insert(0, ("time-heading", form.slot.label.text, form.slot.errors[0]))
     info = None if unavailable else clinic_info()
