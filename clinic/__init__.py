@@ -50,10 +50,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     log_privacy.install(app.logger)
 
-    from clinic import admin, api, auth, booking, cli, courses, errors, intake, models, public, staff  # noqa: F401
+    from clinic import (
+        admin,
+        api,
+        auth,
+        booking,
+        checkins,
+        cli,
+        courses,
+        errors,
+        intake,
+        models,  # noqa: F401  (every table known to the metadata)
+        public,
+        staff,
+    )
     from clinic.services.rules import read
 
-    for area in (public, booking, intake, courses, auth, staff, admin, api):
+    for area in (public, booking, intake, courses, checkins, auth, staff, admin, api):
         app.register_blueprint(area.bp)
     extensions.csrf.exempt(api.bp)  # read-only JSON
     errors.register(app)

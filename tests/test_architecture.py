@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CLINIC = ROOT / "clinic"
 CORES = ("scheduling", "triage")
-BLUEPRINTS = ("public", "booking", "intake", "auth", "staff", "admin", "api")
+BLUEPRINTS = ("public", "booking", "intake", "checkins", "auth", "staff", "admin", "api")
 SESSION_WRITES = {
     "add",
     "add_all",

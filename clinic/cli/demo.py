@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from clinic.cli import demo_courses
+from clinic.cli import demo_checkins, demo_courses
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking, Closure, ConsultationRequest, Note, SlotClaim, StaffUser
 from clinic.scheduling import Schedule, SlotUnavailable
@@ -393,4 +393,8 @@ def seed_demo() -> list[str]:
     lines.append(f"Added {made} demo requests across the last weeks and the weeks ahead.")
     courses = demo_courses.seed_courses(now, staff_ids)
     lines.append(f"Added {courses} demo treatment courses: see the chair board at /staff/chairs.")
+    answered = demo_checkins.seed_check_ins(now)
+    lines.append(
+        f"Added {answered} answered demo check-ins: each course's request page shows its trajectory."
+    )
     return lines

@@ -131,7 +131,45 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class IntakeForm(FlaskForm):
+class Phq9Questions:
+    """The PHQ-9's nine items (`phq9_1` … `phq9_9`) and its closing question (`phq9_difficulty`), with one
+    wording and one validation for every form that asks them: the intake and the check-ins.
+
+    A form class lists it first (`class CheckInForm(Phq9Questions, FlaskForm)`); the fields are added to each
+    such class once its own fields exist, so they keep coming after them (the error summary's order).
+    """
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "phq9_1" in dir(cls):
+            return
+        for number, text in enumerate(PHQ9_ITEMS, start=1):
+            setattr(
+                cls,
+                f"phq9_{number}",
+                ChoiceField(
+                    text, choices=PHQ9_CHOICES, validators=[InputRequired("Please choose one answer.")]
+                ),
+            )
+        # optional and unscored: nothing chosen (or an empty value) is None
+        cls.phq9_difficulty = ChoiceField(
+            PHQ9_DIFFICULTY_QUESTION, choices=DIFFICULTY_CHOICES, filters=[lambda value: value or None]
+        )
+
+    def phq9_fields(self) -> list[Field]:
+        return [self[f"phq9_{i}"] for i in range(1, len(PHQ9_ITEMS) + 1)]
+
+    @property
+    def phq9_answers(self) -> tuple[int, ...]:
+        return tuple(int(f.data) for f in self.phq9_fields())
+
+    @property
+    def phq9_difficulty_answer(self) -> int | None:
+        """The closing question's answer, or None when it was left out."""
+        return None if self.phq9_difficulty.data in (None, "") else int(self.phq9_difficulty.data)
+
+
+class IntakeForm(Phq9Questions, FlaskForm):
     """POST /consultation. Field names are the contract listed in docs/http.md."""
 
     slot = StringField("Consultation time")
@@ -169,9 +207,6 @@ class IntakeForm(FlaskForm):
         "How should we contact you?",
         choices=PREFERRED_CONTACT_CHOICES,
         validators=[InputRequired("Please choose how we should contact you.")],
-    )
-    phq9_difficulty = ChoiceField(  # optional and unscored: nothing chosen (or an empty value) is None
-        PHQ9_DIFFICULTY_QUESTION, choices=DIFFICULTY_CHOICES, filters=[lambda value: value or None]
     )
     antidepressant_trials = StringField(
         "How many different antidepressant medicines have you tried?",
@@ -219,9 +254,6 @@ class IntakeForm(FlaskForm):
         self.parsed_birth: date | None = None
         self.parsed_trials = 0
 
-    def phq9_fields(self) -> list[Field]:
-        return [self[f"phq9_{i}"] for i in range(1, len(PHQ9_ITEMS) + 1)]
-
     def validate_slot(self, field: Field) -> None:
         try:
             parse_offered_range(field.data or "")
@@ -267,15 +299,6 @@ class IntakeForm(FlaskForm):
             )
         self.parsed_birth = born
 
-    @property
-    def phq9_answers(self) -> tuple[int, ...]:
-        return tuple(int(f.data) for f in self.phq9_fields())
-
-    @property
-    def phq9_difficulty_answer(self) -> int | None:
-        """The closing question's answer, or None when it was left out."""
-        return None if self.phq9_difficulty.data in (None, "") else int(self.phq9_difficulty.data)
-
     def intake_data(self) -> IntakeData:
         """The validated form as the intake service takes it: text tidied, values parsed."""
         chosen = set(self.conditions.data or [])
@@ -297,6 +320,16 @@ class IntakeForm(FlaskForm):
         )
 
 
+def summary_items(form, *, skip: tuple[str, ...] = ("csrf_token",)) -> list[tuple[str, str, str]]:
+    """(field id, label, first message) of each field in error, for the error summary's links: a group of
+    radios or checkboxes is linked through its first input."""
+    return [
+        (f"{f.id}-0" if isinstance(f, RadioField | SelectMultipleField) else f.id, f.label.text, f.errors[0])
+        for f in form
+        if f.errors and f.name not in skip
+    ]
+
+
 def clean_text(value: str | None) -> str:
     """Free text as stored: one kind of line break, no surrounding blanks, composed Unicode (NFC)."""
     return unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n").replace("\r", "\n").strip())
@@ -304,18 +337,6 @@ def clean_text(value: str | None) -> str:
 
 def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
-for _number, _text in enumerate(PHQ9_ITEMS, start=1):
-    setattr(
-        IntakeForm,
-        f"phq9_{_number}",
-        ChoiceField(
-            _text,
-            choices=PHQ9_CHOICES,
-            validators=[InputRequired("Please choose one answer.")],
-        ),
-    )
 
 
 class RescheduleForm(FlaskForm):

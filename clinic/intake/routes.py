@@ -16,11 +16,17 @@ from flask import (
     url_for,
 )
 from sqlalchemy.exc import DBAPIError
-from wtforms import RadioField, SelectMultipleField
 
 from clinic.errors import safe_rollback
 from clinic.extensions import limiter
-from clinic.intake.forms import BIRTH_DATE_HINT, CancelForm, IntakeForm, RescheduleForm, parse_offered_range
+from clinic.intake.forms import (
+    BIRTH_DATE_HINT,
+    CancelForm,
+    IntakeForm,
+    RescheduleForm,
+    parse_offered_range,
+    summary_items,
+)
 from clinic.intake.pages import SlotState, slot_state, typed_slot_state
 from clinic.models import ConsultationRequest
 from clinic.scheduling import SlotUnavailable
@@ -30,7 +36,7 @@ from clinic.services.mail.calendar import describe, describe_time
 from clinic.services.rules.read import DEFAULTS, ClinicInfo, clinic_info
 from clinic.timeutil import utcnow
 from clinic.triage.enums import RequestStatus
-from clinic.triage.screening import CONDITIONS, PHQ9_ATTRIBUTION, PHQ9_QUESTION
+from clinic.triage.screening import CONDITIONS, PHQ9_ATTRIBUTION, PHQ9_QUESTION, is_self_harm
 
 bp = Blueprint("intake", __name__)
 
@@ -69,11 +75,7 @@ def _slot_state(text: str, *, now: datetime, taken: bool = False) -> SlotState:
 
 
 def _render_form(form: IntakeForm, slot: SlotState, status: int, *, unavailable: bool = False):
-    errors = [
-        (f"{f.id}-0" if isinstance(f, RadioField | SelectMultipleField) else f.id, f.label.text, f.errors[0])
-        for f in form
-        if f.errors and f.name not in {"csrf_token", "slot"}
-    ]
+    errors = summary_items(form, skip=("csrf_token", "slot"))
     if form.slot.errors:
         errors.insert(0, ("time-heading", form.slot.label.text, form.slot.errors[0]))
     info = None if unavailable else clinic_info()
@@ -163,7 +165,7 @@ def _render_manage(
         is_cancelled=consultation.active_booking is None,
         changeable=seats.changeable_by_patient(consultation, now=now),
         just_submitted=just_submitted,
-        show_crisis=just_submitted and consultation.phq9_answers[8] > 0,
+        show_crisis=just_submitted and is_self_harm(consultation.phq9_answers),
         problem=problem,
         cancel_form=CancelForm(),
     ), status

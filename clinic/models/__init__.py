@@ -2,6 +2,7 @@
 
 from clinic.models.audit import AuditEvent
 from clinic.models.bookings import Booking, SlotClaim
+from clinic.models.checkins import CheckIn, CheckInReason
 from clinic.models.courses import (
     Chair,
     ChairClaim,
@@ -26,6 +27,8 @@ __all__ = [
     "Booking",
     "Chair",
     "ChairClaim",
+    "CheckIn",
+    "CheckInReason",
     "ClinicSettings",
     "Closure",
     "ConsultationRequest",

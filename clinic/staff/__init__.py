@@ -1,4 +1,5 @@
 from clinic.staff import (
+    checkins_routes,  # noqa: F401  (check-ins, registered on the same blueprint)
     courses_routes,  # noqa: F401  (course pages, registered on the same blueprint)
     waitlist_routes,  # noqa: F401  (the waitlist, registered on the same blueprint)
 )

@@ -94,10 +94,27 @@ class Screening:
         return self.priority is Priority.URGENT
 
 
+def is_self_harm(answers: Sequence[int]) -> bool:
+    """The crisis rule, for the intake and every check-in alike: PHQ-9 item 9 (thoughts of self-harm)
+    answered above 0. The request is then urgent, the patient sees the crisis panel at once and the clinic
+    is told at once."""
+    return answers[SELF_HARM_ITEM - 1] > 0
+
+
 def band_for(score: int) -> Phq9Band:
     if not 0 <= score <= 27:
         raise ValueError("a PHQ-9 score is between 0 and 27")
     return next(band for upper, band in _BANDS if score <= upper)
+
+
+def phq9_score(answers: Sequence[int]) -> int:
+    """The PHQ-9 total, 0-27, of nine answers each 0-3 (ValueError otherwise): intake and check-ins alike."""
+    answers = tuple(answers)
+    if len(answers) != len(PHQ9_ITEMS):
+        raise ValueError("the PHQ-9 has nine answers")
+    if any(isinstance(a, bool) or not isinstance(a, int) or not 0 <= a <= 3 for a in answers):
+        raise ValueError("each PHQ-9 answer is 0, 1, 2 or 3")
+    return sum(answers)
 
 
 def screen(answers: Sequence[int], trials: int, conditions: Iterable[str]) -> Screening:
@@ -107,10 +124,7 @@ def screen(answers: Sequence[int], trials: int, conditions: Iterable[str]) -> Sc
     ticked; routine otherwise. Two or more antidepressants tried marks the depression treatment-resistant.
     """
     answers = tuple(answers)
-    if len(answers) != len(PHQ9_ITEMS):
-        raise ValueError("the PHQ-9 has nine answers")
-    if any(isinstance(a, bool) or not isinstance(a, int) or not 0 <= a <= 3 for a in answers):
-        raise ValueError("each PHQ-9 answer is 0, 1, 2 or 3")
+    score = phq9_score(answers)
     if isinstance(trials, bool) or not isinstance(trials, int) or not 0 <= trials <= MAX_TRIALS:
         raise ValueError(f"antidepressant trials are between 0 and {MAX_TRIALS}")
     chosen = set(conditions)
@@ -118,10 +132,8 @@ def screen(answers: Sequence[int], trials: int, conditions: Iterable[str]) -> Sc
         raise ValueError("unknown condition")
     ticked = [code for code in CONDITIONS if code in chosen]
 
-    score = sum(answers)
     band = band_for(score)
-    self_harm = answers[SELF_HARM_ITEM - 1]
-    if self_harm > 0:
+    if is_self_harm(answers):
         priority = Priority.URGENT
     elif score >= SEVERE_SCORE or ticked:
         priority = Priority.HIGH

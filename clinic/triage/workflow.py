@@ -132,6 +132,14 @@ def status_after_patient_cancel(priority: Priority, status: RequestStatus) -> Re
     return S.CANCELLED
 
 
+def status_after_self_harm(status: RequestStatus) -> RequestStatus:
+    """The request's status once its patient reports thoughts of self-harm (intake or check-in): an open
+    request keeps its status; a closed one (completed, declined, cancelled) opens again as `new`, first in
+    the urgent queue, for staff to contact."""
+    status = RequestStatus(status)
+    return status if status in OPEN_STATUSES else S.NEW
+
+
 def needs_contact(status: RequestStatus, *, patient_cancelled: bool) -> bool:
     """Nobody has contacted the patient yet, or the patient cancelled and staff have not acted since."""
     status = RequestStatus(status)

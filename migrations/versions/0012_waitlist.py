@@ -13,7 +13,7 @@ SQLite: slot_claims and clinic_settings are rebuilt by a batch copy (neither car
 kept as they are.
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-11-26 11:30:00.000000
 
 """
@@ -25,7 +25,7 @@ import clinic.models.types
 
 # revision identifiers, used by Alembic.
 revision = "0012"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -54,6 +54,10 @@ PLAIN = {
     "waitlist.offer_decline": "Declined the earlier time offered",
     "waitlist.offer_expire": "The earlier time offered lapsed unanswered",
     "waitlist.offer_withdraw": "Withdrew the earlier time offered",
+    "checkin.send": "Check-in sent",
+    "checkin.view": "Check-in opened",
+    "checkin.answer": "Check-in answered",
+    "request.urgent": "Marked urgent: thoughts of self-harm reported at a check-in",
 }
 SUMMARY_LIMIT = 300
 

@@ -12,6 +12,7 @@ from clinic.services import unit_of_work
 from clinic.services.audit.record import record
 from clinic.services.booking import availability, seats
 from clinic.services.booking.references import new_public_id, new_reference
+from clinic.services.casework import urgent
 from clinic.services.mail import notifications, outbox
 from clinic.triage.enums import Modality, PreferredContact, RequestStatus
 from clinic.triage.screening import Screening, screen
@@ -56,7 +57,7 @@ def submit(data: IntakeData, *, now: datetime) -> ConsultationRequest:
         record("request.create", actor_id=None, record_type="request", record_id=consultation.id)
         messages = [notifications.add_confirmation(consultation, held, now=now)]
         if screening.self_harm:
-            messages.append(notifications.add_urgent_notice(consultation))
+            messages.append(urgent.escalate(consultation, now=now))
     outbox.deliver(messages)
     return consultation
 

@@ -3,9 +3,9 @@
 Each job claims its items in the database, so any number of hosts may run the command in the same minute
 and every item is still done once: consultation reminders (a guarded UPDATE per booking), session
 reminders asking for the driver (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's writers begin
-IMMEDIATE and take turns) and outbox retries (a guarded UPDATE per attempt). Waitlist offers lapse, and
-freed seats are offered to the waitlist (`booking.offers`), the same way. Later jobs (check-in links) join
-the list in `JOBS` likewise.
+IMMEDIATE and take turns) and outbox retries (a guarded UPDATE per attempt). Check-in links a day before
+each session claim their sessions the same way (and a unique session per check-in); waitlist offers
+lapse, and freed seats are offered to the waitlist (`booking.offers`), the same way.
 """
 
 from __future__ import annotations
@@ -43,6 +43,12 @@ def _session_reminders(now: datetime) -> int:
     return reminders.send_session_reminders(now=now)
 
 
+def _check_ins(now: datetime) -> int:
+    from clinic.services.casework import checkins
+
+    return checkins.send_due(now=now)
+
+
 def _waitlist_expiry(now: datetime) -> int:
     from clinic.services.booking import offers
 
@@ -65,6 +71,7 @@ def _outbox_retries(now: datetime) -> int:
 JOBS: list[Job] = [
     Job("consultation-reminders", "consultation reminders (24 hours ahead)", _consultation_reminders),
     Job("session-reminders", "session reminders asking to confirm the driver", _session_reminders),
+    Job("check-ins", "check-in links (a day before each session)", _check_ins),
     Job("waitlist-expiry", "waitlist offers lapsed (their seats go to the next in line)", _waitlist_expiry),
     Job("waitlist-offers", "freed seats offered to the waitlist", _waitlist_offers),
     Job("outbox", "emails retried", _outbox_retries),

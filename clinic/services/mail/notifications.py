@@ -96,11 +96,13 @@ def add_reminder(consultation: ConsultationRequest, booking: Booking, *, now: da
     return _patient_message("reminder", consultation, booking, now=now)
 
 
-def add_urgent_notice(consultation: ConsultationRequest) -> OutboxMessage:
-    """Tell the clinic at once that a request needs prompt review: reference and link only, nothing else."""
+def add_urgent_notice(consultation: ConsultationRequest, *, check_in: bool = False) -> OutboxMessage:
+    """Tell the clinic at once that a request needs prompt review: reference and link only, nothing else.
+    `check_in`: the answer came from a check-in between treatment sessions, not from the intake."""
     info = clinic_info()
     context = {
         "info": info,
+        "check_in": check_in,
         "reference": consultation.reference,
         "staff_url": f"{base_url()}/staff/requests/{consultation.id}",
     }
@@ -109,6 +111,24 @@ def add_urgent_notice(consultation: ConsultationRequest) -> OutboxMessage:
         [info.email],
         f"Request {consultation.reference} needs prompt review",
         render_template("emails/urgent.txt", **context),
+    )
+
+
+def add_check_in(consultation: ConsultationRequest, *, url: str, expires_at: datetime) -> OutboxMessage:
+    """The check-in link: neutral words only (no questionnaire's name, no score, no drug)."""
+    info = clinic_info()
+    context = {
+        "info": info,
+        "first_name": consultation.first_name,
+        "url": url,
+        "until": describe(expires_at, info.timezone),
+    }
+    return outbox.add(
+        "check_in",
+        [consultation.email],
+        f"A message from {info.name}",
+        render_template("emails/check_in.txt", **context),
+        render_template("emails/check_in.html", **context),
     )
 
 

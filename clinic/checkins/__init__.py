@@ -1,0 +1,3 @@
+from clinic.checkins.routes import bp
+
+__all__ = ["bp"]
