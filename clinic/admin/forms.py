@@ -4,7 +4,16 @@ from datetime import date, time
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, HiddenField, IntegerField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -145,6 +154,12 @@ class ClosureForm(ConfirmMixin, FlaskForm):
 
 class DeleteForm(FlaskForm):
     """An empty form: its CSRF token guards the delete buttons."""
+
+
+class AffectedEmailForm(FlaskForm):
+    """The flagged bookings whose patients to email (ids; which are still flagged is the service's call)."""
+
+    booking_id = SelectMultipleField("Patients to email", coerce=int, validate_choice=False)
 
 
 class SettingsForm(ConfirmMixin, FlaskForm):

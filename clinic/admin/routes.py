@@ -42,7 +42,16 @@ def _chart(proposed_hours=None):
 def _flagged_message(flagged: list[int] | None, saved: str) -> str:
     if not flagged:
         return saved
-    return f"{saved} {len(flagged)} booking(s) outside the offered times were kept and flagged for staff."
+    return (
+        f"{saved} {len(flagged)} booking(s) outside the offered times were kept and flagged for staff. "
+        "Call the patients or email them to choose a new time."
+    )
+
+
+def _after_save(flagged: list[int] | None, here: str):
+    """Back to the page; to the list of affected bookings when the change flagged some, so the admin can
+    tell those patients at once."""
+    return redirect(url_for(".affected" if flagged else here), 303)
 
 
 def _attempt(form, change: Callable[[bool], T]) -> tuple[T | None, list | None, int]:
@@ -80,7 +89,7 @@ def hours_page():
                 else "Nothing changed.",
                 "success",
             )
-            return redirect(url_for(".hours"), 303)
+            return _after_save(flagged, ".hours")
     elif request.method == "POST":
         status = 422
     chart = _chart(form.proposed_hours() if affected else None)
@@ -108,7 +117,7 @@ def closures_page():
         if added is not None:
             _, flagged = added
             flash(_flagged_message(flagged, "Closure added."), "success")
-            return redirect(url_for(".closures"), 303)
+            return _after_save(flagged, ".closures")
     elif request.method == "POST":
         status = 422
     tz = clinic_info().rules.tz
@@ -129,7 +138,7 @@ def delete_closure(closure_id: int):
     form = DeleteForm()
     if not form.validate_on_submit():
         abort(400)
-    if not closures.delete_closure(closure_id, actor_id=current_user.id):
+    if not closures.delete_closure(closure_id, actor_id=current_user.id, now=utcnow()):
         abort(404)
     flash("Closure removed: those times are offered again.", "success")
     return redirect(url_for(".closures"), 303)
@@ -159,7 +168,7 @@ def settings_page():
                 _flagged_message(flagged, "Settings saved.") if flagged is not None else "Nothing changed.",
                 "success",
             )
-            return redirect(url_for(".settings"), 303)
+            return _after_save(flagged, ".settings")
     elif request.method == "POST":
         status = 422
     return render_template(

@@ -96,6 +96,26 @@ def add_reminder(consultation: ConsultationRequest, booking: Booking, *, now: da
     return _patient_message("reminder", consultation, booking, now=now)
 
 
+def add_choose_new_time(consultation: ConsultationRequest, booking: Booking) -> OutboxMessage:
+    """Ask the patient to choose a new time for a booking the clinic's hours no longer cover, with their
+    manage link made now (so it carries the request's current link version). Neutral on purpose: no reason,
+    no health detail, and no calendar file (the time it would hold is the one that has to change)."""
+    info = clinic_info()
+    context = {
+        "info": info,
+        "consultation": consultation,
+        "when": describe(booking.starts_at, info.timezone),
+        "manage_url": manage_url(consultation),
+    }
+    return outbox.add(
+        "choose_new_time",
+        [consultation.email],
+        subject_for(info.name),
+        render_template("emails/choose_new_time.txt", **context),
+        render_template("emails/choose_new_time.html", **context),
+    )
+
+
 def add_urgent_notice(consultation: ConsultationRequest) -> OutboxMessage:
     """Tell the clinic at once that a request needs prompt review: reference and link only, nothing else."""
     info = clinic_info()
