@@ -51,8 +51,13 @@ def test_a_closure_lists_the_patients_urgent_first_then_they_are_emailed(app, ad
     booked(10, first_name="Rory", last_name="Routine", phone="+12125550131")
     urgent_request, urgent = booked(15, "urgent", first_name="Una", last_name="Urgent", phone="+12125550140")
     asked, confirmed = add_closure(admin, reason="Burst pipe")
-    preview = BeautifulSoup(asked.get_data(as_text=True), "html.parser").select("#affected-heading ~ div tbody tr")
-    assert [r.th.get_text(" ", strip=True).split(" KT-")[0] for r in preview] == ["Una Urgent", "Rory Routine"]
+    preview = BeautifulSoup(asked.get_data(as_text=True), "html.parser").select(
+        "#affected-heading ~ div tbody tr"
+    )
+    assert [r.th.get_text(" ", strip=True).split(" KT-")[0] for r in preview] == [
+        "Una Urgent",
+        "Rory Routine",
+    ]
     assert "+12125550140" in preview[0].get_text() and "Urgent" in preview[0].get_text()
 
     assert confirmed.status_code == 303 and confirmed.headers["Location"] == "/admin/affected"

@@ -44,7 +44,11 @@ def test_the_question_names_the_patients_urgent_first(app, make_staff, booked):
         hours.update_hours(SHORT_MONDAY, actor_id=admin, now=NOW, confirmed=False)
     listed = asked.value.affected
     assert [b.booking_id for b in listed] == [urgent, routine]  # urgent first, although later in the day
-    assert (listed[0].name, listed[0].phone, listed[0].priority) == ("Una Urgent", "+12125550140", Priority.URGENT)
+    assert (listed[0].name, listed[0].phone, listed[0].priority) == (
+        "Una Urgent",
+        "+12125550140",
+        Priority.URGENT,
+    )
     assert listed[1].name == "Rory Routine" and listed[1].priority == Priority.ROUTINE
 
 
@@ -60,7 +64,9 @@ def test_flags_clear_by_themselves_when_the_hours_cover_the_booking_again(app, m
     with app.app_context():
         change = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "admin.hours")).all()[-1]
         assert change.details["cleared_flags"] == [late]
-        cleared = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "booking.flag_cleared")).one()
+        cleared = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "booking.flag_cleared")
+        ).one()
         assert (cleared.record_type, cleared.record_id, cleared.actor_id) == ("request", request_id, admin)
         assert cleared.details == {"booking_id": late, "by": "admin.hours"}
 
@@ -139,9 +145,13 @@ def test_staff_mark_a_flag_resolved_once(app, make_staff, booked):
         assert affected.open_count(now=NOW) == 0
         [listed] = affected.flagged_bookings(now=NOW)
         assert listed.resolved_at == NOW
-        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "booking.flag_resolved")).one()
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "booking.flag_resolved")
+        ).one()
         assert (event.actor_id, event.record_id, event.details) == (nurse, request_id, {"booking_id": late})
         # a resolved flag is known to staff: a later change does not list it again
-        hours.update_hours(WEEK | {0: DayHours(time(8), time(12, 30))}, actor_id=admin, now=NOW, confirmed=True)
+        hours.update_hours(
+            WEEK | {0: DayHours(time(8), time(12, 30))}, actor_id=admin, now=NOW, confirmed=True
+        )
         assert db.session.get(Booking, late).flag_resolved_at == NOW
         assert db.session.get(ConsultationRequest, request_id).active_booking.id == late
