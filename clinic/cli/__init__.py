@@ -1,7 +1,7 @@
 """Command-line tasks: `flask --app clinic <command>`. Each command parses, calls a service, reports."""
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 
 
 def register(app: Flask) -> None:
@@ -29,7 +29,9 @@ def register(app: Flask) -> None:
         except users.AccountError as error:
             raise click.ClickException(str(error)) from None
         click.echo(f"Created {user.role.value} account {user.email}")
-        base = current_app.config["BASE_URL"].rstrip("/")
+        from clinic.services.mail.notifications import base_url
+
+        base = base_url()
         click.echo(f"Sign in at {base}/staff/login with this email and the password given.")
         if two_factor.needs_setup(user):
             click.echo(

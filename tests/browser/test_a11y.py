@@ -38,6 +38,7 @@ STAFF = [
 ADMIN = [
     "/admin/hours",
     "/admin/closures",
+    "/admin/affected",
     "/admin/settings",
     "/admin/staff",
     "/admin/audit",

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, Booking
+from clinic.services.mail import notifications
 from tests.conftest import csrf_token_from
 from tests.services.helpers import at
 from tests.web.test_admin_closures import closure_form
@@ -129,3 +130,25 @@ def test_deleting_the_closure_clears_the_flags(app, admin, booked):
     action = re.search(r'action="(/admin/closures/\d+/delete)"', html).group(1)
     admin.post(action, data={"csrf_token": csrf_token_from(html)})
     assert "No booking needs attention." in admin.get("/admin/affected").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("served_at", "link_base"),
+    [
+        ("http://127.0.0.1:5123", "http://127.0.0.1:5123"),  # development: the port the app is served on
+        ("http://localhost:8080", "http://localhost:8080"),
+        ("http://[::1]:5001", "http://[::1]:5001"),
+        ("http://evil.example", "http://127.0.0.1:5000"),  # never a Host header that is not this machine
+    ],
+)
+def test_emailed_links_follow_the_address_the_app_is_served_on(app, served_at, link_base):
+    assert app.config["BASE_URL"] is None  # development, as the tests run, sets none
+    with app.test_request_context("/admin/affected", base_url=served_at):
+        app.preprocess_request()
+        assert notifications.base_url() == link_base
+    with app.app_context():
+        assert notifications.base_url() == "http://127.0.0.1:5000"  # the command line
+    app.config["BASE_URL"] = "https://book.clinic.example/"
+    with app.test_request_context("/admin/affected", base_url=served_at):
+        app.preprocess_request()
+        assert notifications.base_url() == "https://book.clinic.example"
