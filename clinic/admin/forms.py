@@ -10,6 +10,8 @@ from wtforms import (
     EmailField,
     HiddenField,
     IntegerField,
+    SelectChoice,
+    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -224,9 +226,15 @@ class AuditFilterForm(FlaskForm):
         csrf = False
 
     actor = StringField("Actor (email or id)", validators=[Optional(), Length(max=254)])
-    action = StringField("Action", validators=[Optional(), Length(max=64)])
+    # The known actions by family (the route sets them from the audit log's catalogue).
+    action = SelectField("Action", choices=[SelectChoice("", "All actions")], default="")
     from_date = IsoDateField("From", validators=[Optional()], name="from")
     to_date = IsoDateField("To", validators=[Optional()], name="to")
+    every_view = BooleanField("Show every view (not one line per visit)", name="views")
+
+    def set_actions(self, choices: list[tuple[str, str, str | None]]) -> "AuditFilterForm":
+        self.action.choices = [SelectChoice(value, label, optgroup=group) for value, label, group in choices]
+        return self
 
     def validate_to_date(self, field) -> None:
         if field.data and self.from_date.data and field.data < self.from_date.data:

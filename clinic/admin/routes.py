@@ -183,8 +183,9 @@ def settings_page():
 
 @bp.get("/audit", endpoint="audit")
 def audit_page():
-    """The audit log, newest first; filters stay in the URL so a filtered page can be shared or bookmarked."""
-    form = AuditFilterForm(request.args)
+    """The audit log, newest first, one line per visit; filters stay in the URL so a filtered page can be
+    shared or bookmarked."""
+    form = AuditFilterForm(request.args).set_actions(log.action_choices())
     tz = clinic_info().rules.tz
     page_arg = request.args.get("page", "1")
     page = int(page_arg) if page_arg.isdigit() and 0 < len(page_arg) <= 6 else 1
@@ -193,12 +194,25 @@ def audit_page():
             "admin/audit.html", form=form, events=None, tz=tz, audit_log=log, filters={}
         ), 422
     filters = log.AuditFilters(
-        form.actor.data or "", form.action.data or "", form.from_date.data, form.to_date.data
+        form.actor.data or "",
+        form.action.data or "",
+        form.from_date.data,
+        form.to_date.data,
+        every_view=bool(form.every_view.data),
     )
     events = log.events_page(filters, page=max(page, 1), tz=tz)
     kept = {
         key: value
         for key, value in request.args.items()
-        if key in {"actor", "action", "from", "to"} and value
+        if key in {"actor", "action", "from", "to", "views"} and value
     }
-    return render_template("admin/audit.html", form=form, events=events, tz=tz, audit_log=log, filters=kept)
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        events=events,
+        visits=log.visits_of(events.items),
+        references=log.request_references(events.items),
+        tz=tz,
+        audit_log=log,
+        filters=kept,
+    )

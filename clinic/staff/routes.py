@@ -116,7 +116,7 @@ def _render_detail(
         difficulty_answers=screening.PHQ9_DIFFICULTY_ANSWERS,
         conditions=screening.CONDITIONS,
         review_reasons=detail.review_reasons,
-        event_text=partial(event_text, names=dict(staff)),
+        event_text=partial(event_text, names=dict(staff), visits=detail.visits, tz=tz),
         actor_label=partial(actor_label, by_name=True),
         moves=next_statuses(consultation.status),
         status_form=status_form or StatusForm(formdata=None),

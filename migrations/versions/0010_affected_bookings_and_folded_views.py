@@ -63,7 +63,7 @@ def _mark_repeat_views(conn) -> None:
     for row in rows:
         key = (row.actor_id, row.record_type, row.record_id)
         at = _aware(row.at)
-        if previous is not None and previous[0] == key and at - previous[1] <= WINDOW:
+        if previous is not None and previous[0] == key and at - previous[1] < WINDOW:
             repeats.append(row.id)
         previous = (key, at)
     for start in range(0, len(repeats), BATCH):

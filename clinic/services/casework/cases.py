@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -12,7 +12,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from clinic.extensions import db
 from clinic.models import AuditEvent, ConsultationRequest, Note, StaffUser
 from clinic.services import unit_of_work
+from clinic.services.audit.log import Visit, fold_views
 from clinic.services.audit.record import record
+from clinic.services.audit.record import record_view as audit_view
 from clinic.services.booking import seats
 from clinic.services.mail import outbox
 from clinic.triage.enums import RequestStatus
@@ -40,8 +42,9 @@ class RequestDetail:
     """A request as its staff page shows it: bookings, notes, assignee, history and what to review."""
 
     request: ConsultationRequest
-    history: list[AuditEvent]
+    history: list[AuditEvent]  # newest first, each visit's repeat views folded into its first view
     review_reasons: tuple[str, ...]
+    visits: dict[int, Visit] = field(default_factory=dict)  # by the id of a visit's first view
 
 
 def _record(action: str, request_id: int, actor_id: int, details: dict | None = None) -> None:
@@ -62,7 +65,7 @@ def record_view(request_id: int, *, actor_id: int) -> None:
         exists = db.session.scalar(select(ConsultationRequest.id).where(ConsultationRequest.id == request_id))
         if exists is None:
             raise RequestNotFound(request_id)
-        _record("request.view", request_id, actor_id)
+        audit_view("request.view", actor_id=actor_id, record_type=RECORD, record_id=request_id)
 
 
 def detail(request_id: int) -> RequestDetail:
@@ -93,7 +96,8 @@ def detail(request_id: int) -> RequestDetail:
         )
     )
     reasons = review_reasons(consultation.phq9_answers, consultation.phq9_score, consultation.conditions)
-    return RequestDetail(consultation, history, reasons)
+    history, visits = fold_views(history)
+    return RequestDetail(consultation, history, reasons, visits)
 
 
 def change_status(
