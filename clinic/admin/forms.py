@@ -1,5 +1,6 @@
 """Admin forms: shape only (formats, ranges, required fields). Rules needing the database live in services."""
 
+from collections.abc import Iterable
 from datetime import date, time
 from zoneinfo import available_timezones
 
@@ -164,6 +165,14 @@ class AffectedEmailForm(FlaskForm):
     booking_id = SelectMultipleField("Patients to email", coerce=int, validate_choice=False)
 
 
+class TimezoneField(SelectField):
+    """A select of IANA timezones, grouped by region (`set_timezones`); anything else is refused."""
+
+    def pre_validate(self, form) -> None:
+        if self.data not in {choice.value for choice in self.choices or []}:
+            raise ValidationError(TIMEZONE_MESSAGE)
+
+
 class SettingsForm(ConfirmMixin, FlaskForm):
     slot_minutes = IntegerField(
         "Slot length (minutes)",
@@ -193,10 +202,10 @@ class SettingsForm(ConfirmMixin, FlaskForm):
             NumberRange(1, 365, "The horizon must be from 1 to 365 days."),
         ],
     )
-    timezone = StringField(
+    timezone = TimezoneField(
         "Timezone",
-        validators=[DataRequired("Choose the clinic's timezone."), Length(max=64)],
-        render_kw={"list": "timezones", "autocomplete": "off", "spellcheck": "false"},
+        validators=[DataRequired("Choose the clinic's timezone.")],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )
     name = StringField("Clinic name", validators=[DataRequired("Give the clinic's name."), Length(max=120)])
     phone = StringField("Phone", validators=[DataRequired("Give the clinic's phone number."), Length(max=40)])
@@ -213,6 +222,23 @@ class SettingsForm(ConfirmMixin, FlaskForm):
     )
     require_two_factor = BooleanField("Require two-factor sign-in for every staff user")
     confirm = HiddenField()
+
+    def set_timezones(self, names: Iterable[str]) -> "SettingsForm":
+        """Offer these IANA names, by region (America/New_York under America), plus the current value."""
+        names = list(names)
+        if (
+            self.timezone.data
+            and self.timezone.data not in names
+            and self.timezone.data in available_timezones()
+        ):
+            names.append(self.timezone.data)
+        self.timezone.choices = [
+            SelectChoice(
+                name, name.partition("/")[2].replace("_", " ") or name, optgroup=name.partition("/")[0]
+            )
+            for name in sorted(names)
+        ]
+        return self
 
     def validate_timezone(self, field) -> None:
         if (field.data or "").strip() not in available_timezones():

@@ -149,6 +149,7 @@ def settings_page():
     """Booking rules and contact details; a new slot length or timezone first lists bookings left off-grid."""
     current = settings.current_settings()
     form = SettingsForm() if request.method == "POST" else SettingsForm(obj=current)
+    form.set_timezones(settings.timezone_names())
     affected, status = None, 200
     if form.validate_on_submit():
         new = settings.SettingsInput(
@@ -176,7 +177,6 @@ def settings_page():
         form=form,
         affected=affected,
         current=current,
-        timezones=settings.timezone_names(),
         tz=clinic_info().rules.tz,
     ), status
 
