@@ -33,7 +33,7 @@ from clinic.staff.forms import AssignForm, CancelForm, NoteForm, QueueFilterForm
 from clinic.timeutil import utcnow
 from clinic.triage import screening
 from clinic.triage.enums import Role
-from clinic.triage.workflow import WorkflowError, next_statuses
+from clinic.triage.workflow import WorkflowError
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 require_role(bp, Role.STAFF)
@@ -118,7 +118,8 @@ def _render_detail(
         review_reasons=detail.review_reasons,
         event_text=partial(event_text, names=dict(staff), visits=detail.visits, tz=tz),
         actor_label=partial(actor_label, by_name=True),
-        moves=next_statuses(consultation.status),
+        moves=cases.offered_moves(consultation, now=now),
+        outcomes_later=not cases.appointment_started(consultation, now=now),
         status_form=status_form or StatusForm(formdata=None),
         note_form=note_form or NoteForm(formdata=None),
         assign_form=assign_form,

@@ -190,3 +190,14 @@ def test_routine_overdue_at_its_target():
 def test_describe_age(delta, text):
     now = datetime(2026, 11, 18, tzinfo=UTC)
     assert describe_age(now - delta, now) == text
+
+
+def test_outcomes_are_moves_only_once_the_appointment_has_started():
+    from clinic.triage.workflow import OUTCOMES, moves_now
+
+    before = moves_now(RequestStatus.SCHEDULED, appointment_started=False)
+    assert not set(OUTCOMES) & set(before) and RequestStatus.CONTACTED in before
+    assert moves_now(RequestStatus.SCHEDULED, appointment_started=True) == next_statuses(
+        RequestStatus.SCHEDULED
+    )
+    assert moves_now(RequestStatus.NEW, appointment_started=False) == next_statuses(RequestStatus.NEW)
