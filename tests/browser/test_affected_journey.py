@@ -86,6 +86,20 @@ def test_admin_closes_over_an_urgent_booking_and_emails_the_patient(
         expect(patient.get_by_role("heading", level=1)).to_have_text("Your consultation")
         assert detail_value(patient, "Reference") == reference
         expect(patient.get_by_role("link", name="Choose another time")).to_be_visible()
+
+        # staff see the flag on the request, with a way to resolve it; the log names who emailed whom
+        page.locator("#affected-table tbody tr", has_text=reference).get_by_role(
+            "link", name="Casey Affected"
+        ).click()
+        page.wait_for_url("**/staff/requests/*")
+        expect(page.get_by_role("button", name="Mark the flag resolved")).to_be_visible()
+        axe(page)
+        page.goto("/admin/audit?action=booking.new_time_requested")
+        line = page.locator("table tbody tr").first
+        expect(line).to_contain_text("Asked the patient to choose a new time")
+        expect(line).to_contain_text("Abe Admin")
+        expect(line.get_by_role("link", name=f"Request {reference}")).to_be_visible()
+        axe(page)
     finally:
         page.goto("/admin/closures")
         page.locator(
