@@ -212,6 +212,7 @@ def audit_page():
         events=events,
         visits=log.visits_of(events.items),
         references=log.request_references(events.items),
+        names=log.staff_names(events.items),
         tz=tz,
         audit_log=log,
         filters=kept,

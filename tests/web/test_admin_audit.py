@@ -224,11 +224,19 @@ def test_records_are_linked_and_requests_named_by_reference(app, admin, add_even
         {"action": "request.status", "actor_id": nurse, "record_type": "request", "record_id": request_id},
         {"action": "admin.staff_role", "record_type": "staff_user", "record_id": nurse},
         {"action": "admin.closure_add", "record_type": "closure", "record_id": 3},
+        {
+            "action": "request.assign",
+            "actor_id": nurse,
+            "record_type": "request",
+            "record_id": request_id,
+            "details": {"from": None, "to": nurse},
+        },
     )
     html = admin.get("/admin/audit").get_data(as_text=True)
     assert f'<a href="/staff/requests/{request_id}">Request {reference}</a>' in html
     assert f'<a href="/admin/staff/{nurse}">Staff user #{nurse}</a>' in html
     assert '<a href="/admin/closures">Closure #3</a>' in html
+    assert "Assigned to Sam Rivera" in html  # assignments name the staff member
 
 
 def test_views_are_folded_into_one_line_per_visit(app, admin, add_request, make_staff, login_as, clock):

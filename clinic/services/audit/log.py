@@ -250,6 +250,18 @@ def request_references(events: Sequence[AuditEvent]) -> dict[int, str]:
     return dict(rows.all())
 
 
+def staff_names(events: Sequence[AuditEvent]) -> dict[int, str]:
+    """The names of the staff a page's assignments name (event_text's `names`): one query, if any."""
+    ids = {
+        target
+        for e in events
+        if e.action == "request.assign" and isinstance(target := (e.details or {}).get("to"), int)
+    }
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(ids))).all())
+
+
 def record_page(event: AuditEvent) -> tuple[str, dict] | None:
     """(endpoint, arguments) of the page where the event's record is seen, requests aside."""
     page = RECORD_PAGES.get(event.record_type or "")

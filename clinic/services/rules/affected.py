@@ -36,15 +36,6 @@ def flagged_bookings(*, now: datetime) -> list[AffectedBooking]:
     return describe(ids)
 
 
-def open_count(*, now: datetime) -> int:
-    """How many active future bookings are flagged and not yet resolved (one indexed query)."""
-    return len(
-        db.session.scalars(
-            _flagged(now).where(Booking.flag_resolved_at.is_(None)).with_only_columns(Booking.id)
-        ).all()
-    )
-
-
 def email_patients(booking_ids: Sequence[int], *, actor_id: int, now: datetime) -> int:
     """Email the patient of each chosen flagged booking a neutral "please choose a new time" with a manage
     link made now; returns how many were emailed. Each email is audited on its request (ids only) and

@@ -163,7 +163,6 @@ def clear_flags_back_in_rules(*, now: datetime, actor_id: int | None, cause: str
     ).all()
     if not flagged:
         return []
-    db.session.flush()
     rules = _rules_in_force()
     tz = rules.tz
     days = [row.starts_at.astimezone(tz).date() for row in flagged]
