@@ -16,7 +16,7 @@ from clinic.models import Booking, ClinicSettings, ConsultationRequest
 from clinic.scheduling import WEEKDAY_KEYS, WEEKDAY_NAMES, BookingRules, DayHours, Schedule, hours_text
 from clinic.scheduling.fit import fits
 from clinic.services.audit.record import record
-from clinic.services.rules.read import DEFAULTS, clinic_info, closures_between, stored_hours
+from clinic.services.rules.read import DEFAULTS, ClinicInfo, clinic_info, closures_between, stored_hours
 from clinic.triage.enums import Priority
 
 
@@ -143,13 +143,7 @@ def _rules_in_force() -> BookingRules:
     """The booking rules as stored in this transaction (not the request's copy, which a change outdates)."""
     row = db.session.get(ClinicSettings, 1)
     values = {name: getattr(row, name) for name in DEFAULTS} if row is not None else DEFAULTS
-    return BookingRules(
-        values["timezone"],
-        values["slot_minutes"],
-        values["capacity"],
-        values["min_notice_hours"],
-        values["horizon_days"],
-    )
+    return ClinicInfo(**values).rules
 
 
 def clear_flags_back_in_rules(*, now: datetime, actor_id: int | None, cause: str) -> list[int]:
