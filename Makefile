@@ -6,6 +6,8 @@ FLASK := $(VENV)/bin/flask --app clinic
 PYTEST_WORKERS ?= 2
 COVERAGE := --cov=clinic --cov-report=term:skip-covered
 PYTEST_ARGS ?=
+# `make run PORT=5050` serves elsewhere; emailed links follow the port the app is served on.
+PORT ?= 5000
 
 .PHONY: run test check install scan bench clean
 
@@ -24,7 +26,7 @@ install: $(VENV)/.installed
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # Static checks: lint, formatting, and bandit with no medium or high finding.
 check: install

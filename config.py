@@ -49,7 +49,7 @@ class Config:
     # How long a worker may show the clinic's name and contact details in the page layout before reading
     # them again (0: every request). Slots, bookings and emails always read the settings fresh.
     SETTINGS_DISPLAY_SECONDS = 5
-    BASE_URL = "http://127.0.0.1:5000"  # used in emails sent from the command line
+    BASE_URL: str | None = "http://127.0.0.1:5000"  # the address in every emailed link: set it in production
     FORCE_HTTPS = False
     PROXY_COUNT = 0  # reverse proxies in front of the app (1 behind nginx)
     DEBUG = False
@@ -60,6 +60,9 @@ class DevelopmentConfig(Config):
     DEBUG = True
     SESSION_COOKIE_SECURE = False
     MAIL_BACKEND = "file"
+    # Links follow the loopback address the app is served on (`flask run --port 5001`); emails sent from
+    # the command line use http://127.0.0.1:5000. CLINIC_BASE_URL fixes one address for both.
+    BASE_URL = None
 
 
 class TestingConfig(Config):

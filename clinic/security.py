@@ -1,6 +1,8 @@
 """Security headers on every response, errors included, and the redirect to HTTPS."""
 
-from flask import Flask, redirect, request
+from urllib.parse import urlsplit
+
+from flask import Flask, g, redirect, request
 from flask_talisman import Talisman
 
 CSP = {
@@ -49,6 +51,9 @@ HTTPS_EXEMPT = frozenset({"public.healthz"})
 talisman = Talisman()
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 def init_app(app: Flask) -> None:
     talisman.init_app(
         app,
@@ -78,6 +83,15 @@ def init_app(app: Flask) -> None:
 
         # First of all hooks, before the CSRF check or a session is read: nothing is served over HTTP.
         app.before_request_funcs.setdefault(None, []).insert(0, https_only)
+
+    if not app.config.get("BASE_URL"):
+        # Development without CLINIC_BASE_URL: emailed links follow the address the app is served on
+        # (`flask run --port 5001`), read from the request only when it names this machine, so no other
+        # Host header can ever reach an email. Every other start has a BASE_URL (config.py).
+        @app.before_request
+        def remember_served_origin():
+            if urlsplit(request.host_url).hostname in LOOPBACK_HOSTS:
+                g.served_origin = request.host_url.rstrip("/")
 
     @app.after_request
     def no_store(response):

@@ -1,10 +1,22 @@
 """Admin forms: shape only (formats, ranges, required fields). Rules needing the database live in services."""
 
+from collections.abc import Iterable
 from datetime import date, time
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, HiddenField, IntegerField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -155,6 +167,20 @@ def kept_when_left_out(form, field) -> None:
         raise StopValidation()
 
 
+class AffectedEmailForm(FlaskForm):
+    """The flagged bookings whose patients to email (ids; which are still flagged is the service's call)."""
+
+    booking_id = SelectMultipleField("Patients to email", coerce=int, validate_choice=False)
+
+
+class TimezoneField(SelectField):
+    """A select of IANA timezones, grouped by region (`set_timezones`); anything else is refused."""
+
+    def pre_validate(self, form) -> None:
+        if self.data not in {choice.value for choice in self.choices or []}:
+            raise ValidationError(TIMEZONE_MESSAGE)
+
+
 class SettingsForm(ConfirmMixin, FlaskForm):
     slot_minutes = IntegerField(
         "Slot length (minutes)",
@@ -192,10 +218,10 @@ class SettingsForm(ConfirmMixin, FlaskForm):
             NumberRange(5, 1440, "An offer holds its time from 5 to 1440 minutes (a day)."),
         ],
     )
-    timezone = StringField(
+    timezone = TimezoneField(
         "Timezone",
-        validators=[DataRequired("Choose the clinic's timezone."), Length(max=64)],
-        render_kw={"list": "timezones", "autocomplete": "off", "spellcheck": "false"},
+        validators=[DataRequired("Choose the clinic's timezone.")],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )
     name = StringField("Clinic name", validators=[DataRequired("Give the clinic's name."), Length(max=120)])
     phone = StringField("Phone", validators=[DataRequired("Give the clinic's phone number."), Length(max=40)])
@@ -213,6 +239,23 @@ class SettingsForm(ConfirmMixin, FlaskForm):
     require_two_factor = BooleanField("Require two-factor sign-in for every staff user")
     confirm = HiddenField()
 
+    def set_timezones(self, names: Iterable[str]) -> "SettingsForm":
+        """Offer these IANA names, by region (America/New_York under America), plus the current value."""
+        names = list(names)
+        if (
+            self.timezone.data
+            and self.timezone.data not in names
+            and self.timezone.data in available_timezones()
+        ):
+            names.append(self.timezone.data)
+        self.timezone.choices = [
+            SelectChoice(
+                name, name.partition("/")[2].replace("_", " ") or name, optgroup=name.partition("/")[0]
+            )
+            for name in sorted(names)
+        ]
+        return self
+
     def validate_timezone(self, field) -> None:
         if (field.data or "").strip() not in available_timezones():
             raise ValidationError(TIMEZONE_MESSAGE)
@@ -225,9 +268,15 @@ class AuditFilterForm(FlaskForm):
         csrf = False
 
     actor = StringField("Actor (email or id)", validators=[Optional(), Length(max=254)])
-    action = StringField("Action", validators=[Optional(), Length(max=64)])
+    # The known actions by family (the route sets them from the audit log's catalogue).
+    action = SelectField("Action", choices=[SelectChoice("", "All actions")], default="")
     from_date = IsoDateField("From", validators=[Optional()], name="from")
     to_date = IsoDateField("To", validators=[Optional()], name="to")
+    every_view = BooleanField("Show every view (not one line per visit)", name="views")
+
+    def set_actions(self, choices: list[tuple[str, str, str | None]]) -> "AuditFilterForm":
+        self.action.choices = [SelectChoice(value, label, optgroup=group) for value, label, group in choices]
+        return self
 
     def validate_to_date(self, field) -> None:
         if field.data and self.from_date.data and field.data < self.from_date.data:

@@ -42,7 +42,16 @@ def _chart(proposed_hours=None):
 def _flagged_message(flagged: list[int] | None, saved: str) -> str:
     if not flagged:
         return saved
-    return f"{saved} {len(flagged)} booking(s) outside the offered times were kept and flagged for staff."
+    return (
+        f"{saved} {len(flagged)} booking(s) outside the offered times were kept and flagged for staff. "
+        "Call the patients or email them to choose a new time."
+    )
+
+
+def _after_save(flagged: list[int] | None, here: str):
+    """Back to the page; to the list of affected bookings when the change flagged some, so the admin can
+    tell those patients at once."""
+    return redirect(url_for(".affected" if flagged else here), 303)
 
 
 def _attempt(form, change: Callable[[bool], T]) -> tuple[T | None, list | None, int]:
@@ -80,7 +89,7 @@ def hours_page():
                 else "Nothing changed.",
                 "success",
             )
-            return redirect(url_for(".hours"), 303)
+            return _after_save(flagged, ".hours")
     elif request.method == "POST":
         status = 422
     chart = _chart(form.proposed_hours() if affected else None)
@@ -108,7 +117,7 @@ def closures_page():
         if added is not None:
             _, flagged = added
             flash(_flagged_message(flagged, "Closure added."), "success")
-            return redirect(url_for(".closures"), 303)
+            return _after_save(flagged, ".closures")
     elif request.method == "POST":
         status = 422
     tz = clinic_info().rules.tz
@@ -129,7 +138,7 @@ def delete_closure(closure_id: int):
     form = DeleteForm()
     if not form.validate_on_submit():
         abort(400)
-    if not closures.delete_closure(closure_id, actor_id=current_user.id):
+    if not closures.delete_closure(closure_id, actor_id=current_user.id, now=utcnow()):
         abort(404)
     flash("Closure removed: those times are offered again.", "success")
     return redirect(url_for(".closures"), 303)
@@ -145,6 +154,7 @@ def settings_page():
         if request.method == "POST"
         else SettingsForm(obj=current)
     )
+    form.set_timezones(settings.timezone_names())
     affected, status = None, 200
     if form.validate_on_submit():
         new = settings.SettingsInput(
@@ -164,7 +174,7 @@ def settings_page():
                 _flagged_message(flagged, "Settings saved.") if flagged is not None else "Nothing changed.",
                 "success",
             )
-            return redirect(url_for(".settings"), 303)
+            return _after_save(flagged, ".settings")
     elif request.method == "POST":
         status = 422
     return render_template(
@@ -172,15 +182,15 @@ def settings_page():
         form=form,
         affected=affected,
         current=current,
-        timezones=settings.timezone_names(),
         tz=clinic_info().rules.tz,
     ), status
 
 
 @bp.get("/audit", endpoint="audit")
 def audit_page():
-    """The audit log, newest first; filters stay in the URL so a filtered page can be shared or bookmarked."""
-    form = AuditFilterForm(request.args)
+    """The audit log, newest first, one line per visit; filters stay in the URL so a filtered page can be
+    shared or bookmarked."""
+    form = AuditFilterForm(request.args).set_actions(log.action_choices())
     tz = clinic_info().rules.tz
     page_arg = request.args.get("page", "1")
     page = int(page_arg) if page_arg.isdigit() and 0 < len(page_arg) <= 6 else 1
@@ -189,12 +199,26 @@ def audit_page():
             "admin/audit.html", form=form, events=None, tz=tz, audit_log=log, filters={}
         ), 422
     filters = log.AuditFilters(
-        form.actor.data or "", form.action.data or "", form.from_date.data, form.to_date.data
+        form.actor.data or "",
+        form.action.data or "",
+        form.from_date.data,
+        form.to_date.data,
+        every_view=bool(form.every_view.data),
     )
     events = log.events_page(filters, page=max(page, 1), tz=tz)
     kept = {
         key: value
         for key, value in request.args.items()
-        if key in {"actor", "action", "from", "to"} and value
+        if key in {"actor", "action", "from", "to", "views"} and value
     }
-    return render_template("admin/audit.html", form=form, events=events, tz=tz, audit_log=log, filters=kept)
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        events=events,
+        visits=log.visits_of(events.items),
+        references=log.request_references(events.items),
+        names=log.staff_names(events.items),
+        tz=tz,
+        audit_log=log,
+        filters=kept,
+    )

@@ -19,6 +19,10 @@ require_role(bp, Role.STAFF, exempt=("auth.login", "auth.verify"))
 
 HOME = "/staff/"
 LOGIN_FAILED = "That email and password do not match. Please try again."
+DEACTIVATED = (
+    "This account has been deactivated, so it cannot sign in. "
+    "Ask an admin at the clinic if you need it again."
+)
 SESSION_ENDED = "Your session has ended. Please sign in again."
 GUARDED_AREAS = ("/staff", "/admin")
 PENDING = "pending_sign_in"
@@ -46,11 +50,14 @@ def login():
     form = LoginForm()
     status = 200
     failed = False
+    message = LOGIN_FAILED
     if form.validate_on_submit():
         try:
             user = users.authenticate(form.email.data, form.password.data, now=utcnow(), client=client_info())
         except users.LoginLocked as locked:
             return locked_page(locked)
+        except users.AccountDeactivated:
+            failed, status, message = True, 403, DEACTIVATED
         except users.LoginFailed:
             failed, status = True, 401
         else:
@@ -62,7 +69,7 @@ def login():
     elif request.method == "POST":
         status = 422
     return render_template(
-        "auth/login.html", form=form, failed=failed, failed_message=LOGIN_FAILED, next_url=next_url
+        "auth/login.html", form=form, failed=failed, failed_message=message, next_url=next_url
     ), status
 
 

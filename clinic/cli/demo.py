@@ -2,9 +2,9 @@
 
 Everything is fictional: names from a fixed list, emails at example.com/.org, phone numbers in the
 555-01xx range. Bookings sit on real slots of the clinic's hours and hold their seats through SlotClaim
-rows, so capacity and the agenda behave as they would with real patients. Safe to run twice: accounts
-get a fresh printed password and authenticator key, and requests are only added to a database that has
-none yet.
+rows, so capacity and the agenda behave as they would with real patients. Safe to run twice: the demo
+logins keep their published password and authenticator key (README; outside production only), and requests
+are only added to a database that has none yet.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from clinic.models import AuditEvent, Booking, Closure, ConsultationRequest, Not
 from clinic.scheduling import Schedule, SlotUnavailable
 from clinic.services import unit_of_work
 from clinic.services.accounts import two_factor
-from clinic.services.accounts.passwords import hash_password
+from clinic.services.accounts.passwords import hash_password, verify_password
 from clinic.services.booking.intake import CONSENT_VERSION
 from clinic.services.booking.references import new_public_id, new_reference
 from clinic.services.booking.seats import claim_seat
@@ -129,27 +129,40 @@ class _Plan:
     conditions: tuple[str, ...] = ()
 
 
+# The demo logins, the same on every run so a developer's password manager and authenticator app keep working
+# (README lists them). Published, so only ever used outside production: a production start gets fresh random
+# ones (seed_demo(stable=False)).
+DEMO_LOGINS = {
+    ADMIN[0]: ("northfield-demo-admin", "NORTHFIELDDEMOADMINKEYTWOFACTORA"),
+    STAFF[0][0]: ("northfield-demo-staff", "NORTHFIELDDEMOSTAFFKEYTWOFACTORS"),
+    STAFF[1][0]: ("northfield-demo-nurse", "NORTHFIELDDEMONURSEKEYTWOFACTORP"),
+}
+
+
 def _password() -> str:
     """A fresh random password, printed once: long enough for the policy and never a common one."""
     return f"demo-{secrets.token_urlsafe(12)}"
 
 
-def _account(email: str, name: str, role: Role, now: datetime) -> tuple[str, str]:
-    """A demo login with a fresh password and an authenticator key already set up (both printed), so the
-    demo signs in at once: type the key into an app, or run `flask --app clinic demo-codes`."""
-    password = _password()
-    secret = two_factor.new_secret()
+def _account(email: str, name: str, role: Role, now: datetime, *, stable: bool = True) -> tuple[str, str]:
+    """A demo login with its password and an authenticator key already set up (both printed), so the demo
+    signs in at once: type the key into an app, or run `flask --app clinic demo-codes`.
+
+    `stable`: the published demo password and key, left as they are when the account already has them (its
+    sessions go on); otherwise a fresh random password and key."""
+    password, secret = DEMO_LOGINS[email] if stable else (_password(), two_factor.new_secret())
     user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
     if user is None:
         user = StaffUser(email=email, name=name, role=role, password_hash=hash_password(password))
         db.session.add(user)
-    else:
+    elif not (stable and verify_password(user.password_hash, password)):
         user.password_hash = hash_password(password)
-        user.is_active = True
         user.session_version += 1
-    user.totp_secret = secret
-    user.two_factor_enabled_at = now
-    user.totp_last_step = None
+    user.is_active = True
+    if user.totp_secret != secret or not user.has_two_factor:
+        user.totp_secret = secret
+        user.two_factor_enabled_at = now
+        user.totp_last_step = None
     return password, secret
 
 
@@ -367,15 +380,16 @@ def _requests(now: datetime, staff_ids: list[int]) -> int:
 
 
 @unit_of_work()
-def seed_demo() -> list[str]:
+def seed_demo(*, stable: bool = True) -> list[str]:
     """Create (or refresh) the demo logins and, in an empty database, a few weeks of requests.
 
     Returns the lines to print, with the logins first. One transaction: nothing is kept if it fails.
+    `stable`: the published demo logins (development); otherwise fresh random ones (a production start).
     """
     now = utcnow()
-    admin_password, admin_secret = _account(*ADMIN, now)
-    staff_password, staff_secret = _account(*STAFF[0], now)
-    _account(*STAFF[1], now)
+    admin_password, admin_secret = _account(*ADMIN, now, stable=stable)
+    staff_password, staff_secret = _account(*STAFF[0], now, stable=stable)
+    _account(*STAFF[1], now, stable=stable)
     db.session.flush()
     lines = [
         f"Demo admin: {ADMIN[0]} / {admin_password}",
@@ -384,6 +398,9 @@ def seed_demo() -> list[str]:
         f"  two-factor key: {staff_secret} (code now: {two_factor.current_code(staff_secret, now)})",
         "Sign-in asks for a 6-digit code: add a key to an authenticator app, or run "
         "`flask --app clinic demo-codes` for the codes of the moment.",
+        'These demo logins stay the same on every run (README, "Demo logins").'
+        if stable
+        else "Production: these demo logins are random and printed only now.",
     ]
     if db.session.scalar(select(func.count()).select_from(ConsultationRequest)):
         lines.append("Requests already present: none added.")

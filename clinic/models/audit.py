@@ -28,5 +28,8 @@ class AuditEvent(db.Model):
     record_type: Mapped[str | None] = mapped_column(sa.String(32))
     record_id: Mapped[int | None]
     details: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # A view of a record by the same person within minutes of their previous view of it (one visit): still
+    # recorded, shown folded into the visit's first view (services/audit/record.py says when).
+    is_repeat_view: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     actor: Mapped[StaffUser | None] = relationship()

@@ -8,6 +8,8 @@ from clinic.extensions import db
 from clinic.models.types import UTCDateTime
 from clinic.timeutil import utcnow
 
+FLAGGED_PREDICATE = "flagged_at IS NOT NULL AND cancelled_at IS NULL"
+
 if TYPE_CHECKING:
     from clinic.models.requests import ConsultationRequest
     from clinic.models.staff import StaffUser
@@ -44,7 +46,16 @@ class Booking(db.Model):
     """A consultation slot held for a request. Cancelling keeps the row and releases its claim."""
 
     __tablename__ = "bookings"
-    __table_args__ = (sa.Index("ix_bookings_active_starts", "cancelled_at", "starts_at"),)
+    __table_args__ = (
+        sa.Index("ix_bookings_active_starts", "cancelled_at", "starts_at"),
+        # The active flagged bookings, few at any time, in slot order: the admin's list of affected bookings.
+        sa.Index(
+            "ix_bookings_flagged",
+            "starts_at",
+            postgresql_where=sa.text(FLAGGED_PREDICATE),
+            sqlite_where=sa.text(FLAGGED_PREDICATE),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(sa.ForeignKey("consultation_requests.id"), index=True)
@@ -61,7 +72,17 @@ class Booking(db.Model):
     # the booking is kept and staff see the flag on the queue and the agenda.
     flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     flag_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    # When the patient was last emailed "please choose a new time" about the flag (their manage link).
+    flag_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When staff marked the flag resolved (the patient was reached, the time is kept): it is kept as a record
+    # but asks for nobody's attention. A flag the rules make right again is cleared altogether.
+    flag_resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     request: Mapped["ConsultationRequest"] = relationship(back_populates="bookings")
     claim: Mapped["SlotClaim | None"] = relationship(back_populates="booking", cascade="all, delete-orphan")
     cancelled_by_staff: Mapped["StaffUser | None"] = relationship()
+
+    @property
+    def needs_attention(self) -> bool:
+        """Flagged by an admin change and not yet resolved by staff."""
+        return self.flagged_at is not None and self.flag_resolved_at is None

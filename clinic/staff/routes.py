@@ -49,7 +49,6 @@ from clinic.triage.workflow import (
     check_move,
     contact_moves,
     follow_up_due,
-    next_statuses,
 )
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -129,11 +128,14 @@ def _render_detail(
     assign_form.set_staff(staff)
     if contact_form is None:  # "assign to me" ticked while nobody has the request
         contact_form = ContactForm(formdata=None, data={"assign_to_me": consultation.assigned_to_id is None})
-    contact_form.set_moves(consultation.status, contact_moves(consultation.status))
+    now = utcnow()
+    offered = cases.offered_moves(consultation, now=now)
+    contact_form.set_moves(
+        consultation.status, tuple(m for m in contact_moves(consultation.status) if m in offered)
+    )
     logged = contacts.for_request(request_id)
     info = clinic_info()
     tz = info.rules.tz
-    now = utcnow()
     today = now.astimezone(tz).date()
     row = queue.rows([consultation], now=now, tz=tz, business_days=queue.open_weekdays(weekly_hours()))[0]
     return render_template(
@@ -146,9 +148,10 @@ def _render_detail(
         difficulty_answers=screening.PHQ9_DIFFICULTY_ANSWERS,
         conditions=screening.CONDITIONS,
         review_reasons=detail.review_reasons,
-        event_text=partial(event_text, names=dict(staff)),
+        event_text=partial(event_text, names=dict(staff), visits=detail.visits, tz=tz),
         actor_label=partial(actor_label, by_name=True),
-        moves=next_statuses(consultation.status),
+        moves=offered,
+        outcomes_later=not cases.appointment_started(consultation, now=now),
         status_form=status_form or StatusForm(formdata=None),
         note_form=note_form or NoteForm(formdata=None),
         assign_form=assign_form,

@@ -29,6 +29,10 @@ ALLOWED_MOVES: dict[RequestStatus, tuple[RequestStatus, ...]] = {
     S.DECLINED: (),
 }
 
+# What happened at the appointment: only once its booked slot has started (nobody completes a visit, or
+# misses it, in advance).
+OUTCOMES: tuple[RequestStatus, ...] = (S.COMPLETED, S.NO_SHOW)
+
 # Statuses still waiting for the clinic to act; the queue's urgent banner counts these.
 OPEN_STATUSES: tuple[RequestStatus, ...] = (S.NEW, S.CONTACTED, S.SCHEDULED, S.NO_SHOW)
 
@@ -63,6 +67,11 @@ class FollowUpError(WorkflowError):
 
 def next_statuses(current: RequestStatus) -> tuple[RequestStatus, ...]:
     return ALLOWED_MOVES[RequestStatus(current)]
+
+
+def moves_now(current: RequestStatus, *, appointment_started: bool) -> tuple[RequestStatus, ...]:
+    """The moves staff may make now: the outcomes (completed, no-show) only once the appointment started."""
+    return tuple(s for s in next_statuses(current) if appointment_started or s not in OUTCOMES)
 
 
 def check_move(current: RequestStatus, target: RequestStatus) -> None:

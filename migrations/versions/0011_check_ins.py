@@ -8,7 +8,7 @@ band are clear. A CHECK keeps an answer whole (answered_at, answers, score and b
 No existing row changes: a request's intake PHQ-9 is the baseline and stays where it is.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-26 11:30:00.000000
 
 """
@@ -20,7 +20,7 @@ import clinic.models.types
 
 # revision identifiers, used by Alembic.
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

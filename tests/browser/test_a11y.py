@@ -39,6 +39,7 @@ STAFF = [
 ADMIN = [
     "/admin/hours",
     "/admin/closures",
+    "/admin/affected",
     "/admin/settings",
     "/admin/staff",
     "/admin/audit",

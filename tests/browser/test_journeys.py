@@ -237,6 +237,8 @@ def set_monday(page: Page, opens: str, closes: str) -> None:
     confirm = page.get_by_role("button", name=re.compile(r"Save and flag"))
     if confirm.count():
         confirm.click()
+        page.wait_for_url("**/admin/affected")  # the bookings flagged, whose they are, to tell the patients
+        page.goto("/admin/hours")
     expect(page.locator("input[name='mon_opens']")).to_have_value(opens)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models import Booking, ConsultationRequest, Note, SlotClaim, StaffUser
-from clinic.services.accounts.passwords import verify_password
+from clinic.services.accounts.passwords import hash_password, verify_password
 from clinic.services.rules.read import schedule_for
 from clinic.triage.enums import Phq9Band, Priority, RequestStatus
 
@@ -40,17 +40,45 @@ def test_prints_working_logins(app, seeded):
             assert verify_password(user.password_hash, password)
 
 
-def test_running_twice_does_not_fail_and_the_new_logins_work(app, runner, seeded):
+def test_running_twice_keeps_the_same_demo_logins_and_their_sessions(app, runner, seeded):
     with app.app_context():
         before = db.session.scalar(select(func.count()).select_from(ConsultationRequest))
+        versions = dict(db.session.execute(select(StaffUser.email, StaffUser.session_version)).all())
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0, again.output
+    assert logins(again.output) == logins(seeded)  # stable: what README says, every time `make run` starts
+    assert logins(seeded)["admin"] == ("admin@clinic.example", "northfield-demo-admin")
+    assert "stay the same on every run" in again.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ConsultationRequest)) == before
         assert db.session.scalar(select(func.count()).select_from(StaffUser)) == 3
+        assert dict(db.session.execute(select(StaffUser.email, StaffUser.session_version)).all()) == versions
         email, password = logins(again.output)["staff"]
         user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
         assert verify_password(user.password_hash, password)
+
+
+def test_a_changed_demo_password_is_put_back(app, runner, seeded):
+    with app.app_context():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == "staff@clinic.example"))
+        user.password_hash = hash_password("someone changed it meanwhile")
+        db.session.commit()
+    runner.invoke(args=["seed-demo"])
+    with app.app_context():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == "staff@clinic.example"))
+        assert verify_password(user.password_hash, "northfield-demo-staff")
+
+
+def test_production_never_gets_the_published_demo_logins(app, runner, seeded, monkeypatch):
+    monkeypatch.setenv("CLINIC_ENV", "production")
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    found = logins(result.output)
+    assert found["admin"][1] != "northfield-demo-admin" and found["staff"][1] != "northfield-demo-staff"
+    assert "NORTHFIELD" not in result.output
+    with app.app_context():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == "admin@clinic.example"))
+        assert not verify_password(user.password_hash, "northfield-demo-admin")
 
 
 def test_requests_cover_every_band_priority_and_status(app, seeded):

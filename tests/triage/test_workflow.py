@@ -234,3 +234,14 @@ def test_follow_up_days():
             check_follow_up(day, today=today, status=status)
     assert follow_up_due(today, today=today) and follow_up_due(today - timedelta(days=3), today=today)
     assert not follow_up_due(today + timedelta(days=1), today=today) and not follow_up_due(None, today=today)
+
+
+def test_outcomes_are_moves_only_once_the_appointment_has_started():
+    from clinic.triage.workflow import OUTCOMES, moves_now
+
+    before = moves_now(RequestStatus.SCHEDULED, appointment_started=False)
+    assert not set(OUTCOMES) & set(before) and RequestStatus.CONTACTED in before
+    assert moves_now(RequestStatus.SCHEDULED, appointment_started=True) == next_statuses(
+        RequestStatus.SCHEDULED
+    )
+    assert moves_now(RequestStatus.NEW, appointment_started=False) == next_statuses(RequestStatus.NEW)

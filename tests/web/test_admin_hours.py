@@ -118,7 +118,8 @@ def test_bookings_left_outside_are_listed_then_flagged_on_confirm(app, post_hour
     with app.app_context():
         reference = db.session.get(Booking, late).request.reference
     assert reference in html and "Mon Nov 23, 2026 at 15:00" in html
-    assert "Canary" not in html and "canary@example.com" not in html  # no patient details
+    assert "Canary Patient" in html and "Routine" in html  # whose booking it is, to call them
+    assert "canary@example.com" not in html
     assert re.search(r'name="confirm"[^>]*value="yes"|value="yes"[^>]*name="confirm"', html)
     assert 'value="09:00"' in html and 'value="12:00"' in html
     assert "Monday November 23: open 09:00–12:00" in html  # the picture previews the new hours

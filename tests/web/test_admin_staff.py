@@ -259,7 +259,8 @@ def test_deactivation_stops_the_users_session_at_once(app, admin_client, csrf, n
     assert response.status_code == 303
     assert signed_out(nurse_client)
     assert path_of(nurse_client.get("/staff/")) == "/staff/login"
-    assert login(app.test_client(), "nurse@clinic.example").status_code == 401
+    refused = login(app.test_client(), "nurse@clinic.example")  # the right password: told it is deactivated
+    assert refused.status_code == 403 and "deactivated" in refused.get_data(as_text=True)
     assert not account(app, "nurse@clinic.example").is_active
     [event] = audit(app, "admin.staff_deactivate")
     assert event.details == {"before": {"is_active": True}, "after": {"is_active": False}}

@@ -126,13 +126,19 @@ def test_failure_pages_for_known_and_unknown_addresses_are_identical(client, nur
     assert page("nurse@clinic.example") == page("nobody@clinic.example")
 
 
-def test_deactivated_account_gets_the_same_generic_failure(app, client, nurse, login):
+def test_a_deactivated_account_is_told_so_only_after_its_right_password(app, client, nurse, login):
     with app.app_context():
         db.session.get(StaffUser, nurse).is_active = False
         db.session.commit()
     response = login(client, "nurse@clinic.example")
-    assert response.status_code == 401
-    assert FAILED in response.get_data(as_text=True)
+    assert response.status_code == 403
+    html = response.get_data(as_text=True)
+    assert "This account has been deactivated" in html and FAILED not in html
+    assert "/staff/login/verify" not in (response.headers.get("Location") or "")
+    # someone guessing learns nothing: a wrong password gets the same answer as for any account
+    guess = login(client, "nurse@clinic.example", "not the password at all")
+    assert guess.status_code == 401
+    assert FAILED in guess.get_data(as_text=True) and "deactivated" not in guess.get_data(as_text=True)
 
 
 def test_missing_fields_are_a_422_with_messages_beside_them(client, csrf):

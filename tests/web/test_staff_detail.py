@@ -204,7 +204,7 @@ def test_closed_request_offers_no_move(app, staff_client, now, make_request):
     assert "its booking is kept as a record" in soup.get_text()
 
 
-def test_legal_move_changes_status_and_is_audited(app, staff_client, now, make_request, nurse_id):
+def test_legal_move_changes_status_and_is_audited(app, staff_client, now, make_request, nurse_id, clock):
     request_id = make_request()
     response = post(staff_client, request_id, "status", {"status": "contacted"})
     assert response.status_code == 303
@@ -213,8 +213,35 @@ def test_legal_move_changes_status_and_is_audited(app, staff_client, now, make_r
     [event] = events(app, "request.status", request_id)
     assert event.actor_id == nurse_id and event.details == {"from": "new", "to": "contacted"}
     post(staff_client, request_id, "status", {"status": "scheduled"})
+    clock.set(load(app, request_id).active_booking.starts_at)  # the appointment has started
     post(staff_client, request_id, "status", {"status": "completed"})
     assert load(app, request_id).status == RequestStatus.COMPLETED
+
+
+def test_outcomes_are_offered_and_accepted_only_once_the_appointment_has_started(
+    app, staff_client, now, make_request, clock
+):
+    request_id = make_request(status="scheduled")
+    starts_at = load(app, request_id).active_booking.starts_at
+    soup = BeautifulSoup(
+        staff_client.get(f"/staff/requests/{request_id}").get_data(as_text=True), "html.parser"
+    )
+    offered = [b["value"] for b in soup.select("#status-form button[name=status]")]
+    assert "completed" not in offered and "no_show" not in offered and "contacted" in offered
+    assert "offered once the appointment has started" in soup.get_text()
+    response = post(staff_client, request_id, "status", {"status": "no_show"})  # a forged form
+    assert response.status_code == 409
+    assert "The appointment has not happened yet" in response.get_data(as_text=True)
+    assert load(app, request_id).status == RequestStatus.SCHEDULED
+
+    clock.set(starts_at)
+    soup = BeautifulSoup(
+        staff_client.get(f"/staff/requests/{request_id}").get_data(as_text=True), "html.parser"
+    )
+    offered = [b["value"] for b in soup.select("#status-form button[name=status]")]
+    assert "completed" in offered and "no_show" in offered
+    assert post(staff_client, request_id, "status", {"status": "no_show"}).status_code == 303
+    assert load(app, request_id).status == RequestStatus.NO_SHOW
 
 
 def test_illegal_move_is_refused_and_changes_nothing(app, staff_client, now, make_request):

@@ -56,7 +56,12 @@ class AccountNotFound(AccountError):
 
 
 class LoginFailed(Exception):
-    """Wrong address, wrong password or inactive account: deliberately indistinguishable."""
+    """Wrong address or wrong password: deliberately indistinguishable."""
+
+
+class AccountDeactivated(LoginFailed):
+    """The right password for a deactivated account. Said only after a correct password, so someone guessing
+    learns nothing about which accounts exist or are active."""
 
 
 def normalize_email(email: str) -> str:
@@ -101,8 +106,17 @@ def authenticate(email: str, password: str, *, now: datetime, client: ClientInfo
         db.session.commit()
         return user
 
-    reason = "unknown_account" if user is None else ("inactive" if not is_active else "wrong_password")
-    record_failure(attempt, "auth.login_failed", user_id=user_id, reason=reason, client=client, now=now)
+    inactive = user is not None and not (is_active and user.is_active)
+    reason = "unknown_account" if user is None else ("inactive" if inactive else "wrong_password")
+    record_failure(
+        attempt,
+        "auth.login_failed",
+        user_id=user_id,
+        reason=reason,
+        client=client,
+        now=now,
+        failure=AccountDeactivated if inactive and password_ok else LoginFailed,
+    )
 
 
 def complete_sign_in(user: StaffUser, key: str, *, now: datetime, client: ClientInfo, **details) -> None:
@@ -126,8 +140,9 @@ def record_failure(
     reason: str,
     client: ClientInfo,
     now: datetime,
+    failure: type[LoginFailed] = LoginFailed,
 ) -> NoReturn:
-    """Audit a failed attempt (its claim stays counted) and raise LoginFailed, or LoginLocked when it was
+    """Audit a failed attempt (its claim stays counted) and raise `failure`, or LoginLocked when it was
     the failure that paused the address (the lock is audited once, by that attempt)."""
     record_type = RECORD if user_id else None
     record(
@@ -150,7 +165,7 @@ def record_failure(
     db.session.commit()
     if until is not None:
         raise LoginLocked(until)
-    raise LoginFailed()
+    raise failure()
 
 
 def end_sessions(user_id: int) -> None:

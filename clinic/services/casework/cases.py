@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import select
@@ -12,12 +13,15 @@ from sqlalchemy.orm import joinedload, selectinload
 from clinic.extensions import db
 from clinic.models import AuditEvent, ConsultationRequest, Note, StaffUser
 from clinic.services import unit_of_work
+from clinic.services.audit.log import Visit, fold_views
 from clinic.services.audit.record import record
+from clinic.services.audit.record import record_view as audit_view
 from clinic.services.booking import seats
 from clinic.services.mail import outbox
+from clinic.services.rules.read import clinic_info
 from clinic.triage.enums import RequestStatus
 from clinic.triage.screening import review_reasons
-from clinic.triage.workflow import WorkflowError, check_move, next_statuses
+from clinic.triage.workflow import OUTCOMES, WorkflowError, check_move, moves_now, next_statuses
 
 NOTE_MAX = 4000
 RECORD = "request"
@@ -40,8 +44,9 @@ class RequestDetail:
     """A request as its staff page shows it: bookings, notes, assignee, history and what to review."""
 
     request: ConsultationRequest
-    history: list[AuditEvent]
+    history: list[AuditEvent]  # newest first, each visit's repeat views folded into its first view
     review_reasons: tuple[str, ...]
+    visits: dict[int, Visit] = field(default_factory=dict)  # by the id of a visit's first view
 
 
 def _record(action: str, request_id: int, actor_id: int, details: dict | None = None) -> None:
@@ -62,7 +67,7 @@ def record_view(request_id: int, *, actor_id: int) -> None:
         exists = db.session.scalar(select(ConsultationRequest.id).where(ConsultationRequest.id == request_id))
         if exists is None:
             raise RequestNotFound(request_id)
-        _record("request.view", request_id, actor_id)
+        audit_view("request.view", actor_id=actor_id, record_type=RECORD, record_id=request_id)
 
 
 def detail(request_id: int) -> RequestDetail:
@@ -93,7 +98,35 @@ def detail(request_id: int) -> RequestDetail:
         )
     )
     reasons = review_reasons(consultation.phq9_answers, consultation.phq9_score, consultation.conditions)
-    return RequestDetail(consultation, history, reasons)
+    history, visits = fold_views(history)
+    return RequestDetail(consultation, history, reasons, visits)
+
+
+def appointment_started(consultation: ConsultationRequest, *, now: datetime) -> bool:
+    """Whether the request's booked slot has started (an outcome can be recorded from then on)."""
+    booking = consultation.active_booking
+    return booking is not None and booking.starts_at <= now
+
+
+def offered_moves(consultation: ConsultationRequest, *, now: datetime) -> tuple[RequestStatus, ...]:
+    """The statuses staff are offered now: completed and no-show only once the booked slot has started."""
+    return moves_now(consultation.status, appointment_started=appointment_started(consultation, now=now))
+
+
+def check_outcome_time(consultation: ConsultationRequest, target: RequestStatus, *, now: datetime) -> None:
+    """WorkflowError for completed or no-show before the booked slot has started (or with no booking)."""
+    if RequestStatus(target) not in OUTCOMES or appointment_started(consultation, now=now):
+        return
+    label = RequestStatus(target).label.lower()
+    booking = consultation.active_booking
+    if booking is None:
+        raise WorkflowError(f"There is no booked appointment to mark {label}.")
+    tz = ZoneInfo(clinic_info().timezone)
+    when = booking.starts_at.astimezone(tz)
+    raise WorkflowError(
+        f"The appointment has not happened yet: it starts {when:%a %b} {when.day} at {when:%H:%M}. "
+        f"Mark it {label} once it has started."
+    )
 
 
 def change_status(
@@ -109,6 +142,7 @@ def change_status(
         consultation = _load(request_id)
         current = consultation.status
         check_move(current, target)
+        check_outcome_time(consultation, target, now=now)
         if target in (RequestStatus.CANCELLED, RequestStatus.DECLINED) and consultation.active_booking:
             _, message = seats.release(consultation, now=now, actor_id=actor_id)
             messages.append(message)
@@ -183,10 +217,12 @@ __all__ = [
     "RequestNotFound",
     "WorkflowError",
     "add_note",
+    "appointment_started",
     "assign",
     "cancel_booking",
     "change_status",
     "detail",
+    "offered_moves",
     "record_view",
     "reschedule_booking",
 ]

@@ -20,7 +20,7 @@ from clinic.models import ConsultationRequest, ContactAttempt
 from clinic.scheduling.slots import local_instant
 from clinic.services import unit_of_work
 from clinic.services.audit.record import record
-from clinic.services.casework.cases import RequestNotFound
+from clinic.services.casework.cases import RequestNotFound, check_outcome_time
 from clinic.triage.enums import ContactOutcome, RequestStatus
 from clinic.triage.workflow import OPEN_STATUSES, QUEUE_TO_CONTACT, check_follow_up, contact_move
 
@@ -79,6 +79,8 @@ def log_contact(
             raise RequestNotFound(request_id)
         current = consultation.status
         target = contact_move(current, status)
+        if target is not None:
+            check_outcome_time(consultation, target, now=now)
         check_follow_up(follow_up_on, today=today, status=target or current)
         contact = ContactAttempt(
             request_id=request_id, author_id=actor_id, outcome=outcome, note=note, created_at=now

@@ -2,12 +2,13 @@
 
 Subjects and calendar titles say only "Your consultation with <clinic name>": never a drug, a
 diagnosis or a score. Times name the clinic's timezone. Links use BASE_URL, never the request's
-Host header, so a forged header cannot plant a link in an email.
+Host header, so a forged header cannot plant a link in an email (development without a BASE_URL follows
+the loopback address it is served on: see `base_url`).
 """
 
 from datetime import datetime, timedelta
 
-from flask import current_app, render_template
+from flask import current_app, g, has_request_context, render_template
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -26,8 +27,16 @@ REMINDABLE = (RequestStatus.NEW, RequestStatus.CONTACTED, RequestStatus.SCHEDULE
 ICS_NAME = "consultation.ics"
 
 
+# Where links point when BASE_URL is unset (development) and no request says where the app is served.
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+
+
 def base_url() -> str:
-    return current_app.config["BASE_URL"].rstrip("/")
+    """BASE_URL; in development without one, the loopback address the app is served on (security.py)."""
+    configured = current_app.config.get("BASE_URL")
+    if configured:
+        return configured.rstrip("/")
+    return (g.get("served_origin") if has_request_context() else None) or DEVELOPMENT_BASE_URL
 
 
 def manage_url(consultation: ConsultationRequest) -> str:
@@ -94,6 +103,26 @@ def add_reschedule(
 
 def add_reminder(consultation: ConsultationRequest, booking: Booking, *, now: datetime) -> OutboxMessage:
     return _patient_message("reminder", consultation, booking, now=now)
+
+
+def add_choose_new_time(consultation: ConsultationRequest, booking: Booking) -> OutboxMessage:
+    """Ask the patient to choose a new time for a booking the clinic's hours no longer cover, with their
+    manage link made now (so it carries the request's current link version). Neutral on purpose: no reason,
+    no health detail, and no calendar file (the time it would hold is the one that has to change)."""
+    info = clinic_info()
+    context = {
+        "info": info,
+        "consultation": consultation,
+        "when": describe(booking.starts_at, info.timezone),
+        "manage_url": manage_url(consultation),
+    }
+    return outbox.add(
+        "choose_new_time",
+        [consultation.email],
+        subject_for(info.name),
+        render_template("emails/choose_new_time.txt", **context),
+        render_template("emails/choose_new_time.html", **context),
+    )
 
 
 def add_urgent_notice(consultation: ConsultationRequest, *, check_in: bool = False) -> OutboxMessage:

@@ -212,9 +212,14 @@ def _close(connection) -> None:
             raw.close()
 
 
+EML_BACKEND = "clinic.services.mail.files.EmailBackend"
+
+
 def _connection():
-    """The configured backend; the file backend writes to instance/mail unless MAIL_FILE_PATH is set."""
+    """The configured backend. `file` writes one .eml file per message (services/mail/files.py), to
+    instance/mail unless MAIL_FILE_PATH is set."""
     config = current_app.config
-    if config.get("MAIL_BACKEND") == "file" and not config.get("MAIL_FILE_PATH"):
-        return mail.get_connection(file_path=str(Path(current_app.instance_path) / "mail"))
+    if config.get("MAIL_BACKEND") == "file":
+        path = config.get("MAIL_FILE_PATH") or str(Path(current_app.instance_path) / "mail")
+        return mail.get_connection(backend=EML_BACKEND, file_path=path)
     return mail.get_connection()

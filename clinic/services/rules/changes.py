@@ -12,10 +12,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from clinic.extensions import db
-from clinic.models import Booking, ConsultationRequest
-from clinic.scheduling import WEEKDAY_KEYS, WEEKDAY_NAMES, DayHours, Schedule, hours_text
+from clinic.models import Booking, ClinicSettings, ConsultationRequest
+from clinic.scheduling import WEEKDAY_KEYS, WEEKDAY_NAMES, BookingRules, DayHours, Schedule, hours_text
+from clinic.scheduling.fit import fits
 from clinic.services.audit.record import record
-from clinic.services.rules.read import clinic_info
+from clinic.services.rules.read import DEFAULTS, ClinicInfo, clinic_info, closures_between, stored_hours
+from clinic.triage.enums import Priority
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +71,114 @@ def active_bookings_from(now: datetime, *, until: datetime | None = None) -> lis
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class AffectedBooking:
+    """A booking an admin change affects, as the admin pages list it: whose it is, so the clinic can call."""
+
+    booking_id: int
+    request_id: int
+    reference: str
+    starts_at: datetime
+    ends_at: datetime
+    name: str
+    phone: str
+    priority: Priority
+    is_flagged: bool
+    flag_reason: str | None = None
+    flagged_at: datetime | None = None
+    notified_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+
+def describe(booking_ids: Sequence[int]) -> list[AffectedBooking]:
+    """The bookings with their patient's name, phone and priority, urgent first, then by time: one query."""
+    if not booking_ids:
+        return []
+    rows = db.session.execute(
+        select(Booking, ConsultationRequest)
+        .join(ConsultationRequest, Booking.request_id == ConsultationRequest.id)
+        .where(Booking.id.in_(list(booking_ids)))
+        .order_by(ConsultationRequest.priority_rank, Booking.starts_at, Booking.id)
+    )
+    return [
+        AffectedBooking(
+            booking_id=booking.id,
+            request_id=consultation.id,
+            reference=consultation.reference,
+            starts_at=booking.starts_at,
+            ends_at=booking.ends_at,
+            name=consultation.full_name,
+            phone=consultation.phone,
+            priority=consultation.priority,
+            is_flagged=booking.flagged_at is not None,
+            flag_reason=booking.flag_reason,
+            flagged_at=booking.flagged_at,
+            notified_at=booking.flag_notified_at,
+            resolved_at=booking.flag_resolved_at,
+        )
+        for booking, consultation in rows
+    ]
+
+
+def describe_refs(bookings: Sequence[BookingRef]) -> list[AffectedBooking]:
+    return describe([b.booking_id for b in bookings])
+
+
 def flag(bookings: Sequence[BookingRef], reason: str, *, now: datetime) -> list[int]:
-    """Mark bookings for staff attention in the current transaction; returns their ids."""
+    """Mark bookings for staff attention in the current transaction; returns their ids.
+
+    A booking flagged again asks for attention again: an earlier resolution or email was about another change.
+    """
     ids = [b.booking_id for b in bookings]
     if ids:
         for booking in db.session.scalars(select(Booking).where(Booking.id.in_(ids))):
             booking.flagged_at = now
             booking.flag_reason = reason[:200]
+            booking.flag_resolved_at = None
+            booking.flag_notified_at = None
     return ids
+
+
+def _rules_in_force() -> BookingRules:
+    """The booking rules as stored in this transaction (not the request's copy, which a change outdates)."""
+    row = db.session.get(ClinicSettings, 1)
+    values = {name: getattr(row, name) for name in DEFAULTS} if row is not None else DEFAULTS
+    return ClinicInfo(**values).rules
+
+
+def clear_flags_back_in_rules(*, now: datetime, actor_id: int | None, cause: str) -> list[int]:
+    """Clear the flag of every active future booking that the rules, as changed in this transaction, offer
+    again (the hours widened back, a closure removed); inner step. Each clearing is audited on its request.
+    """
+    flagged = db.session.execute(
+        select(Booking.id, Booking.request_id, Booking.starts_at, Booking.ends_at).where(
+            Booking.flagged_at.is_not(None), Booking.cancelled_at.is_(None), Booking.starts_at >= now
+        )
+    ).all()
+    if not flagged:
+        return []
+    rules = _rules_in_force()
+    tz = rules.tz
+    days = [row.starts_at.astimezone(tz).date() for row in flagged]
+    schedule = Schedule(
+        stored_hours(),
+        closures_between(min(days) - timedelta(days=1), max(days) + timedelta(days=1)),
+        rules,
+    )
+    grids: dict = {}
+    back = [row for row in flagged if fits(schedule, row.starts_at, row.ends_at, grids)]
+    for row in back:
+        booking = db.session.get(Booking, row.id)
+        booking.flagged_at = booking.flag_reason = None
+        booking.flag_notified_at = booking.flag_resolved_at = None
+        record(
+            "booking.flag_cleared",
+            actor_id=actor_id,
+            record_type="request",
+            record_id=row.request_id,
+            details={"booking_id": row.id, "by": cause},
+        )
+    return [row.id for row in back]
 
 
 def flag_and_record(
@@ -90,14 +192,17 @@ def flag_and_record(
     record_id: int | None = None,
     details: dict,
 ) -> list[int]:
-    """Flag the affected bookings with `reason` and audit the change with their ids; returns the ids."""
+    """Flag the affected bookings with `reason`, clear the flags the change makes right again, and audit the
+    change with the ids of both; returns the ids flagged."""
     flagged = flag(affected, reason, now=now)
+    cleared = clear_flags_back_in_rules(now=now, actor_id=actor_id, cause=action)
+    extra = {"cleared_flags": cleared} if cleared else {}
     record(
         action,
         actor_id=actor_id,
         record_type=record_type,
         record_id=record_id,
-        details={**details, "flagged_bookings": flagged},
+        details={**details, "flagged_bookings": flagged, **extra},
     )
     return flagged
 
@@ -106,6 +211,12 @@ def confirm_or_raise(affected: Sequence[BookingRef], *, confirmed: bool) -> None
     """Ask first (ConfirmationNeeded, nothing saved) when the change affects bookings and is not confirmed."""
     if affected and not confirmed:
         raise ConfirmationNeeded(affected)
+
+
+def confirm_bookings_or_raise(affected: Sequence[BookingRef], *, confirmed: bool) -> None:
+    """confirm_or_raise for consultation bookings: the question lists whose they are (describe)."""
+    if affected and not confirmed:
+        raise ConfirmationNeeded(describe_refs(affected))
 
 
 def change_date(now: datetime) -> str:

@@ -86,7 +86,7 @@ def add_closure(
             closure.start_date, closure.end_date, closure.reason.strip(), closure.start_time, closure.end_time
         )
         affected = preview_closure(closure, now=now)
-        changes.confirm_or_raise(affected, confirmed=confirmed)
+        changes.confirm_bookings_or_raise(affected, confirmed=confirmed)
         row = Closure(
             start_date=closure.start_date,
             end_date=closure.end_date,
@@ -111,8 +111,9 @@ def add_closure(
     return row.id, flagged
 
 
-def delete_closure(closure_id: int, *, actor_id: int | None) -> bool:
-    """Remove a closure (its times are offered again at once); False when there is no such closure."""
+def delete_closure(closure_id: int, *, actor_id: int | None, now: datetime | None = None) -> bool:
+    """Remove a closure (its times are offered again at once, and the flags of bookings inside it clear);
+    False when there is no such closure."""
     with unit_of_work():
         row = db.session.get(Closure, closure_id)
         if row is None:
@@ -124,14 +125,17 @@ def delete_closure(closure_id: int, *, actor_id: int | None) -> bool:
             local_instant(before.start_date, time(0), tz),
             local_instant(before.end_date + timedelta(days=1), time(0), tz),
             reason=openings.CLOSURE_REMOVED,
-            now=utcnow(),
+            now=now or utcnow(),
+        )
+        cleared = changes.clear_flags_back_in_rules(
+            now=now or utcnow(), actor_id=actor_id, cause="admin.closure_delete"
         )
         record(
             "admin.closure_delete",
             actor_id=actor_id,
             record_type="closure",
             record_id=closure_id,
-            details={"before": audit_details(before)},
+            details={"before": audit_details(before), **({"cleared_flags": cleared} if cleared else {})},
         )
     read.forget()
     return True

@@ -61,7 +61,7 @@ def update_hours(
         if before == new_hours:
             return None
         affected = preview_hours(new_hours, now=now)
-        changes.confirm_or_raise(affected, confirmed=confirmed)
+        changes.confirm_bookings_or_raise(affected, confirmed=confirmed)
         rows = {row.weekday: row for row in db.session.scalars(select(OpeningHours))}
         for weekday, day in new_hours.items():
             row = rows.get(weekday) or OpeningHours(weekday=weekday)

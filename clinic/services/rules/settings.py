@@ -95,7 +95,7 @@ def update_settings(
         if old == new:
             return None
         affected = preview_settings(new, now=now)
-        changes.confirm_or_raise(affected, confirmed=confirmed)
+        changes.confirm_bookings_or_raise(affected, confirmed=confirmed)
         row = db.session.get(ClinicSettings, 1) or ClinicSettings(id=1)
         for name, value in asdict(new).items():
             setattr(row, name, value)

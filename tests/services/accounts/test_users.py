@@ -137,8 +137,11 @@ def test_an_inactive_account_cannot_sign_in_even_with_its_password(ctx, make_sta
     user_id = make_staff(email="gone@clinic.example")
     db.session.execute(sa.update(StaffUser).where(StaffUser.id == user_id).values(is_active=False))
     db.session.commit()
-    with pytest.raises(users.LoginFailed):
+    with pytest.raises(users.AccountDeactivated):
         users.authenticate("gone@clinic.example", DEFAULT_PASSWORD, now=NOW)
+    with pytest.raises(users.LoginFailed) as guessed:
+        users.authenticate("gone@clinic.example", "a wrong password here", now=NOW)
+    assert type(guessed.value) is users.LoginFailed  # a wrong password says nothing about the account
 
 
 def test_an_unknown_address_is_verified_against_the_dummy_hash(ctx, monkeypatch):

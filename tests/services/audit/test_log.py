@@ -1,6 +1,8 @@
 """clinic.services.audit.log: the audit log read back, and every event told in one wording."""
 
+import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from clinic.extensions import db
@@ -33,6 +35,8 @@ def test_one_wording_of_actors_for_the_admin_log_and_a_requests_history():
     for action in ("request.create", "booking.cancel", "booking.reschedule", "appointment.cancel"):
         assert log.actor_label(event(action)) == log.PATIENT == "patient"
     assert log.actor_label(event("admin.settings", details={"by": "patient"})) == "patient"
+    for action in ("course.session_cancelled", "course.driver_confirmed"):
+        assert log.actor_label(event(action)) == "patient"
     for action in ("admin.settings", "auth.login_failed", "auth.lockout"):
         assert log.actor_label(event(action)) == log.SYSTEM == "system"
 
@@ -49,7 +53,8 @@ def test_events_in_plain_words():
     )
     assert log.event_text(event("request.assign", details={"to": None}), names=names) == "Unassigned"
     assert log.event_text(event("booking.cancel"), names=names) == "Cancelled the booking"
-    assert log.event_text(event("admin.closure_add"), names=names) == "Admin closure add"
+    assert log.event_text(event("admin.closure_add"), names=names) == "Added a closure"
+    assert log.event_text(event("somebody.did_something"), names=names) == "Somebody did something"
 
 
 def test_request_links_only_for_request_records():
@@ -89,4 +94,50 @@ def test_waitlist_events_name_the_patient_or_the_system():
     assert (
         log.event_text(event("waitlist.offer_expire"), names={})
         == "The earlier time offered lapsed unanswered"
+    )
+
+
+def test_every_action_the_app_records_is_in_the_catalogue(app):
+    """The audit page filters by a select of known actions: an action recorded anywhere in the services must
+    have its line (and words) in log.ACTION_GROUPS. Endpoint names (links) are not actions."""
+    root = Path(__file__).resolve().parents[3] / "clinic" / "services"
+    literal = re.compile(
+        r'"((?:auth|admin|request|booking|patient|course|rems|appointment|intake|waitlist|checkin)\.[a-z_]+)"'
+    )
+    endpoints = set(app.view_functions)
+    found = {
+        name
+        for path in root.rglob("*.py")
+        if path.name != "log.py"
+        for name in literal.findall(path.read_text(encoding="utf-8"))
+        if name not in endpoints
+    }
+    found |= {f"course.session_{outcome}" for outcome in ("completed", "no_show", "cancelled")}  # f-string
+    assert found - set(log.ACTIONS) == set()
+    choices = [value for value, _, _ in log.action_choices()]
+    assert set(log.ACTIONS) <= set(choices) and "admin." in choices and choices[0] == ""
+
+
+def test_a_visit_is_folded_into_its_first_view():
+    start = datetime(2026, 11, 20, 15, tzinfo=UTC)
+    views = [
+        AuditEvent(
+            id=i,
+            action="request.view",
+            actor_id=3,
+            record_type="request",
+            record_id=9,
+            at=at,
+            is_repeat_view=r,
+        )
+        for i, (at, r) in enumerate(
+            [(start, False), (start.replace(minute=5), True), (start.replace(minute=20), True)], start=1
+        )
+    ]
+    note = AuditEvent(id=4, action="request.note", actor_id=3, record_type="request", record_id=9, at=start)
+    shown, visits = log.fold_views([note, *reversed(views)])
+    assert [e.id for e in shown] == [4, 1]
+    assert visits[1] == log.Visit(3, start.replace(minute=20))
+    assert (
+        log.event_text(views[0], names={}, visits=visits, tz=NY) == "Viewed the request (3 views until 10:20)"
     )

@@ -149,3 +149,21 @@ def test_detail_lists_what_to_review(app, make_request):
             "Thoughts of self-harm (PHQ-9 item 9): more than half the days",
             "Ticked: high blood pressure",
         )
+
+
+def test_an_outcome_before_the_appointment_is_refused_with_its_time(app, make_request, make_staff):
+    nurse = make_staff()
+    request_id = make_request(status="scheduled")
+    with app.app_context():
+        starts_at = db.session.get(ConsultationRequest, request_id).active_booking.starts_at
+        with pytest.raises(WorkflowError, match=r"has not happened yet: it starts .* Mark it completed"):
+            cases.change_status(request_id, RequestStatus.COMPLETED, actor_id=nurse, now=NOW)
+        assert cases.change_status(
+            request_id, RequestStatus.COMPLETED, actor_id=nurse, now=starts_at
+        ).status == (RequestStatus.COMPLETED)
+    cancelled = make_request(status="scheduled", cancelled=True)
+    with app.app_context():
+        db.session.get(ConsultationRequest, cancelled).status = RequestStatus.SCHEDULED
+        db.session.commit()
+        with pytest.raises(WorkflowError, match="no booked appointment to mark no show"):
+            cases.change_status(cancelled, RequestStatus.NO_SHOW, actor_id=nurse, now=NOW)
