@@ -31,6 +31,7 @@ STAFF = [
     "/staff/schedule",
     "/staff/schedule?view=week",
     "/staff/calls",
+    "/staff/waitlist",
     "/staff/account/two-factor",
     "/staff/account/password",
     "/staff/chairs",

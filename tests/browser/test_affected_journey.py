@@ -55,7 +55,7 @@ def test_admin_closes_over_an_urgent_booking_and_emails_the_patient(
     question = page.locator("section[aria-labelledby='affected-heading']")
     row = question.locator("tbody tr", has_text=reference)
     expect(row).to_contain_text("Casey Affected")
-    expect(row).to_contain_text("+12125550111")
+    expect(row).to_contain_text("(212) 555-0111")
     expect(row).to_contain_text("Urgent")
     axe(page)
     try:
@@ -63,7 +63,7 @@ def test_admin_closes_over_an_urgent_booking_and_emails_the_patient(
         page.wait_for_url("**/admin/affected")
         row = page.locator("#affected-table tbody tr", has_text=reference)
         expect(row).to_contain_text("Casey Affected")
-        expect(row).to_contain_text("+12125550111")
+        expect(row).to_contain_text("(212) 555-0111")
         expect(row.locator(".badge-urgent")).to_have_text("Urgent")
         expect(row).to_contain_text("Not yet")
         axe(page)

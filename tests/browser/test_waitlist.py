@@ -88,7 +88,7 @@ def test_a_cancelled_slot_is_offered_to_the_patient_waiting_and_accepted(
     )
     assert message.subject == "An earlier time is free at Northfield Clinic"
     assert day_text(tomorrow) in message.body
-    assert re.search(r"until .+ \(America/New_York\)", message.body)
+    assert re.search(r"until .+ Eastern Time", message.body)
     url = re.search(r"https?://\S+/offers/\S+", message.body).group(0)
     token = url.split("/offers/", 1)[1]
     page.goto("/offers/" + token)

@@ -59,7 +59,7 @@ def test_a_closure_lists_the_patients_urgent_first_then_they_are_emailed(app, ad
         "Una Urgent",
         "Rory Routine",
     ]
-    assert "+12125550140" in preview[0].get_text() and "Urgent" in preview[0].get_text()
+    assert "(212) 555-0140" in preview[0].get_text() and "Urgent" in preview[0].get_text()
 
     assert confirmed.status_code == 303 and confirmed.headers["Location"] == "/admin/affected"
     page = admin.get("/admin/affected")
@@ -67,7 +67,7 @@ def test_a_closure_lists_the_patients_urgent_first_then_they_are_emailed(app, ad
     html = page.get_data(as_text=True)
     assert "2 booking(s) outside the offered times were kept and flagged for staff" in html
     first, second = rows(html)
-    assert first.startswith("Email Una Urgent") and "+12125550140" in first and "Urgent" in first
+    assert first.startswith("Email Una Urgent") and "(212) 555-0140" in first and "Urgent" in first
     assert "Burst pipe" in first and "Not yet" in first
     assert second.startswith("Email Rory Routine")
     assert f'href="/staff/requests/{urgent_request}"' in html and 'href="tel:+12125550140"' in html

@@ -145,14 +145,26 @@ def test_a_status_already_reached_is_no_move_and_the_contact_is_kept(app, make_r
         assert len(contacts.for_request(request_id)) == 1
 
 
-def test_a_closing_move_takes_no_follow_up(app, make_request, make_staff):
+def test_a_closing_move_takes_no_follow_up(app, add_request, make_staff):
     nurse = make_staff()
-    request_id = make_request(status="scheduled")
+    request_id = add_request(slot=NOW - timedelta(hours=1))  # the appointment has happened
     with app.app_context():
         db.session.get(ConsultationRequest, request_id).status = RequestStatus.SCHEDULED
         db.session.commit()
         with pytest.raises(FollowUpError, match="completed request needs no follow-up"):
             log(request_id, nurse, status=RequestStatus.COMPLETED, follow_up_on=TODAY)
+
+
+def test_a_contact_cannot_mark_completed_before_the_appointment(app, add_request, make_staff):
+    nurse = make_staff()
+    request_id = add_request(slot=NOW + timedelta(days=1))
+    with app.app_context():
+        db.session.get(ConsultationRequest, request_id).status = RequestStatus.SCHEDULED
+        db.session.commit()
+        before = snapshot(request_id)
+        with pytest.raises(WorkflowError, match="has not happened yet"):
+            log(request_id, nurse, status=RequestStatus.COMPLETED)
+        assert snapshot(request_id) == before
 
 
 def test_each_contact_replaces_the_follow_up(app, make_request, make_staff):
