@@ -190,7 +190,15 @@ def move(
     return new, notifications.add_reschedule(consultation, old, new, now=now)
 
 
+def lock_request(consultation: ConsultationRequest) -> None:
+    """Take the request's row lock and read it afresh (inner step): every change to one request's booking
+    takes it first, so concurrent cancels and moves of the same booking queue up in one order instead of
+    deadlocking (one locking the booking then the request, the other the request then the booking)."""
+    db.session.refresh(consultation, with_for_update=True)
+
+
 def _check_patient_may_change(consultation: ConsultationRequest, *, now: datetime) -> None:
+    lock_request(consultation)
     if consultation.active_booking is None:
         raise NoActiveBooking("this request has no active booking")
     if not changeable_by_patient(consultation, now=now):

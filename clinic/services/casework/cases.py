@@ -54,7 +54,11 @@ def _record(action: str, request_id: int, actor_id: int, details: dict | None = 
 
 
 def _load(request_id: int) -> ConsultationRequest:
-    consultation = db.session.get(ConsultationRequest, request_id)
+    """The request, its row locked for this transaction: staff changes to one request (and the patient's, see
+    seats.lock_request) queue up in one order, so a cancel and a move of the same booking never deadlock."""
+    consultation = db.session.get(
+        ConsultationRequest, request_id, with_for_update=True, populate_existing=True
+    )
     if consultation is None:
         raise RequestNotFound(request_id)
     return consultation
