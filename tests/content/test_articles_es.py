@@ -1,0 +1,150 @@
+"""The Spanish articles: one for every English article, with the same slug, the same front matter keys and
+the same source links, loadable by the same front-matter reader, and written at grade 6 to 8 in Spanish.
+
+Readability is the Fernández-Huerta score (textstat 0.7.4, language "es"), the Spanish adaptation of the
+Flesch reading ease: 206.84 - 60 x (syllables per word) - 1.02 x (words per sentence). Its scale
+(Fernández Huerta 1959, as published by legible.es and in the INFLESZ literature):
+
+    90-100  muy fácil      about grade 4
+    80-90   fácil          about grade 5
+    70-80   algo fácil     about grade 6
+    60-70   normal         about grades 7 and 8
+    50-60   algo difícil   secondary school
+    30-50   difícil        university
+     0-30   muy difícil    specialist
+
+So grade 6 to 8 is a score from 60 to 80. The text measured is the article as a reader sees it: Markdown
+rendered and stripped to its words, placeholders filled in with a typical value, each heading, paragraph
+and list item counted as its own sentence, and the list of sources left out (references, not prose).
+"""
+
+import re
+from pathlib import Path
+
+import frontmatter
+import pytest
+import textstat
+from bs4 import BeautifulSoup
+
+from clinic.public import articles, placeholders
+
+EN_DIR = articles.ARTICLES_DIR
+ES_DIR = EN_DIR / "es"
+EN_SLUGS = sorted(path.stem for path in EN_DIR.glob("*.md"))
+SOURCES_EN = "Sources"
+SOURCES_ES = "Fuentes"
+NEXT_STEP_ES = "Próximo paso"
+GRADE_6_TO_8 = (60.0, 80.0)  # Fernández-Huerta: 80-70 is grade 6, 70-60 grades 7 and 8
+# A typical value for each placeholder, only so that the measured text reads like the served page.
+SAMPLE_VALUES = {"consultation_length": "30 minutos", "clinic_name": "nuestra clínica", "clinic_phone": "555"}
+
+
+def post(path: Path) -> frontmatter.Post:
+    return frontmatter.loads(path.read_text(encoding="utf-8"))
+
+
+def sources_section(content: str, heading: str) -> str:
+    """The Markdown under the '## <heading>' of an article (its list of sources)."""
+    match = re.search(rf"^## {re.escape(heading)}\s*$(.*?)(?=^## |\Z)", content, re.MULTILINE | re.DOTALL)
+    assert match is not None, f"no '## {heading}' section"
+    return match.group(1)
+
+
+def links(markdown: str) -> set[str]:
+    return set(re.findall(r"\]\((https://[^)\s]+)\)", markdown))
+
+
+def readable_text(markdown: str) -> str:
+    """The article's words as a reader sees them, one sentence per heading, paragraph and list item,
+    without the list of sources."""
+    filled = placeholders.PLACEHOLDER.sub(lambda m: SAMPLE_VALUES[m.group(1)], markdown)
+    html, _ = articles.render_markdown(filled)
+    page = BeautifulSoup(html, "html.parser")
+    sources = page.find("h2", string=SOURCES_ES)
+    if sources is not None:
+        for node in [sources, *sources.find_next_siblings()]:
+            node.decompose()
+    sentences = []
+    for block in page.find_all(["h2", "h3", "h4", "p", "li"]):
+        words = " ".join(block.get_text(" ").split())
+        if words:
+            sentences.append(words if words[-1] in ".:;!?" else words + ".")
+    return " ".join(sentences)
+
+
+def fernandez_huerta(text: str) -> float:
+    textstat.set_lang("es")
+    try:
+        return textstat.fernandez_huerta(text)
+    finally:
+        textstat.set_lang("en_US")
+
+
+def test_there_are_nine_english_articles_and_nine_spanish_ones():
+    assert len(EN_SLUGS) == 9
+    assert sorted(path.stem for path in ES_DIR.glob("*.md")) == EN_SLUGS
+
+
+def test_the_english_loader_does_not_pick_up_the_spanish_files():
+    assert {item.slug for item in articles.all_articles()} == set(EN_SLUGS)
+
+
+@pytest.mark.parametrize("slug", EN_SLUGS)
+def test_spanish_article_has_the_same_front_matter_and_sources(slug):
+    english, spanish = post(EN_DIR / f"{slug}.md"), post(ES_DIR / f"{slug}.md")
+    assert set(spanish.keys()) == set(english.keys())
+    assert spanish["order"] == english["order"]
+    for key in ("title", "summary"):
+        assert isinstance(spanish[key], str) and spanish[key].strip()
+        assert spanish[key] != english[key], f"{slug}: {key} is not translated"
+    en_sources = sources_section(english.content, SOURCES_EN)
+    es_sources = sources_section(spanish.content, SOURCES_ES)
+    assert links(es_sources) == links(en_sources)
+    assert es_sources.count("\n- ") == en_sources.count("\n- "), "one Spanish source per English source"
+    # The settings-dependent placeholders are kept exactly as the English file writes them.
+    assert placeholders.names_in(spanish.content) == placeholders.names_in(english.content)
+    assert placeholders.names_in(spanish.content) <= set(placeholders.VALUES)
+
+
+@pytest.mark.parametrize("slug", EN_SLUGS)
+def test_spanish_article_renders_with_the_same_links_and_ending(slug):
+    english, spanish = post(EN_DIR / f"{slug}.md"), post(ES_DIR / f"{slug}.md")
+    en_html, _ = articles.render_markdown(english.content)
+    es_html, _ = articles.render_markdown(spanish.content)
+    en_page, es_page = BeautifulSoup(en_html, "html.parser"), BeautifulSoup(es_html, "html.parser")
+    site_links = {a["href"] for a in en_page.find_all("a") if a["href"].startswith("/")}
+    assert site_links == {a["href"] for a in es_page.find_all("a") if a["href"].startswith("/")}
+    headings = [h.get_text() for h in es_page.find_all("h2")]
+    assert headings[-2:] == [NEXT_STEP_ES, SOURCES_ES]
+    assert len(headings) == len(en_page.find_all("h2"))
+
+
+@pytest.mark.parametrize("slug", EN_SLUGS)
+def test_spanish_crisis_wording_gives_the_spanish_988_options(slug):
+    text = post(ES_DIR / f"{slug}.md").content
+    if "988" not in post(EN_DIR / f"{slug}.md").content:
+        return
+    assert "988" in text
+    if "911" in post(EN_DIR / f"{slug}.md").content:
+        assert "911" in text
+    if "988lifeline.org" in sources_section(post(EN_DIR / f"{slug}.md").content, SOURCES_EN) or re.search(
+        r"call or text 988", post(EN_DIR / f"{slug}.md").content
+    ):
+        assert "marque el 2" in text and "AYUDA" in text, slug
+
+
+@pytest.mark.parametrize("slug", EN_SLUGS)
+def test_spanish_article_reads_at_grade_6_to_8(slug):
+    score = fernandez_huerta(readable_text(post(ES_DIR / f"{slug}.md").content))
+    low, high = GRADE_6_TO_8
+    assert low <= score <= high, f"{slug}: Fernández-Huerta {score}"
+
+
+def test_the_spanish_readability_measure_can_fail():
+    hard = (
+        "La antagonización farmacológica de los receptores glutamatérgicos ionotrópicos desencadena "
+        "modificaciones neuroplásticas considerablemente significativas en circuitos corticolímbicos."
+    )
+    easy = "Yo voy a la casa. Mi mamá me ve. Es de día."
+    assert fernandez_huerta(readable_text(hard)) < GRADE_6_TO_8[0]
+    assert fernandez_huerta(readable_text(easy)) > GRADE_6_TO_8[1]
