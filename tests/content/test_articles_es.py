@@ -128,16 +128,16 @@ def test_spanish_article_renders_with_the_same_links_and_ending(slug):
 
 @pytest.mark.parametrize("slug", EN_SLUGS)
 def test_spanish_crisis_wording_gives_the_spanish_988_options(slug):
-    text = post(ES_DIR / f"{slug}.md").content
-    if "988" not in post(EN_DIR / f"{slug}.md").content:
-        return
-    assert "988" in text
-    if "911" in post(EN_DIR / f"{slug}.md").content:
-        assert "911" in text
-    if "988lifeline.org" in sources_section(post(EN_DIR / f"{slug}.md").content, SOURCES_EN) or re.search(
-        r"call or text 988", post(EN_DIR / f"{slug}.md").content
-    ):
-        assert "marque el 2" in text and "AYUDA" in text, slug
+    """Where the English page gives crisis numbers, the Spanish one gives them too, with the Lifeline's
+    Spanish options: call 988 and press 2, or text AYUDA to 988."""
+    english, spanish = post(EN_DIR / f"{slug}.md").content, post(ES_DIR / f"{slug}.md").content
+    for number in ("911", "988"):
+        assert (number in spanish) == (number in english), f"{slug}: {number}"
+    if "call or text 988" in english:
+        assert "marque el 2" in spanish, slug
+        assert "AYUDA por texto al 988" in spanish, slug
+    if "chat at [988lifeline.org]" in english:
+        assert "[988lineadevida.org](https://988lineadevida.org)" in spanish, slug
 
 
 @pytest.mark.parametrize("slug", EN_SLUGS)
