@@ -155,3 +155,21 @@ def test_the_spanish_readability_measure_can_fail():
     easy = "Yo voy a la casa. Mi mamá me ve. Es de día."
     assert fernandez_huerta(readable_text(hard)) < GRADE_6_TO_8[0]
     assert fernandez_huerta(readable_text(easy)) > GRADE_6_TO_8[1]
+
+
+def test_no_spanish_article_shares_eight_words_in_a_row_with_a_source():
+    """The originality check of tests/data (README there) on the Spanish text: title, summary and body.
+
+    Its fingerprints come from English source texts and its word pattern is ASCII ([a-z0-9']+), so on
+    Spanish it can only catch English wording left in a page (such as a pasted sentence); it cannot catch
+    a close translation of a source. It is run all the same, so that nothing copied slips in."""
+    from tests.content.test_originality import load_fingerprints, shared_runs
+
+    fingerprints = load_fingerprints()
+    problems = []
+    for slug in EN_SLUGS:
+        spanish = post(ES_DIR / f"{slug}.md")
+        html, _ = articles.render_markdown(spanish.content)
+        text = " ".join([spanish["title"], spanish["summary"], BeautifulSoup(html, "html.parser").get_text(" ")])
+        problems.extend(f"{slug}: {run}" for run in shared_runs(text, fingerprints))
+    assert not problems, "\n".join(problems)
