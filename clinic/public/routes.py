@@ -6,6 +6,7 @@ from sqlalchemy.exc import DBAPIError
 
 from clinic.errors import safe_rollback
 from clinic.extensions import db
+from clinic.i18n import language
 from clinic.public import articles, placeholders, wording
 from clinic.scheduling import WEEKDAY_NAMES, ClosureRule, DayHours
 from clinic.services.booking.intake import CONSENT_VERSION
@@ -66,25 +67,25 @@ def _hours_context() -> dict:
 
 @bp.get("/")
 def home():
-    return render_template("public/home.html", articles=articles.all_articles(), **_hours_context())
+    return render_template("public/home.html", articles=articles.all_articles(language()), **_hours_context())
 
 
 @bp.get("/learn/")
 def learn():
-    return render_template("public/learn.html", articles=articles.all_articles())
+    return render_template("public/learn.html", articles=articles.all_articles(language()))
 
 
 @bp.get("/learn/<slug>")
 def article(slug: str):
     try:
-        item = articles.article(slug)
+        item = articles.article(slug, language())
     except articles.ArticleNotFound:
         abort(404)
     return render_template(
         "public/article.html",
         article=item,
         body=placeholders.fill(item.html, site_info()),  # the cached HTML, with today's settings
-        next_article=articles.next_article(item),
+        next_article=articles.next_article(item, language()),
     )
 
 

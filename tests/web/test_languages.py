@@ -1,0 +1,101 @@
+"""Languages (SPEC section 14): Spanish from ?lang=, the cookie or Accept-Language; English by default."""
+
+import pytest
+from bs4 import BeautifulSoup
+
+from clinic.public import articles
+
+PATIENT_PAGES = ["/", "/learn/", "/learn/faq", "/contact", "/privacy", "/book"]
+STAFF_PAGES = ["/staff/login"]
+
+
+def soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+@pytest.mark.parametrize("path", PATIENT_PAGES)
+def test_lang_es_answers_spanish(client, path):
+    response = client.get(path, query_string={"lang": "es"})
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.html["lang"] == "es"
+    assert response.headers["Content-Language"] == "es"
+    assert {"Accept-Language", "Cookie"} <= set(response.vary)
+    assert page.select_one(".skip-link").get_text() == "Saltar al contenido principal"
+    assert page.select_one("#crisis-heading").get_text() == "Si necesita ayuda ahora"
+    assert "oprima 2" in page.select_one(".site-footer").get_text()
+    assert "lang=es" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("path", PATIENT_PAGES)
+def test_english_stays_the_default(client, path):
+    response = client.get(path)
+    page = soup(response)
+    assert page.html["lang"] == "en"
+    assert response.headers["Content-Language"] == "en"
+    assert page.select_one(".skip-link").get_text() == "Skip to main content"
+    assert "Set-Cookie" not in response.headers or "lang=" not in response.headers["Set-Cookie"]
+
+
+def test_accept_language_es_mx_gets_spanish_without_a_parameter(client):
+    response = client.get("/", headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"})
+    assert soup(response).html["lang"] == "es"
+    assert response.headers["Content-Language"] == "es"
+
+
+def test_english_accept_language_and_unknown_languages_get_english(client):
+    assert soup(client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})).html["lang"] == "en"
+    assert soup(client.get("/", headers={"Accept-Language": "fr-FR"})).html["lang"] == "en"
+    assert soup(client.get("/?lang=fr")).html["lang"] == "en"
+
+
+def test_the_choice_is_kept_in_a_cookie_and_beats_accept_language(client):
+    client.get("/?lang=es")
+    assert soup(client.get("/contact")).html["lang"] == "es"
+    client.get("/?lang=en")
+    response = client.get("/contact", headers={"Accept-Language": "es-MX"})
+    assert soup(response).html["lang"] == "en"
+
+
+def test_the_language_switch_keeps_the_page(client):
+    page = soup(client.get("/learn/faq?lang=es"))
+    switch = page.select_one(".language-switch a")
+    assert switch["href"] == "/learn/faq?lang=en"
+    assert switch["lang"] == "en"
+    page = soup(client.get("/learn/faq?lang=en"))
+    assert page.select_one(".language-switch a")["href"] == "/learn/faq?lang=es"
+    assert page.select_one(".language-switch a").get_text() == "Español"
+
+
+@pytest.mark.parametrize("path", STAFF_PAGES)
+def test_staff_pages_stay_english(client, path):
+    response = client.get(path, query_string={"lang": "es"}, headers={"Accept-Language": "es-MX"})
+    page = soup(response)
+    assert page.html["lang"] == "en"
+    assert page.select_one(".skip-link").get_text() == "Skip to main content"
+
+
+def test_error_pages_in_spanish(client):
+    response = client.get("/learn/no-such-article?lang=es")
+    assert response.status_code == 404
+    page = soup(response)
+    assert page.html["lang"] == "es"
+    assert page.select_one("#error-heading").get_text() == "No encontramos esa página"
+
+
+def test_articles_in_spanish_come_from_articles_es_when_present(tmp_path, monkeypatch):
+    english = tmp_path / "faq.md"
+    english.write_text("---\ntitle: Questions\nsummary: Answers\n---\nHello.\n", encoding="utf-8")
+    (tmp_path / "other.md").write_text("---\ntitle: Other\nsummary: More\n---\nWords.\n", encoding="utf-8")
+    (tmp_path / "es").mkdir()
+    spanish = "---\ntitle: Preguntas\nsummary: Respuestas\n---\nHola.\n"
+    (tmp_path / "es" / "faq.md").write_text(spanish, encoding="utf-8")
+    monkeypatch.setattr(articles, "ARTICLES_DIR", tmp_path)
+    articles.clear_cache()
+    try:
+        assert articles.article("faq", "es").title == "Preguntas"
+        assert articles.article("other", "es").title == "Other"  # not translated yet: English
+        assert articles.article("faq", "en").title == "Questions"
+        assert [a.slug for a in articles.all_articles("es")] == [a.slug for a in articles.all_articles("en")]
+    finally:
+        articles.clear_cache()
