@@ -3,12 +3,12 @@
 import logging
 
 from flask import Flask, jsonify, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from clinic.extensions import db
+from clinic.i18n import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request, url_for
-from flask_babel import get_locale
+from flask_babel import LazyString, get_locale, gettext
+from markupsafe import escape
 
 from clinic.extensions import LANGUAGE_COOKIE, LANGUAGES, babel, select_locale
 
@@ -76,3 +77,21 @@ def init_app(app: Flask) -> None:
                 httponly=True,
             )
         return response
+
+
+class LazyText(LazyString):
+    """A text translated when shown, and escaped like any other text in a template (Flask-Babel's own lazy
+    string is inserted as markup, unescaped)."""
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
+def lazy_gettext(string: str, **variables) -> LazyText:
+    """gettext, when the text is shown: for labels and messages defined once, at import."""
+    return LazyText(gettext, string, **variables)
+
+
+def either(english: str, spanish: str) -> LazyText:
+    """A text fixed in both languages (the validated Spanish PHQ-9): chosen when shown, never translated."""
+    return LazyText(lambda: spanish if language() == "es" else english)

@@ -15,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError
 
 from clinic.errors import safe_rollback
@@ -28,6 +29,7 @@ from clinic.intake.forms import (
     summary_items,
 )
 from clinic.intake.pages import SlotState, slot_state, typed_slot_state
+from clinic.intake.phq9 import PHQ9_ATTRIBUTION_TEXT, PHQ9_QUESTION_TEXT
 from clinic.models import ConsultationRequest
 from clinic.scheduling import SlotUnavailable
 from clinic.services.booking import availability, intake, links, renewal, seats
@@ -36,7 +38,7 @@ from clinic.services.mail.calendar import describe, describe_time
 from clinic.services.rules.read import DEFAULTS, ClinicInfo, clinic_info
 from clinic.timeutil import utcnow
 from clinic.triage.enums import RequestStatus
-from clinic.triage.screening import CONDITIONS, PHQ9_ATTRIBUTION, PHQ9_QUESTION, is_self_harm
+from clinic.triage.screening import CONDITIONS, is_self_harm
 
 bp = Blueprint("intake", __name__)
 
@@ -84,8 +86,8 @@ def _render_form(form: IntakeForm, slot: SlotState, status: int, *, unavailable:
         form=form,
         slot=slot,
         error_summary=[] if unavailable else errors,
-        phq9_question=PHQ9_QUESTION,
-        phq9_attribution=PHQ9_ATTRIBUTION,
+        phq9_question=PHQ9_QUESTION_TEXT,
+        phq9_attribution=PHQ9_ATTRIBUTION_TEXT,
         conditions=CONDITIONS,
         info=info,
         unavailable=unavailable,
@@ -186,7 +188,7 @@ def cancel(token: str):
     consultation = _load(token)
     if request.method == "GET":
         if consultation.active_booking is None:
-            flash("This consultation was already cancelled.", "info")
+            flash(_("This consultation was already cancelled."), "info")
             return redirect(url_for(".manage", token=token), 303)
         if not seats.changeable_by_patient(consultation, now=now):
             return _render_manage(consultation, token, now=now, status=409, problem=CALL_US)
@@ -199,11 +201,11 @@ def cancel(token: str):
     try:
         seats.cancel_for_patient(consultation, now=now)
     except seats.NoActiveBooking:
-        flash("This consultation was already cancelled.", "info")
+        flash(_("This consultation was already cancelled."), "info")
         return redirect(url_for(".manage", token=token), 303)
     except seats.NotChangeable:
         return _render_manage(consultation, token, now=now, status=409, problem=CALL_US)
-    flash("Your consultation is cancelled. We have emailed you a confirmation.", "success")
+    flash(_("Your consultation is cancelled. We have emailed you a confirmation."), "success")
     return redirect(url_for(".manage", token=token), 303)
 
 
@@ -235,7 +237,7 @@ def reschedule(token: str):
     consultation = _load(token)
     if not seats.changeable_by_patient(consultation, now=now):
         if consultation.active_booking is None:
-            flash("This consultation is cancelled: please request a new one.", "info")
+            flash(_("This consultation is cancelled: please request a new one."), "info")
             return redirect(url_for(".manage", token=token), 303)
         return _render_manage(consultation, token, now=now, status=409, problem=CALL_US)
     form = RescheduleForm()
@@ -267,14 +269,16 @@ def reschedule(token: str):
             problem="Sorry, that time was just taken or is no longer offered. Please choose another.",
         )
     except seats.NoActiveBooking:
-        flash("This consultation is cancelled: please request a new one.", "info")
+        flash(_("This consultation is cancelled: please request a new one."), "info")
         return redirect(url_for(".manage", token=token), 303)
     except seats.NotChangeable:
         return _render_manage(consultation, token, now=now, status=409, problem=CALL_US)
     except seats.BookingChanged:
-        flash("Your booking was changed at the same time from somewhere else. Please check it below.", "info")
+        flash(
+            _("Your booking was changed at the same time from somewhere else. Please check it below."), "info"
+        )
         return redirect(url_for(".manage", token=token), 303)
-    flash("Your consultation has moved. We have emailed you the new time.", "success")
+    flash(_("Your consultation has moved. We have emailed you the new time."), "success")
     return redirect(url_for(".manage", token=token), 303)
 
 

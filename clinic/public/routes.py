@@ -1,5 +1,6 @@
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
+from babel.dates import format_date
 from flask import Blueprint, abort, jsonify, render_template
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -10,7 +11,7 @@ from clinic.i18n import language
 from clinic.public import articles, placeholders, wording
 from clinic.scheduling import WEEKDAY_NAMES, ClosureRule, DayHours
 from clinic.services.booking.intake import CONSENT_VERSION
-from clinic.services.mail.calendar import clock_text, zone_name
+from clinic.services.mail.calendar import SPANISH, clock_text, zone_name
 from clinic.services.rules.read import ClinicInfo, clinic_info, closures_between, displayed_info, weekly_hours
 from clinic.timeutil import utcnow
 
@@ -19,8 +20,40 @@ bp = Blueprint("public", __name__)
 UPCOMING_CLOSURE_DAYS = 45
 
 
-bp.add_app_template_filter(clock_text, "clock")  # 8:00 AM, 5:30 PM
-bp.add_app_template_filter(zone_name, "zone_name")  # Eastern Time
+@bp.app_template_filter("clock")
+def clock(value: time) -> str:
+    """8:00 AM, 5:30 PM; in Spanish 8:00 a.m., 5:30 p.m."""
+    return clock_text(value, language())
+
+
+@bp.app_template_filter("zone_name")
+def zone(timezone: str) -> str:
+    """Eastern Time; in Spanish hora oriental."""
+    return zone_name(timezone, language())
+
+
+@bp.app_template_filter("day_month")
+def day_month(day: date) -> str:
+    """November 23; in Spanish 23 de noviembre."""
+    if language() == "es":
+        return format_date(day, "d 'de' MMMM", locale=SPANISH)
+    return f"{day.strftime('%B')} {day.day}"
+
+
+@bp.app_template_filter("weekday")
+def weekday(day: date) -> str:
+    """Monday; in Spanish lunes."""
+    if language() == "es":
+        return format_date(day, "EEEE", locale=SPANISH)
+    return day.strftime("%A")
+
+
+@bp.app_template_filter("month_year")
+def month_year(day: date) -> str:
+    """The week's heading date: November 23, 2026; in Spanish 23 de noviembre de 2026."""
+    if language() == "es":
+        return format_date(day, "d 'de' MMMM 'de' y", locale=SPANISH)
+    return f"{day.strftime('%B')} {day.day}, {day.year}"
 
 
 @bp.app_template_filter("tel")
