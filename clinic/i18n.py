@@ -11,7 +11,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request, url_for
-from flask_babel import LazyString, get_locale, gettext
+from flask_babel import LazyString, get_locale, gettext, refresh
 from markupsafe import escape
 
 from clinic.extensions import LANGUAGE_COOKIE, LANGUAGES, babel, select_locale
@@ -60,6 +60,11 @@ def init_app(app: Flask) -> None:
             "language_switch_url": switch_url,
             "language_names": LANGUAGE_NAMES,
         }
+
+    @app.before_request
+    def choose_language() -> None:
+        # The locale is cached on `g`, which a test's app context shares between requests: choose afresh.
+        refresh()
 
     @app.after_request
     def say_language(response):

@@ -22,7 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from clinic.i18n import either
+from clinic.i18n import either, language
 from clinic.i18n import lazy_gettext as _l
 from clinic.scheduling import parse_slot
 from clinic.services.booking.intake import IntakeData
@@ -365,6 +365,7 @@ class IntakeForm(Phq9Questions, FlaskForm):
             medications=clean_text(self.medications.data),
             notes=clean_text(self.notes.data),
             phq9_difficulty=self.phq9_difficulty_answer,
+            language=language(),
         )
 
 

@@ -20,6 +20,8 @@ from sqlalchemy.exc import DBAPIError
 
 from clinic.errors import safe_rollback
 from clinic.extensions import limiter
+from clinic.i18n import language
+from clinic.i18n import lazy_gettext as _l
 from clinic.intake.forms import (
     BIRTH_DATE_HINT,
     CancelForm,
@@ -44,16 +46,16 @@ bp = Blueprint("intake", __name__)
 
 JUST_SUBMITTED = "intake_submitted"  # session key: the public id of the request just made, nothing else
 STATUS_TEXT = {
-    RequestStatus.NEW: "Booked. We will contact you before the appointment.",
-    RequestStatus.CONTACTED: "Booked. We have been in touch about your request.",
-    RequestStatus.SCHEDULED: "Confirmed.",
-    RequestStatus.COMPLETED: "Completed.",
-    RequestStatus.CANCELLED: "Cancelled.",
-    RequestStatus.DECLINED: "Closed. Please call us if you have questions.",
-    RequestStatus.NO_SHOW: "Missed. Please call us to arrange another time.",
+    RequestStatus.NEW: _l("Booked. We will contact you before the appointment."),
+    RequestStatus.CONTACTED: _l("Booked. We have been in touch about your request."),
+    RequestStatus.SCHEDULED: _l("Confirmed."),
+    RequestStatus.COMPLETED: _l("Completed."),
+    RequestStatus.CANCELLED: _l("Cancelled."),
+    RequestStatus.DECLINED: _l("Closed. Please call us if you have questions."),
+    RequestStatus.NO_SHOW: _l("Missed. Please call us to arrange another time."),
 }
-CALL_US = "This booking can no longer be changed online. Please call us."
-INVALID_LINK = (
+CALL_US = _l("This booking can no longer be changed online. Please call us.")
+INVALID_LINK = _l(
     "This booking link is not valid any more. Links stop working a day after the appointment, and a "
     "link copied only in part does not work. If you need help with a booking, please call us."
 )
@@ -155,8 +157,8 @@ def _render_manage(
         "intake/manage.html",
         token=token,
         reference=consultation.reference,
-        when=describe(shown.starts_at, tz) if shown else None,
-        ends=describe_time(shown.ends_at, tz) if shown else None,
+        when=describe(shown.starts_at, tz, language()) if shown else None,
+        ends=describe_time(shown.ends_at, tz, language()) if shown else None,
         # An urgent request stays open after its patient cancels (staff still call): the patient sees
         # their booking as cancelled all the same.
         status_text=STATUS_TEXT[
@@ -195,7 +197,7 @@ def cancel(token: str):
         return render_template(
             "intake/cancel.html",
             token=token,
-            when=describe(consultation.active_booking.starts_at, clinic_info().timezone),
+            when=describe(consultation.active_booking.starts_at, clinic_info().timezone, language()),
             cancel_form=CancelForm(),
         )
     try:
@@ -225,7 +227,7 @@ def _render_reschedule(
         form=form,
         token=token,
         reference=consultation.reference,
-        current=describe(current.starts_at, clinic_info().timezone),
+        current=describe(current.starts_at, clinic_info().timezone, language()),
         picker=availability.picker_week(week, now=now),
         problem=problem,
     ), status

@@ -1,9 +1,17 @@
 """Languages (SPEC section 14): Spanish from ?lang=, the cookie or Accept-Language; English by default."""
 
+import re
+from datetime import UTC, datetime
+
 import pytest
 from bs4 import BeautifulSoup
+from sqlalchemy import select
 
+from clinic.extensions import db
+from clinic.models import ConsultationRequest
 from clinic.public import articles
+from tests.conftest import csrf_token_from
+from tests.fixtures_intake import intake_form_data
 
 PATIENT_PAGES = ["/", "/learn/", "/learn/faq", "/contact", "/privacy", "/book"]
 STAFF_PAGES = ["/staff/login"]
@@ -99,3 +107,64 @@ def test_articles_in_spanish_come_from_articles_es_when_present(tmp_path, monkey
         assert [a.slug for a in articles.all_articles("es")] == [a.slug for a in articles.all_articles("en")]
     finally:
         articles.clear_cache()
+
+
+# A Spanish-speaking patient, end to end in the web layer (the phone journey is tests/browser/)
+
+NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York
+SLOT = "2026-11-24T09:00:00-05:00"  # Tuesday 09:00, offered
+
+
+def test_a_spanish_request_is_stored_in_spanish_and_emailed_in_spanish(app, client, sent, now):
+    form = client.get(f"/consultation?slot={SLOT}&lang=es")
+    page = soup(form)
+    assert page.html["lang"] == "es"
+    assert "martes, 24 de noviembre de 2026" in page.select_one(".slot-chosen").get_text()
+    legend = page.select_one("#phq9_1-0").find_parent("fieldset").legend.get_text()
+    assert legend == "1. Poco interés o placer en hacer cosas"
+    assert "phqscreeners.com" in page.select_one("#phq9-heading").find_parent("section").get_text()
+    token = csrf_token_from(form.get_data(as_text=True))
+
+    # a mistake: the error is in Spanish, beside the field
+    refused = client.post("/consultation", data=intake_form_data(SLOT, token, first_name=""))
+    assert refused.status_code == 422 or refused.status_code == 200
+    assert soup(refused).select_one("#first_name-error").get_text() == "Por favor, escriba su nombre."
+
+    answered = client.post("/consultation", data=intake_form_data(SLOT, token, phq9_9="1"))
+    assert answered.status_code == 303
+    manage = soup(client.get(answered.headers["Location"]))
+    assert manage.html["lang"] == "es"
+    crisis = manage.select_one("#crisis-help")
+    assert "Por favor, pida ayuda ahora" in crisis.get_text()
+    assert "oprima 2" in crisis.get_text() and "AYUDA" in crisis.get_text()
+    assert "Su consulta" == manage.h1.get_text()
+
+    with app.app_context():
+        consultation = db.session.scalars(select(ConsultationRequest)).one()
+        assert consultation.language == "es"
+    [email] = [m for m in sent if m.to == ["zoe.obrien@example.com"]]
+    assert email.subject.startswith("Su consulta con ")
+    assert email.body.startswith("Hola, Zoë:")
+    assert "martes, 24 de noviembre de 2026 a las 9:00" in email.body
+    link = re.search(r"http://\S+(/appointments/\S+)", email.body).group(1)
+    assert link.endswith("?lang=es")
+
+    fresh = app.test_client()  # the email opened elsewhere: the link alone says Spanish
+    page = soup(fresh.get(link))
+    assert page.html["lang"] == "es" and page.h1.get_text() == "Su consulta"
+    assert "Cancelar mi consulta" in page.get_text()
+
+
+def test_english_requests_keep_english_emails(app, client, sent, make_request):
+    make_request()
+    [email] = sent
+    assert email.subject.startswith("Your consultation with ")
+    assert email.body.startswith("Hello ")
+    assert "?lang=" not in email.body
+
+
+def test_staff_see_the_patients_language(app, staff_client, make_request):
+    request_id = make_request(language="es")
+    page = soup(staff_client.get(f"/staff/requests/{request_id}", headers={"Accept-Language": "es-MX"}))
+    assert page.html["lang"] == "en"
+    assert page.select_one("#patient-language").get_text() == "Spanish"

@@ -14,8 +14,10 @@ from clinic.models import Booking, ConsultationRequest
 PRODID = "-//Clinic//Consultation booking//EN"
 
 
-def subject_for(clinic_name: str) -> str:
+def subject_for(clinic_name: str, language: str = "en") -> str:
     """The one title patients see in subjects and calendars: never a drug, a diagnosis or a score."""
+    if language == "es":
+        return f"Su consulta con {clinic_name}"
     return f"Your consultation with {clinic_name}"
 
 

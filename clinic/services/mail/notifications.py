@@ -9,6 +9,7 @@ the loopback address it is served on: see `base_url`).
 from datetime import datetime, timedelta
 
 from flask import current_app, g, has_request_context, render_template
+from flask_babel import force_locale
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -40,7 +41,14 @@ def base_url() -> str:
 
 
 def manage_url(consultation: ConsultationRequest) -> str:
-    return f"{base_url()}/appointments/{manage_token(consultation)}"
+    """The patient's manage link; for a patient who wrote in Spanish it opens the page in Spanish."""
+    url = f"{base_url()}/appointments/{manage_token(consultation)}"
+    return f"{url}?lang={consultation.language}" if _language(consultation) != "en" else url
+
+
+def _language(consultation: ConsultationRequest) -> str:
+    """The language every email to this patient is written in (SPEC section 14)."""
+    return consultation.language or "en"
 
 
 def calendar_file(consultation: ConsultationRequest, booking: Booking, *, now: datetime) -> str:
@@ -66,20 +74,24 @@ def _patient_message(
     kind: str, consultation: ConsultationRequest, booking: Booking, *, now: datetime, **context
 ) -> OutboxMessage:
     info = clinic_info()
+    language = _language(consultation)
     context = {
         "info": info,
         "consultation": consultation,
-        "when": describe(booking.starts_at, info.timezone),
+        "when": describe(booking.starts_at, info.timezone, language),
         "manage_url": manage_url(consultation),
-        "book_url": f"{base_url()}/book",
+        "book_url": f"{base_url()}/book" + ("?lang=es" if language == "es" else ""),
         **context,
     }
+    with force_locale(language):
+        text = render_template(f"emails/{kind}.txt", **context)
+        html = render_template(f"emails/{kind}.html", **context)
     return outbox.add(
         kind,
         [consultation.email],
-        subject_for(info.name),
-        render_template(f"emails/{kind}.txt", **context),
-        render_template(f"emails/{kind}.html", **context),
+        subject_for(info.name, language),
+        text,
+        html,
         [_ics_attachment(consultation, booking, info, now=now)],
     )
 
@@ -96,9 +108,8 @@ def add_reschedule(
     consultation: ConsultationRequest, old: Booking, new: Booking, *, now: datetime
 ) -> OutboxMessage:
     info = clinic_info()
-    return _patient_message(
-        "reschedule", consultation, new, now=now, previous=describe(old.starts_at, info.timezone)
-    )
+    previous = describe(old.starts_at, info.timezone, _language(consultation))
+    return _patient_message("reschedule", consultation, new, now=now, previous=previous)
 
 
 def add_reminder(consultation: ConsultationRequest, booking: Booking, *, now: datetime) -> OutboxMessage:
