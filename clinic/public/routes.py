@@ -9,7 +9,7 @@ from clinic.errors import safe_rollback
 from clinic.extensions import db
 from clinic.i18n import language
 from clinic.public import articles, placeholders, wording
-from clinic.scheduling import WEEKDAY_NAMES, ClosureRule, DayHours
+from clinic.scheduling import ClosureRule, DayHours
 from clinic.services.booking.intake import CONSENT_VERSION
 from clinic.services.mail.calendar import SPANISH, clock_text, zone_name
 from clinic.services.rules.read import ClinicInfo, clinic_info, closures_between, displayed_info, weekly_hours
@@ -92,7 +92,7 @@ def _hours_context() -> dict:
     today: date = utcnow().astimezone(info.rules.tz).date()
     upcoming: list[ClosureRule] = closures_between(today, today + timedelta(days=UPCOMING_CLOSURE_DAYS))
     return {
-        "hours_rows": [(index, WEEKDAY_NAMES[index], hours.get(index)) for index in range(7)],
+        "hours_rows": [(index, wording.weekday_name(index), hours.get(index)) for index in range(7)],
         "today": today,
         "upcoming_closures": upcoming,
     }
