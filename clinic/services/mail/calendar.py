@@ -98,16 +98,25 @@ def appointment_ics(
     event.add("dtstamp", now)
     event.add("dtstart", booking.starts_at.astimezone(tz))
     event.add("dtend", booking.ends_at.astimezone(tz))
-    event.add("summary", subject_for(clinic_name))
+    language = getattr(consultation, "language", None) or "en"
+    event.add("summary", subject_for(clinic_name, language))
     event.add("location", address)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    event.add(
-        "description",
-        f"Reference: {consultation.reference}\n"
-        f"Times are {zone_name(timezone)}.\n"
-        f"To change or cancel: {manage_url}\n"
-        f"Questions: {phone}",
-    )
+    if language == "es":
+        description = (
+            f"Referencia: {consultation.reference}\n"
+            f"Las horas son en {zone_name(timezone, language)}.\n"
+            f"Para cambiar o cancelar: {manage_url}\n"
+            f"Preguntas: {phone}"
+        )
+    else:
+        description = (
+            f"Reference: {consultation.reference}\n"
+            f"Times are {zone_name(timezone)}.\n"
+            f"To change or cancel: {manage_url}\n"
+            f"Questions: {phone}"
+        )
+    event.add("description", description)
     calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar.to_ical().decode("utf-8")
