@@ -52,13 +52,15 @@ CONVERTED = [
     "public/contact.html",
     "intake/reschedule.html",
     "intake/_waitlist.html",
+    "intake/received.html",
+    "intake/new_link_sent.html",
+    "emails/new_link.html",
+    "emails/new_link.txt",
 ]
 # Patient-facing templates still in English only (SPEC section 14 asks for all of them).
 NOT_YET_CONVERTED = [
     "public/privacy.html",
-    "intake/new_link_sent.html",
     "intake/offer.html",
-    "intake/received.html",
     "checkins/check_in.html",
     "courses/cancel.html",
     "courses/course.html",
@@ -74,8 +76,6 @@ NOT_YET_CONVERTED = [
     "emails/course_session_moved.txt",
     "emails/course_session_reminder.html",
     "emails/course_session_reminder.txt",
-    "emails/new_link.html",
-    "emails/new_link.txt",
     "emails/waitlist_offer.html",
     "emails/waitlist_offer.txt",
 ]
