@@ -56,6 +56,8 @@ CONVERTED = [
     "intake/new_link_sent.html",
     "emails/new_link.html",
     "emails/new_link.txt",
+    "emails/choose_new_time.html",
+    "emails/choose_new_time.txt",
 ]
 # Patient-facing templates still in English only (SPEC section 14 asks for all of them).
 NOT_YET_CONVERTED = [
@@ -66,8 +68,6 @@ NOT_YET_CONVERTED = [
     "courses/course.html",
     "emails/check_in.html",
     "emails/check_in.txt",
-    "emails/choose_new_time.html",
-    "emails/choose_new_time.txt",
     "emails/course_booked.html",
     "emails/course_booked.txt",
     "emails/course_session_cancelled.html",

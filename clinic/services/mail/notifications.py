@@ -121,19 +121,17 @@ def add_choose_new_time(consultation: ConsultationRequest, booking: Booking) -> 
     manage link made now (so it carries the request's current link version). Neutral on purpose: no reason,
     no health detail, and no calendar file (the time it would hold is the one that has to change)."""
     info = clinic_info()
+    language = _language(consultation)
     context = {
         "info": info,
         "consultation": consultation,
-        "when": describe(booking.starts_at, info.timezone),
+        "when": describe(booking.starts_at, info.timezone, language),
         "manage_url": manage_url(consultation),
     }
-    return outbox.add(
-        "choose_new_time",
-        [consultation.email],
-        subject_for(info.name),
-        render_template("emails/choose_new_time.txt", **context),
-        render_template("emails/choose_new_time.html", **context),
-    )
+    with force_locale(language):
+        text = render_template("emails/choose_new_time.txt", **context)
+        html = render_template("emails/choose_new_time.html", **context)
+    return outbox.add("choose_new_time", [consultation.email], subject_for(info.name, language), text, html)
 
 
 def add_urgent_notice(consultation: ConsultationRequest, *, check_in: bool = False) -> OutboxMessage:
