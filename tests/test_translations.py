@@ -58,6 +58,8 @@ CONVERTED = [
     "emails/new_link.txt",
     "emails/choose_new_time.html",
     "emails/choose_new_time.txt",
+    "emails/waitlist_offer.html",
+    "emails/waitlist_offer.txt",
 ]
 # Patient-facing templates still in English only (SPEC section 14 asks for all of them).
 NOT_YET_CONVERTED = [
@@ -76,8 +78,6 @@ NOT_YET_CONVERTED = [
     "emails/course_session_moved.txt",
     "emails/course_session_reminder.html",
     "emails/course_session_reminder.txt",
-    "emails/waitlist_offer.html",
-    "emails/waitlist_offer.txt",
 ]
 # Written in Spanish on purpose, whatever the page's language: the 988 Lifeline's Spanish line (lang="es").
 ALWAYS_SPANISH = (
