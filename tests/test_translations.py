@@ -60,6 +60,8 @@ CONVERTED = [
     "emails/choose_new_time.txt",
     "emails/waitlist_offer.html",
     "emails/waitlist_offer.txt",
+    "emails/check_in.html",
+    "emails/check_in.txt",
 ]
 # Patient-facing templates still in English only (SPEC section 14 asks for all of them).
 NOT_YET_CONVERTED = [
@@ -68,8 +70,6 @@ NOT_YET_CONVERTED = [
     "checkins/check_in.html",
     "courses/cancel.html",
     "courses/course.html",
-    "emails/check_in.html",
-    "emails/check_in.txt",
     "emails/course_booked.html",
     "emails/course_booked.txt",
     "emails/course_session_cancelled.html",

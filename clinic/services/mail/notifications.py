@@ -9,7 +9,7 @@ the loopback address it is served on: see `base_url`).
 from datetime import datetime, timedelta
 
 from flask import current_app, g, has_request_context, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -155,19 +155,18 @@ def add_urgent_notice(consultation: ConsultationRequest, *, check_in: bool = Fal
 def add_check_in(consultation: ConsultationRequest, *, url: str, expires_at: datetime) -> OutboxMessage:
     """The check-in link: neutral words only (no questionnaire's name, no score, no drug)."""
     info = clinic_info()
+    language = _language(consultation)
     context = {
         "info": info,
         "first_name": consultation.first_name,
-        "url": url,
-        "until": describe(expires_at, info.timezone),
+        "url": url + ("?lang=es" if language == "es" else ""),
+        "until": describe(expires_at, info.timezone, language),
     }
-    return outbox.add(
-        "check_in",
-        [consultation.email],
-        f"A message from {info.name}",
-        render_template("emails/check_in.txt", **context),
-        render_template("emails/check_in.html", **context),
-    )
+    with force_locale(language):
+        subject = gettext("A message from %(name)s", name=info.name)
+        text = render_template("emails/check_in.txt", **context)
+        html = render_template("emails/check_in.html", **context)
+    return outbox.add("check_in", [consultation.email], subject, text, html)
 
 
 def send_reminders(*, now: datetime | None = None) -> int:
