@@ -5,6 +5,7 @@ then English; staff pages always English). The catalogs live in clinic/translati
 `.mo` is compiled here at start, since a missing one silently shows English.
 """
 
+import logging
 import os
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from markupsafe import escape
 
 from clinic.extensions import LANGUAGE_COOKIE, LANGUAGES, babel, select_locale
 
+log = logging.getLogger(__name__)
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -30,9 +32,12 @@ def compile_catalogs(directory: Path = TRANSLATIONS) -> None:
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parent.parent.name)
         tmp = mo_path.with_suffix(f".mo.{os.getpid()}")  # workers starting together each write their own
-        with tmp.open("wb") as mo_file:
-            write_mo(mo_file, catalog)
-        tmp.replace(mo_path)
+        try:
+            with tmp.open("wb") as mo_file:
+                write_mo(mo_file, catalog)
+            tmp.replace(mo_path)
+        except OSError as error:  # a read-only install: `make install` compiles them instead
+            log.warning("could not compile %s: %s", po_path, error)
 
 
 def language() -> str:

@@ -168,3 +168,18 @@ def test_staff_see_the_patients_language(app, staff_client, make_request):
     page = soup(staff_client.get(f"/staff/requests/{request_id}", headers={"Accept-Language": "es-MX"}))
     assert page.html["lang"] == "en"
     assert page.select_one("#patient-language").get_text() == "Spanish"
+
+
+def test_a_missing_or_stale_compiled_catalog_is_compiled_at_start(tmp_path):
+    import shutil
+
+    from babel.messages.mofile import read_mo
+
+    from clinic import i18n
+
+    shutil.copytree(i18n.TRANSLATIONS, tmp_path / "translations")
+    mo = tmp_path / "translations" / "es" / "LC_MESSAGES" / "messages.mo"
+    mo.unlink(missing_ok=True)
+    i18n.compile_catalogs(tmp_path / "translations")
+    with mo.open("rb") as handle:
+        assert read_mo(handle)["Skip to main content"].string == "Saltar al contenido principal"
