@@ -22,6 +22,7 @@ node_modules/axe-core/axe.min.js: package.json
 	else echo "npm not found: the accessibility checks will be skipped"; fi
 
 install: $(VENV)/.installed
+	$(VENV)/bin/pybabel -q compile -d clinic/translations
 
 run: install
 	$(FLASK) db upgrade

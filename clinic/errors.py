@@ -8,32 +8,35 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from clinic.extensions import db
+from clinic.i18n import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: (
-        "Something in that request was not right",
-        "The page could not understand what was sent. "
-        "If you were filling in a form, please go back, reload the page and try again.",
+        _l("Something in that request was not right"),
+        _l(
+            "The page could not understand what was sent. "
+            "If you were filling in a form, please go back, reload the page and try again."
+        ),
     ),
-    403: ("You don't have access to this page", "Your account cannot open this page."),
-    404: ("We couldn't find that page", "The address may be mistyped, or the page may have moved."),
-    405: ("That action isn't available here", "Please go back and try again."),
-    409: ("That time was just taken", "Please choose another time."),
-    413: ("That was too much to send", "Please shorten what you typed and try again."),
-    422: ("Some details need another look", "Please go back and check the form."),
+    403: (_l("You don't have access to this page"), _l("Your account cannot open this page.")),
+    404: (_l("We couldn't find that page"), _l("The address may be mistyped, or the page may have moved.")),
+    405: (_l("That action isn't available here"), _l("Please go back and try again.")),
+    409: (_l("That time was just taken"), _l("Please choose another time.")),
+    413: (_l("That was too much to send"), _l("Please shorten what you typed and try again.")),
+    422: (_l("Some details need another look"), _l("Please go back and check the form.")),
     429: (
-        "Too many attempts",
-        "Please wait a little and try again. If you need to reach us sooner, call us.",
+        _l("Too many attempts"),
+        _l("Please wait a little and try again. If you need to reach us sooner, call us."),
     ),
     500: (
-        "Something went wrong on our side",
-        "We are sorry. Nothing you did caused this. Please try again in a few minutes, or call us.",
+        _l("Something went wrong on our side"),
+        _l("We are sorry. Nothing you did caused this. Please try again in a few minutes, or call us."),
     ),
     503: (
-        "We are briefly unavailable",
-        "The service is busy or under maintenance. Please try again in a minute, or call us.",
+        _l("We are briefly unavailable"),
+        _l("The service is busy or under maintenance. Please try again in a minute, or call us."),
     ),
 }
 
@@ -41,10 +44,10 @@ MESSAGES = {
 def render_error(code: int, detail: str | None = None, headers: dict | None = None):
     title, text = MESSAGES.get(code, MESSAGES[500 if code >= 500 else 400])
     if request.blueprint == "api" or request.path.startswith("/api/") or request.path == "/healthz":
-        body = jsonify(error=detail or title)
+        body = jsonify(error=str(detail or title))
         return body, code, headers or {}
     return (
-        render_template("errors/error.html", code=code, title=title, text=detail or text),
+        render_template("errors/error.html", code=code, title=str(title), text=str(detail or text)),
         code,
         headers or {},
     )
@@ -55,8 +58,10 @@ def register(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         return render_error(
             400,
-            "This form has expired or was sent without its security token. "
-            "Please go back, reload the page and try again.",
+            _l(
+                "This form has expired or was sent without its security token. "
+                "Please go back, reload the page and try again."
+            ),
         )
 
     @app.errorhandler(HTTPException)

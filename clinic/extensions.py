@@ -3,6 +3,7 @@
 import sqlite3
 
 from flask import current_app, has_request_context, request
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -36,6 +37,35 @@ login_manager.session_protection = "basic"
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy="fixed-window")
 mail = Mail()
+
+LANGUAGES = ("en", "es")
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_COOKIE = "lang"
+# Staff and admin pages (and the JSON API) stay in English whatever the visitor's language.
+ENGLISH_ONLY_BLUEPRINTS = frozenset({"auth", "staff", "admin", "api"})
+
+
+def chosen_language() -> str:
+    """The patient's language: ?lang=es|en, else the cookie, else Accept-Language, else English."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    asked = request.args.get("lang", "")
+    if asked in LANGUAGES:
+        return asked
+    kept = request.cookies.get(LANGUAGE_COOKIE, "")
+    if kept in LANGUAGES:
+        return kept
+    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale: the chosen language on patient pages, English on staff pages."""
+    if has_request_context() and request.blueprint in ENGLISH_ONLY_BLUEPRINTS:
+        return DEFAULT_LANGUAGE
+    return chosen_language()
+
+
+babel = Babel()
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -1,6 +1,7 @@
 from datetime import date
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 
 from clinic.services.booking import availability
 from clinic.services.rules.read import clinic_info
@@ -21,9 +22,9 @@ def choose_slot():
         try:
             requested = date.fromisoformat(week_param)
         except ValueError:
-            abort(400, "The week must be a date written YYYY-MM-DD.")
+            abort(400, _("The week must be a date written YYYY-MM-DD."))
         if abs((requested - today).days) > FARTHEST_WEEK_DAYS:
-            abort(400, "That week is too far away.")
+            abort(400, _("That week is too far away."))
     else:
         requested = today
     # Late on Saturday or on Sunday nothing is left this week: open on the next one.

@@ -9,13 +9,14 @@ from flask import Blueprint, abort, redirect, render_template, session, url_for
 
 from clinic.checkins.forms import CheckInForm
 from clinic.extensions import writes_on_get
+from clinic.i18n import language
 from clinic.intake.forms import summary_items
+from clinic.intake.phq9 import PHQ9_ATTRIBUTION_TEXT, PHQ9_QUESTION_TEXT
 from clinic.models import CheckIn
 from clinic.services.casework import checkins
 from clinic.services.mail.calendar import describe
 from clinic.services.rules.read import clinic_info
 from clinic.timeutil import utcnow
-from clinic.triage.screening import PHQ9_ATTRIBUTION, PHQ9_QUESTION
 
 bp = Blueprint("checkins", __name__, url_prefix="/check-ins")
 
@@ -46,10 +47,10 @@ def _render(
         form=form,
         state=state,
         crisis=crisis,
-        until=describe(check_in.expires_at, info.timezone),
+        until=describe(check_in.expires_at, info.timezone, language()),
         error_summary=errors,
-        phq9_question=PHQ9_QUESTION,
-        phq9_attribution=PHQ9_ATTRIBUTION,
+        phq9_question=PHQ9_QUESTION_TEXT,
+        phq9_attribution=PHQ9_ATTRIBUTION_TEXT,
     ), status
 
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import email_validator
 import phonenumbers
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -21,10 +22,18 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from clinic.i18n import either, language
+from clinic.i18n import lazy_gettext as _l
 from clinic.scheduling import parse_slot
 from clinic.services.booking.intake import IntakeData
 from clinic.timeutil import typed_date
 from clinic.triage.enums import Modality, PreferredContact
+from clinic.triage.phq9_es import (
+    PHQ9_ANSWERS_ES,
+    PHQ9_DIFFICULTY_ANSWERS_ES,
+    PHQ9_DIFFICULTY_QUESTION_ES,
+    PHQ9_ITEMS_ES,
+)
 from clinic.triage.screening import (
     CONDITIONS,
     MAX_TRIALS,
@@ -47,21 +56,43 @@ REFUSED_CATEGORIES = {"Cc", "Cs", "Co", "Cn", "Zl", "Zp"}
 BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 PREFERRED_CONTACT_CHOICES = [
-    SelectChoice(PreferredContact.EMAIL.value, "Email"),
-    SelectChoice(PreferredContact.PHONE.value, "Phone call"),
-    SelectChoice(PreferredContact.TEXT.value, "Text message"),
+    SelectChoice(PreferredContact.EMAIL.value, _l("Email")),
+    SelectChoice(PreferredContact.PHONE.value, _l("Phone call")),
+    SelectChoice(PreferredContact.TEXT.value, _l("Text message")),
 ]
 MODALITY_CHOICES = [
-    SelectChoice(Modality.INFUSION.value, "IV infusion"),
-    SelectChoice(Modality.NASAL_SPRAY.value, "Nasal spray"),
-    SelectChoice(Modality.UNDECIDED.value, "Not sure yet: I'd like to discuss the options"),
+    SelectChoice(Modality.INFUSION.value, _l("IV infusion")),
+    SelectChoice(Modality.NASAL_SPRAY.value, _l("Nasal spray")),
+    SelectChoice(Modality.UNDECIDED.value, _l("Not sure yet: I'd like to discuss the options")),
 ]
-PHQ9_CHOICES = [SelectChoice(str(value), label) for value, label in enumerate(PHQ9_ANSWERS)]
-DIFFICULTY_CHOICES = [SelectChoice(str(value), label) for value, label in enumerate(PHQ9_DIFFICULTY_ANSWERS)]
-CONDITION_CHOICES = [SelectChoice(code, label) for code, label in CONDITIONS.items()]
+# The PHQ-9 in English, or in its validated Spanish (clinic/triage/phq9_es.py) on Spanish pages.
+PHQ9_CHOICES = [
+    SelectChoice(str(value), either(label, spanish))
+    for value, (label, spanish) in enumerate(zip(PHQ9_ANSWERS, PHQ9_ANSWERS_ES, strict=True))
+]
+DIFFICULTY_CHOICES = [
+    SelectChoice(str(value), either(label, spanish))
+    for value, (label, spanish) in enumerate(
+        zip(PHQ9_DIFFICULTY_ANSWERS, PHQ9_DIFFICULTY_ANSWERS_ES, strict=True)
+    )
+]
+# CONDITIONS' labels, marked for translation here (the triage core stays wordless about languages).
+CONDITION_LABELS = {
+    "aneurysm": _l("Aneurysm or arteriovenous malformation"),
+    "brain_bleed": _l("Bleeding in the brain, stroke"),
+    "hypertension": _l("High blood pressure"),
+    "heart_disease": _l("Heart disease or irregular heartbeat"),
+    "psychosis": _l("Psychosis, schizophrenia or mania"),
+    "substance_use": _l("Alcohol or drug use problems"),
+    "pregnancy": _l("Pregnant, trying or breastfeeding"),
+    "seizures": _l("Seizures"),
+    "ketamine_allergy": _l("Allergy or bad reaction to ketamine or esketamine"),
+}
+assert {code: str(label) for code, label in CONDITION_LABELS.items()} == CONDITIONS
+CONDITION_CHOICES = [SelectChoice(code, CONDITION_LABELS[code]) for code in CONDITIONS]
 # The date field shows month/day/year (US English): the hint and the message say it the same way.
-BIRTH_DATE_HINT = "Month, day and year, for example 04/12/1985. The clinic sees adults (18 or over)."
-BIRTH_DATE_MESSAGE = "Please enter your date of birth as month, day and year, for example 04/12/1985."
+BIRTH_DATE_HINT = _l("Month, day and year, for example 04/12/1985. The clinic sees adults (18 or over).")
+BIRTH_DATE_MESSAGE = _l("Please enter your date of birth as month, day and year, for example 04/12/1985.")
 WHOLE_NUMBER = re.compile(r"\d{1,3}")
 
 
@@ -70,7 +101,7 @@ class ChoiceField(RadioField):
 
     def pre_validate(self, form) -> None:
         if self.data is not None and not any(self.data == choice.value for choice in self.choices):
-            raise ValidationError("Please choose one of the options shown.")
+            raise ValidationError(_("Please choose one of the options shown."))
 
 
 class CheckboxesField(SelectMultipleField):
@@ -82,7 +113,7 @@ class CheckboxesField(SelectMultipleField):
     def pre_validate(self, form) -> None:
         known = {choice.value for choice in self.choices}
         if any(value not in known for value in self.data or []):
-            raise ValidationError("Please tick only the options shown.")
+            raise ValidationError(_("Please tick only the options shown."))
 
 
 def parse_offered_range(text: str) -> datetime:
@@ -113,18 +144,24 @@ def required(message: str):
 def printable_name(form, field: Field) -> None:
     value = field.data or ""
     if has_refused_characters(value):
-        raise ValidationError("Please use only letters, spaces and punctuation (no control characters).")
+        raise ValidationError(_("Please use only letters, spaces and punctuation (no control characters)."))
     if len(unicodedata.normalize("NFC", value)) > NAME_MAX:  # stored in NFC, which may be longer
-        raise ValidationError(f"Please use at most {NAME_MAX} characters.")
+        raise ValidationError(_("Please use at most %(count)s characters.", count=NAME_MAX))
 
 
 def no_control_characters(form, field: Field) -> None:
     """Free text may span lines, but carries no other control character."""
     value = (field.data or "").replace("\r\n", "\n").replace("\t", " ")
     if any(unicodedata.category(c) in {"Cc", "Cs"} and c != "\n" for c in value):
-        raise ValidationError("Please remove the special (control) characters from this text.")
+        raise ValidationError(_("Please remove the special (control) characters from this text."))
     if len(value) > TEXT_MAX:
-        raise ValidationError(f"Please shorten this to at most {TEXT_MAX} characters (now {len(value)}).")
+        raise ValidationError(
+            _(
+                "Please shorten this to at most %(count)s characters (now %(now)s).",
+                count=TEXT_MAX,
+                now=len(value),
+            )
+        )
 
 
 def strip(value):
@@ -143,17 +180,21 @@ class Phq9Questions:
         super().__init_subclass__(**kwargs)
         if "phq9_1" in dir(cls):
             return
-        for number, text in enumerate(PHQ9_ITEMS, start=1):
+        for number, (text, spanish) in enumerate(zip(PHQ9_ITEMS, PHQ9_ITEMS_ES, strict=True), start=1):
             setattr(
                 cls,
                 f"phq9_{number}",
                 ChoiceField(
-                    text, choices=PHQ9_CHOICES, validators=[InputRequired("Please choose one answer.")]
+                    either(text, spanish),
+                    choices=PHQ9_CHOICES,
+                    validators=[InputRequired(_l("Please choose one answer."))],
                 ),
             )
         # optional and unscored: nothing chosen (or an empty value) is None
         cls.phq9_difficulty = ChoiceField(
-            PHQ9_DIFFICULTY_QUESTION, choices=DIFFICULTY_CHOICES, filters=[lambda value: value or None]
+            either(PHQ9_DIFFICULTY_QUESTION, PHQ9_DIFFICULTY_QUESTION_ES),
+            choices=DIFFICULTY_CHOICES,
+            filters=[lambda value: value or None],
         )
 
     def phq9_fields(self) -> list[Field]:
@@ -172,78 +213,80 @@ class Phq9Questions:
 class IntakeForm(Phq9Questions, FlaskForm):
     """POST /consultation. Field names are the contract listed in docs/http.md."""
 
-    slot = StringField("Consultation time")
+    slot = StringField(_l("Consultation time"))
     first_name = StringField(
-        "First name",
+        _l("First name"),
         filters=[strip],
-        validators=[required("Please enter your first name."), printable_name],
+        validators=[required(_l("Please enter your first name.")), printable_name],
         render_kw={"maxlength": NAME_MAX, "autocomplete": "given-name"},
     )
     last_name = StringField(
-        "Last name",
+        _l("Last name"),
         filters=[strip],
-        validators=[required("Please enter your last name."), printable_name],
+        validators=[required(_l("Please enter your last name.")), printable_name],
         render_kw={"maxlength": NAME_MAX, "autocomplete": "family-name"},
     )
     email = EmailField(
-        "Email address",
+        _l("Email address"),
         filters=[strip],
-        validators=[required("Please enter your email address.")],
+        validators=[required(_l("Please enter your email address."))],
         render_kw={"maxlength": EMAIL_MAX, "autocomplete": "email"},
     )
     phone = TelField(
-        "Phone number",
+        _l("Phone number"),
         filters=[strip],
-        validators=[required("Please enter your phone number.")],
+        validators=[required(_l("Please enter your phone number."))],
         render_kw={"maxlength": PHONE_MAX, "autocomplete": "tel"},
     )
     date_of_birth = StringField(
-        "Date of birth",
+        _l("Date of birth"),
         filters=[strip],
-        validators=[required("Please enter your date of birth.")],
+        validators=[required(_l("Please enter your date of birth."))],
         render_kw={"type": "date", "autocomplete": "bday"},
     )
     preferred_contact = ChoiceField(
-        "How should we contact you?",
+        _l("How should we contact you?"),
         choices=PREFERRED_CONTACT_CHOICES,
-        validators=[InputRequired("Please choose how we should contact you.")],
+        validators=[InputRequired(_l("Please choose how we should contact you."))],
     )
     antidepressant_trials = StringField(
-        "How many different antidepressant medicines have you tried?",
+        _l("How many different antidepressant medicines have you tried?"),
         filters=[strip],
-        validators=[required("Please enter a number (0 if none).")],
+        validators=[required(_l("Please enter a number (0 if none)."))],
         render_kw={"inputmode": "numeric", "maxlength": 2},
     )
     conditions = CheckboxesField(
-        "Do any of these apply to you now or in the past?",
+        _l("Do any of these apply to you now or in the past?"),
         choices=CONDITION_CHOICES,
     )
     modality = ChoiceField(
-        "Which treatment would you like to discuss?",
+        _l("Which treatment would you like to discuss?"),
         choices=MODALITY_CHOICES,
-        validators=[InputRequired("Please choose a treatment, or 'Not sure yet'.")],
+        validators=[InputRequired(_l("Please choose a treatment, or 'Not sure yet'."))],
     )
     medications = TextAreaField(
-        "Medicines you take now (optional)",
+        _l("Medicines you take now (optional)"),
         validators=[no_control_characters],
         render_kw={"maxlength": TEXT_MAX},
     )
     notes = TextAreaField(
-        "Anything else you would like us to know (optional)",
+        _l("Anything else you would like us to know (optional)"),
         validators=[no_control_characters],
         render_kw={"maxlength": TEXT_MAX},
     )
     consent_privacy = BooleanField(
-        "I have read the privacy notice and agree that the clinic stores and uses these details to review my "
-        "request.",  # the template links "privacy notice" to /privacy
-        validators=[required("Please agree to the privacy notice so that we can review your request.")],
+        _l(
+            "I have read the privacy notice and agree that the clinic stores and uses these details to "
+            "review my request."
+        ),  # the template links "privacy notice" to /privacy
+        validators=[required(_l("Please agree to the privacy notice so that we can review your request."))],
     )
     consent_contact = BooleanField(
-        "I agree that the clinic may contact me about this request by the means I chose.",
-        validators=[required("Please agree that we may contact you about this request.")],
+        _l("I agree that the clinic may contact me about this request by the means I chose."),
+        validators=[required(_l("Please agree that we may contact you about this request."))],
     )
     website = StringField(
-        "Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"}
+        _l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"}
     )  # honeypot: people never see it, bots fill it in
 
     def __init__(self, *args, today: date, **kwargs) -> None:
@@ -258,19 +301,21 @@ class IntakeForm(Phq9Questions, FlaskForm):
         try:
             parse_offered_range(field.data or "")
         except ValueError:
-            raise ValidationError("Please choose a consultation time.") from None
+            raise ValidationError(_("Please choose a consultation time.")) from None
 
     def validate_email(self, field: Field) -> None:
         if len(field.data) > EMAIL_MAX or has_refused_characters(field.data):
-            raise ValidationError("Please enter a valid email address, like name@example.com.")
+            raise ValidationError(_("Please enter a valid email address, like name@example.com."))
         try:
             result = email_validator.validate_email(field.data, check_deliverability=False)
         except email_validator.EmailNotValidError:
-            raise ValidationError("Please enter a valid email address, like name@example.com.") from None
+            raise ValidationError(_("Please enter a valid email address, like name@example.com.")) from None
         self.parsed_email = result.normalized
 
     def validate_phone(self, field: Field) -> None:
-        message = "Please enter a phone number we can reach you on, like (212) 555-0142 or +44 20 7946 0958."
+        message = _(
+            "Please enter a phone number we can reach you on, like (212) 555-0142 or +44 20 7946 0958."
+        )
         if len(field.data) > PHONE_MAX or has_refused_characters(field.data):
             raise ValidationError(message)
         try:
@@ -283,7 +328,7 @@ class IntakeForm(Phq9Questions, FlaskForm):
 
     def validate_antidepressant_trials(self, field: Field) -> None:
         if not WHOLE_NUMBER.fullmatch(field.data) or int(field.data) > MAX_TRIALS:
-            raise ValidationError(f"Please enter a whole number from 0 to {MAX_TRIALS}.")
+            raise ValidationError(_("Please enter a whole number from 0 to %(most)s.", most=MAX_TRIALS))
         self.parsed_trials = int(field.data)
 
     def validate_date_of_birth(self, field: Field) -> None:
@@ -291,11 +336,14 @@ class IntakeForm(Phq9Questions, FlaskForm):
         if born is None:
             raise ValidationError(BIRTH_DATE_MESSAGE)
         if born > self.today or born.year < 1900:
-            raise ValidationError("Please check the year of your date of birth.")
+            raise ValidationError(_("Please check the year of your date of birth."))
         if age_on(born, self.today) < ADULT_AGE:
             raise ValidationError(
-                f"We are sorry: the clinic sees adults only (age {ADULT_AGE} or over). Please speak with "
-                "your doctor about other options. If you need help now, call or text 988."
+                _(
+                    "We are sorry: the clinic sees adults only (age %(age)s or over). Please speak with "
+                    "your doctor about other options. If you need help now, call or text 988.",
+                    age=ADULT_AGE,
+                )
             )
         self.parsed_birth = born
 
@@ -317,6 +365,7 @@ class IntakeForm(Phq9Questions, FlaskForm):
             medications=clean_text(self.medications.data),
             notes=clean_text(self.notes.data),
             phq9_difficulty=self.phq9_difficulty_answer,
+            language=language(),
         )
 
 
@@ -342,13 +391,13 @@ def age_on(born: date, day: date) -> int:
 class RescheduleForm(FlaskForm):
     """POST /appointments/<token>/reschedule: the new time (field `slot`)."""
 
-    slot = StringField("New time")
+    slot = StringField(_l("New time"))
 
     def validate_slot(self, field: Field) -> None:
         try:
             parse_offered_range(field.data or "")
         except ValueError:
-            raise ValidationError("Please choose a new time.") from None
+            raise ValidationError(_("Please choose a new time.")) from None
 
 
 class CancelForm(FlaskForm):

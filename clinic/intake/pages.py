@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from clinic.i18n import language
 from clinic.intake.forms import parse_offered_range
 from clinic.scheduling import OfferedSlot
 from clinic.services.booking import availability
@@ -34,7 +35,9 @@ class SlotState:
 def _choice(slot: OfferedSlot, timezone: str, *, with_week: bool = False) -> SlotChoice:
     local = slot.starts_at.astimezone(ZoneInfo(timezone))
     return SlotChoice(
-        local.isoformat(), describe(slot.starts_at, timezone), local.date().isoformat() if with_week else None
+        local.isoformat(),
+        describe(slot.starts_at, timezone, language()),
+        local.date().isoformat() if with_week else None,
     )
 
 
@@ -50,7 +53,9 @@ def slot_state(text: str, *, now: datetime, timezone: str, taken: bool = False) 
     choices = tuple(_choice(slot, timezone) for slot in offer.nearest)
     if wanted is None:
         return SlotState(problem=MISSING, choices=choices)
-    return SlotState(problem=TAKEN, choices=choices, wanted=describe(wanted, timezone), reason=offer.reason)
+    return SlotState(
+        problem=TAKEN, choices=choices, wanted=describe(wanted, timezone, language()), reason=offer.reason
+    )
 
 
 def typed_slot_state(text: str | None) -> SlotState:

@@ -15,10 +15,13 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError
 
 from clinic.errors import safe_rollback
 from clinic.extensions import limiter
+from clinic.i18n import language
+from clinic.i18n import lazy_gettext as _l
 from clinic.intake.forms import (
     BIRTH_DATE_HINT,
     CancelForm,
@@ -28,6 +31,7 @@ from clinic.intake.forms import (
     summary_items,
 )
 from clinic.intake.pages import SlotState, slot_state, typed_slot_state
+from clinic.intake.phq9 import PHQ9_ATTRIBUTION_TEXT, PHQ9_QUESTION_TEXT
 from clinic.models import ConsultationRequest
 from clinic.scheduling import SlotUnavailable
 from clinic.services.booking import availability, intake, links, renewal, seats
@@ -36,22 +40,22 @@ from clinic.services.mail.calendar import describe, describe_time
 from clinic.services.rules.read import DEFAULTS, ClinicInfo, clinic_info
 from clinic.timeutil import utcnow
 from clinic.triage.enums import RequestStatus
-from clinic.triage.screening import CONDITIONS, PHQ9_ATTRIBUTION, PHQ9_QUESTION, is_self_harm
+from clinic.triage.screening import CONDITIONS, is_self_harm
 
 bp = Blueprint("intake", __name__)
 
 JUST_SUBMITTED = "intake_submitted"  # session key: the public id of the request just made, nothing else
 STATUS_TEXT = {
-    RequestStatus.NEW: "Booked. We will contact you before the appointment.",
-    RequestStatus.CONTACTED: "Booked. We have been in touch about your request.",
-    RequestStatus.SCHEDULED: "Confirmed.",
-    RequestStatus.COMPLETED: "Completed.",
-    RequestStatus.CANCELLED: "Cancelled.",
-    RequestStatus.DECLINED: "Closed. Please call us if you have questions.",
-    RequestStatus.NO_SHOW: "Missed. Please call us to arrange another time.",
+    RequestStatus.NEW: _l("Booked. We will contact you before the appointment."),
+    RequestStatus.CONTACTED: _l("Booked. We have been in touch about your request."),
+    RequestStatus.SCHEDULED: _l("Confirmed."),
+    RequestStatus.COMPLETED: _l("Completed."),
+    RequestStatus.CANCELLED: _l("Cancelled."),
+    RequestStatus.DECLINED: _l("Closed. Please call us if you have questions."),
+    RequestStatus.NO_SHOW: _l("Missed. Please call us to arrange another time."),
 }
-CALL_US = "This booking can no longer be changed online. Please call us."
-INVALID_LINK = (
+CALL_US = _l("This booking can no longer be changed online. Please call us.")
+INVALID_LINK = _l(
     "This booking link is not valid any more. Links stop working a day after the appointment, and a "
     "link copied only in part does not work. If you need help with a booking, please call us."
 )
@@ -84,8 +88,8 @@ def _render_form(form: IntakeForm, slot: SlotState, status: int, *, unavailable:
         form=form,
         slot=slot,
         error_summary=[] if unavailable else errors,
-        phq9_question=PHQ9_QUESTION,
-        phq9_attribution=PHQ9_ATTRIBUTION,
+        phq9_question=PHQ9_QUESTION_TEXT,
+        phq9_attribution=PHQ9_ATTRIBUTION_TEXT,
         conditions=CONDITIONS,
         info=info,
         unavailable=unavailable,
@@ -153,8 +157,8 @@ def _render_manage(
         "intake/manage.html",
         token=token,
         reference=consultation.reference,
-        when=describe(shown.starts_at, tz) if shown else None,
-        ends=describe_time(shown.ends_at, tz) if shown else None,
+        when=describe(shown.starts_at, tz, language()) if shown else None,
+        ends=describe_time(shown.ends_at, tz, language()) if shown else None,
         # An urgent request stays open after its patient cancels (staff still call): the patient sees
         # their booking as cancelled all the same.
         status_text=STATUS_TEXT[
@@ -186,24 +190,24 @@ def cancel(token: str):
     consultation = _load(token)
     if request.method == "GET":
         if consultation.active_booking is None:
-            flash("This consultation was already cancelled.", "info")
+            flash(_("This consultation was already cancelled."), "info")
             return redirect(url_for(".manage", token=token), 303)
         if not seats.changeable_by_patient(consultation, now=now):
             return _render_manage(consultation, token, now=now, status=409, problem=CALL_US)
         return render_template(
             "intake/cancel.html",
             token=token,
-            when=describe(consultation.active_booking.starts_at, clinic_info().timezone),
+            when=describe(consultation.active_booking.starts_at, clinic_info().timezone, language()),
             cancel_form=CancelForm(),
         )
     try:
         seats.cancel_for_patient(consultation, now=now)
     except seats.NoActiveBooking:
-        flash("This consultation was already cancelled.", "info")
+        flash(_("This consultation was already cancelled."), "info")
         return redirect(url_for(".manage", token=token), 303)
     except seats.NotChangeable:
         return _render_manage(consultation, token, now=now, status=409, problem=CALL_US)
-    flash("Your consultation is cancelled. We have emailed you a confirmation.", "success")
+    flash(_("Your consultation is cancelled. We have emailed you a confirmation."), "success")
     return redirect(url_for(".manage", token=token), 303)
 
 
@@ -223,7 +227,7 @@ def _render_reschedule(
         form=form,
         token=token,
         reference=consultation.reference,
-        current=describe(current.starts_at, clinic_info().timezone),
+        current=describe(current.starts_at, clinic_info().timezone, language()),
         picker=availability.picker_week(week, now=now),
         problem=problem,
     ), status
@@ -235,7 +239,7 @@ def reschedule(token: str):
     consultation = _load(token)
     if not seats.changeable_by_patient(consultation, now=now):
         if consultation.active_booking is None:
-            flash("This consultation is cancelled: please request a new one.", "info")
+            flash(_("This consultation is cancelled: please request a new one."), "info")
             return redirect(url_for(".manage", token=token), 303)
         return _render_manage(consultation, token, now=now, status=409, problem=CALL_US)
     form = RescheduleForm()
@@ -267,14 +271,16 @@ def reschedule(token: str):
             problem="Sorry, that time was just taken or is no longer offered. Please choose another.",
         )
     except seats.NoActiveBooking:
-        flash("This consultation is cancelled: please request a new one.", "info")
+        flash(_("This consultation is cancelled: please request a new one."), "info")
         return redirect(url_for(".manage", token=token), 303)
     except seats.NotChangeable:
         return _render_manage(consultation, token, now=now, status=409, problem=CALL_US)
     except seats.BookingChanged:
-        flash("Your booking was changed at the same time from somewhere else. Please check it below.", "info")
+        flash(
+            _("Your booking was changed at the same time from somewhere else. Please check it below."), "info"
+        )
         return redirect(url_for(".manage", token=token), 303)
-    flash("Your consultation has moved. We have emailed you the new time.", "success")
+    flash(_("Your consultation has moved. We have emailed you the new time."), "success")
     return redirect(url_for(".manage", token=token), 303)
 
 

@@ -1,10 +1,12 @@
 """The waitlist forms on the patient's manage page, and the answer to an offer: shape checks only."""
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from clinic.i18n import lazy_gettext as _l
 from clinic.intake.forms import CheckboxesField, ChoiceField, required
 from clinic.scheduling.waitlist import WAITLIST_DAYS, PartOfDay, Wishes
 from clinic.timeutil import typed_date
@@ -28,13 +30,14 @@ class WaitlistForm(FlaskForm):
     """POST /appointments/<token>/waitlist: `earliest`, `days` (repeated, mon … sat), `part_of_day`."""
 
     earliest = StringField(
-        "The earliest day you could come", validators=[required("Give the earliest day you could come.")]
+        _l("The earliest day you could come"),
+        validators=[required(_l("Give the earliest day you could come."))],
     )
     days = CheckboxesField(
-        "Days that suit you", choices=[SelectChoice(d, DAY_LABELS[d]) for d in WAITLIST_DAYS]
+        _l("Days that suit you"), choices=[SelectChoice(d, DAY_LABELS[d]) for d in WAITLIST_DAYS]
     )
     part_of_day = ChoiceField(
-        "Time of day",
+        _l("Time of day"),
         choices=[SelectChoice(p.value, label) for p, label in PART_OF_DAY_LABELS.items()],
         default=PartOfDay.ANY.value,
     )
@@ -43,7 +46,7 @@ class WaitlistForm(FlaskForm):
         field.parsed = typed_date(field.data)
         if field.parsed is None:
             raise ValidationError(
-                "Write the date as month, day and year, for example 12/01/2026 (a day that exists)."
+                _("Write the date as month, day and year, for example 12/01/2026 (a day that exists).")
             )
 
     def wishes(self) -> Wishes:

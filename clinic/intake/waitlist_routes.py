@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import abort, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from clinic.intake.routes import CALL_US, _load, _render_manage, bp
 from clinic.intake.waitlist_forms import DAY_LABELS, PART_OF_DAY_LABELS, ActionForm, WaitlistForm
@@ -90,13 +91,15 @@ def join_waitlist(token: str):
         g.waitlist_form = form
         return _render_manage(consultation, token, now=now, status=422)
     except seats.NoActiveBooking:
-        flash("This consultation is cancelled: please request a new one.", "info")
+        flash(_("This consultation is cancelled: please request a new one."), "info")
         return redirect(url_for(".manage", token=token), 303)
     except seats.NotChangeable:
         return _render_manage(consultation, token, now=now, status=409, problem=CALL_US)
     flash(
-        "You are on the waitlist. If an earlier time that suits you frees up, we will email you and hold it "
-        "for you for a while.",
+        _(
+            "You are on the waitlist. If an earlier time that suits you frees up, we will email you and hold "
+            "it for you for a while."
+        ),
         "success",
     )
     return redirect(url_for(".manage", token=token, _anchor="waitlist"), 303)
@@ -110,9 +113,9 @@ def leave_waitlist(token: str):
     try:
         waitlist.leave(consultation, now=utcnow())
     except waitlist.NotWaiting:
-        flash("You were not on the waitlist.", "info")
+        flash(_("You were not on the waitlist."), "info")
         return redirect(url_for(".manage", token=token), 303)
-    flash("You have left the waitlist. Your booking stays as it is.", "success")
+    flash(_("You have left the waitlist. Your booking stays as it is."), "success")
     return redirect(url_for(".manage", token=token, _anchor="waitlist"), 303)
 
 
@@ -168,7 +171,7 @@ def accept_offer(token: str):
         return _render_offer(offer, token, now=now, problem=CLOSED.get(closed.status), status=409)
     except (offers.OfferUnusable, seats.BookingChanged, SlotUnavailable):
         return _render_offer(offer, token, now=now, problem=CALL_US, status=409)
-    flash("Your consultation has moved to the earlier time. We have emailed you the new time.", "success")
+    flash(_("Your consultation has moved to the earlier time. We have emailed you the new time."), "success")
     return redirect(url_for(".manage", token=links.manage_token(consultation)), 303)
 
 
@@ -185,5 +188,5 @@ def decline_offer(token: str):
         return _render_offer(offer, token, now=now, problem=EXPIRED.format(expires=expires), status=409)
     except offers.OfferClosed as closed:
         return _render_offer(offer, token, now=now, problem=CLOSED.get(closed.status), status=409)
-    flash("You let this time go. Your booking stays as it is, and you stay on the waitlist.", "success")
+    flash(_("You let this time go. Your booking stays as it is, and you stay on the waitlist."), "success")
     return redirect(url_for(".offer", token=token), 303)

@@ -95,6 +95,8 @@ class ConsultationRequest(SealedRow, db.Model):
     preferred_contact: Mapped[PreferredContact] = mapped_column(
         enum_column(PreferredContact, "preferred_contact")
     )
+    # The language the patient used ("en" or "es"; a CHECK in migration 0013): every email to them is in it.
+    language: Mapped[str] = mapped_column(sa.String(5), default="en", server_default="en")
 
     # The nine answers, items 1 to 9, in one encrypted list.
     phq9_answers: Mapped[list[int]] = mapped_column(Encrypted("json", "consultation_requests.phq9_answers"))

@@ -130,38 +130,48 @@ def _load(path: Path) -> Article:
     )
 
 
-_library: Library | None = None
+_libraries: dict[str, Library] = {}
 _lock = threading.Lock()
 
 
-def library() -> Library:
-    """Every article, read and rendered on the first call, then served from memory."""
-    global _library
-    if _library is None:
+def _path_for(english: Path, language: str) -> Path:
+    """The article's file in that language (articles/<language>/<slug>.md) when it exists, else English."""
+    if language != "en":
+        translated = ARTICLES_DIR / language / english.name
+        if translated.is_file():
+            return translated
+    return english
+
+
+def library(language: str = "en") -> Library:
+    """Every article in that language (English for any not yet translated), read once, then from memory."""
+    found = _libraries.get(language)
+    if found is None:
         with _lock:
-            if _library is None:
-                loaded = (_load(path) for path in sorted(ARTICLES_DIR.glob("*.md")))
-                _library = Library(tuple(sorted(loaded, key=lambda a: (a.order, a.slug))))
-    return _library
+            found = _libraries.get(language)
+            if found is None:
+                loaded = (_load(_path_for(path, language)) for path in sorted(ARTICLES_DIR.glob("*.md")))
+                found = Library(tuple(sorted(loaded, key=lambda a: (a.order, a.slug))))
+                _libraries[language] = found
+    return found
 
 
 def clear_cache() -> None:
     """Forget the rendered articles (tests, or a reload after editing the files)."""
-    global _library
     with _lock:
-        _library = None
+        _libraries.clear()
 
 
-def all_articles() -> tuple[Article, ...]:
-    return library().articles
+def all_articles(language: str = "en") -> tuple[Article, ...]:
+    return library(language).articles
 
 
-def article(slug: str) -> Article:
+def article(slug: str, language: str = "en") -> Article:
     """The article with that slug; ArticleNotFound for unknown slugs and for anything that is not a slug."""
     if len(slug) > MAX_SLUG_LENGTH or not SLUG.fullmatch(slug):
         raise ArticleNotFound(slug)
-    return library().get(slug)
+    return library(language).get(slug)
 
 
-def next_article(current: Article) -> Article | None:
-    return library().next_after(current)
+def next_article(current: Article, language: str = "en") -> Article | None:
+    return library(language).next_after(current)

@@ -1,15 +1,17 @@
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
+from babel.dates import format_date
 from flask import Blueprint, abort, jsonify, render_template
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from clinic.errors import safe_rollback
 from clinic.extensions import db
+from clinic.i18n import language
 from clinic.public import articles, placeholders, wording
-from clinic.scheduling import WEEKDAY_NAMES, ClosureRule, DayHours
+from clinic.scheduling import ClosureRule, DayHours
 from clinic.services.booking.intake import CONSENT_VERSION
-from clinic.services.mail.calendar import clock_text, zone_name
+from clinic.services.mail.calendar import SPANISH, clock_text, zone_name
 from clinic.services.rules.read import ClinicInfo, clinic_info, closures_between, displayed_info, weekly_hours
 from clinic.timeutil import utcnow
 
@@ -18,8 +20,40 @@ bp = Blueprint("public", __name__)
 UPCOMING_CLOSURE_DAYS = 45
 
 
-bp.add_app_template_filter(clock_text, "clock")  # 8:00 AM, 5:30 PM
-bp.add_app_template_filter(zone_name, "zone_name")  # Eastern Time
+@bp.app_template_filter("clock")
+def clock(value: time) -> str:
+    """8:00 AM, 5:30 PM; in Spanish 8:00 a.m., 5:30 p.m."""
+    return clock_text(value, language())
+
+
+@bp.app_template_filter("zone_name")
+def zone(timezone: str) -> str:
+    """Eastern Time; in Spanish hora oriental."""
+    return zone_name(timezone, language())
+
+
+@bp.app_template_filter("day_month")
+def day_month(day: date) -> str:
+    """November 23; in Spanish 23 de noviembre."""
+    if language() == "es":
+        return format_date(day, "d 'de' MMMM", locale=SPANISH)
+    return f"{day.strftime('%B')} {day.day}"
+
+
+@bp.app_template_filter("weekday")
+def weekday(day: date) -> str:
+    """Monday; in Spanish lunes."""
+    if language() == "es":
+        return format_date(day, "EEEE", locale=SPANISH)
+    return day.strftime("%A")
+
+
+@bp.app_template_filter("month_year")
+def month_year(day: date) -> str:
+    """The week's heading date: November 23, 2026; in Spanish 23 de noviembre de 2026."""
+    if language() == "es":
+        return format_date(day, "d 'de' MMMM 'de' y", locale=SPANISH)
+    return f"{day.strftime('%B')} {day.day}, {day.year}"
 
 
 @bp.app_template_filter("tel")
@@ -58,7 +92,7 @@ def _hours_context() -> dict:
     today: date = utcnow().astimezone(info.rules.tz).date()
     upcoming: list[ClosureRule] = closures_between(today, today + timedelta(days=UPCOMING_CLOSURE_DAYS))
     return {
-        "hours_rows": [(index, WEEKDAY_NAMES[index], hours.get(index)) for index in range(7)],
+        "hours_rows": [(index, wording.weekday_name(index), hours.get(index)) for index in range(7)],
         "today": today,
         "upcoming_closures": upcoming,
     }
@@ -66,25 +100,25 @@ def _hours_context() -> dict:
 
 @bp.get("/")
 def home():
-    return render_template("public/home.html", articles=articles.all_articles(), **_hours_context())
+    return render_template("public/home.html", articles=articles.all_articles(language()), **_hours_context())
 
 
 @bp.get("/learn/")
 def learn():
-    return render_template("public/learn.html", articles=articles.all_articles())
+    return render_template("public/learn.html", articles=articles.all_articles(language()))
 
 
 @bp.get("/learn/<slug>")
 def article(slug: str):
     try:
-        item = articles.article(slug)
+        item = articles.article(slug, language())
     except articles.ArticleNotFound:
         abort(404)
     return render_template(
         "public/article.html",
         article=item,
         body=placeholders.fill(item.html, site_info()),  # the cached HTML, with today's settings
-        next_article=articles.next_article(item),
+        next_article=articles.next_article(item, language()),
     )
 
 

@@ -2,7 +2,18 @@
 
 from collections.abc import Mapping
 
+from babel.dates import get_day_names
+from flask_babel import get_locale
+
 from clinic.scheduling import WEEKDAY_NAMES, DayHours
+
+
+def weekday_name(day: int) -> str:
+    """A weekday's name (0 is Monday) in the page's language; English keeps the clinic's own names."""
+    locale = get_locale()
+    if locale is None or locale.language == "en":
+        return WEEKDAY_NAMES[day]
+    return str(get_day_names("wide", locale=locale)[day])
 
 
 def _join(names: list[str], word: str) -> str:
@@ -11,7 +22,7 @@ def _join(names: list[str], word: str) -> str:
 
 def closed_days(hours: Mapping[int, DayHours | None]) -> list[str]:
     """The weekdays the clinic is closed every week, Monday first."""
-    return [WEEKDAY_NAMES[day] for day in range(7) if hours.get(day) is None]
+    return [weekday_name(day) for day in range(7) if hours.get(day) is None]
 
 
 def open_days(hours: Mapping[int, DayHours | None]) -> str:

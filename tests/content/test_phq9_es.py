@@ -27,7 +27,7 @@ def test_the_spanish_wording_is_the_published_one():
         phq9_es.PHQ9_ITEMS_ES[8]
         == "Pensamientos de que estaría mejor muerto(a) o de lastimarse de alguna manera"
     )
-    assert "Spanish for the USA" in phq9_es.PHQ9_SOURCE_ES and "Pfizer" in phq9_es.PHQ9_SOURCE_ES
+    assert "EE. UU." in phq9_es.PHQ9_SOURCE_ES and "Pfizer" in phq9_es.PHQ9_SOURCE_ES
     assert "Kroenke" in phq9_es.PHQ9_SOURCE_ES
 
 

@@ -41,6 +41,7 @@ class IntakeData:
     medications: str = ""
     notes: str = ""
     phq9_difficulty: int | None = None  # the PHQ-9's unscored closing question, when answered
+    language: str = "en"  # the language the patient used: "en" or "es"
 
 
 def submit(data: IntakeData, *, now: datetime) -> ConsultationRequest:
@@ -78,6 +79,7 @@ def _insert(data: IntakeData, screening: Screening, *, now: datetime) -> Consult
             phone=data.phone,
             date_of_birth=data.date_of_birth,
             preferred_contact=data.preferred_contact,
+            language=data.language,
             phq9_answers=list(data.phq9),
             phq9_score=screening.score,
             phq9_band=screening.band,

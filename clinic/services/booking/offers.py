@@ -22,6 +22,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from flask import render_template
+from flask_babel import force_locale, gettext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -195,22 +196,21 @@ def _hold_for(entry: WaitingEntry, request_id: int, slot: OfferedSlot, *, now: d
 def _offer_message(offer: WaitlistOffer, consultation: ConsultationRequest) -> OutboxMessage:
     info = clinic_info()
     current = consultation.active_booking
+    language = consultation.language or "en"  # the patient's language (SPEC section 14)
     context = {
         "info": info,
         "consultation": consultation,
-        "when": describe(offer.starts_at, info.timezone),
-        "current": describe(current.starts_at, info.timezone) if current else None,
-        "expires": describe(offer.expires_at, info.timezone),
+        "when": describe(offer.starts_at, info.timezone, language),
+        "current": describe(current.starts_at, info.timezone, language) if current else None,
+        "expires": describe(offer.expires_at, info.timezone, language),
         "offer_url": offer_url(offer),
         "manage_url": notifications.manage_url(consultation),
     }
-    return outbox.add(
-        "waitlist_offer",
-        [consultation.email],
-        f"An earlier time is free at {info.name}",
-        render_template("emails/waitlist_offer.txt", **context),
-        render_template("emails/waitlist_offer.html", **context),
-    )
+    with force_locale(language):
+        subject = gettext("An earlier time is free at %(name)s", name=info.name)
+        text = render_template("emails/waitlist_offer.txt", **context)
+        html = render_template("emails/waitlist_offer.html", **context)
+    return outbox.add("waitlist_offer", [consultation.email], subject, text, html)
 
 
 def offer_window(window: Interval, *, now: datetime) -> list[tuple[WaitlistOffer, OutboxMessage]]:

@@ -5,6 +5,7 @@ so someone holding the old link cannot take the booking over by asking for a new
 from datetime import datetime
 
 from flask import render_template
+from flask_babel import force_locale
 from sqlalchemy import update
 
 from clinic.extensions import db
@@ -38,13 +39,11 @@ def renew(consultation: ConsultationRequest, *, now: datetime) -> None:
         db.session.refresh(consultation)
         info = clinic_info()
         context = {"info": info, "consultation": consultation, "manage_url": manage_url(consultation)}
-        message = outbox.add(
-            "new_link",
-            [consultation.email],
-            subject_for(info.name),
-            render_template("emails/new_link.txt", **context),
-            render_template("emails/new_link.html", **context),
-        )
+        language = consultation.language or "en"
+        with force_locale(language):  # the patient's language (SPEC section 14)
+            text = render_template("emails/new_link.txt", **context)
+            html = render_template("emails/new_link.html", **context)
+        message = outbox.add("new_link", [consultation.email], subject_for(info.name, language), text, html)
         record(
             "patient.link_renewed",
             actor_id=None,

@@ -9,6 +9,7 @@ the loopback address it is served on: see `base_url`).
 from datetime import datetime, timedelta
 
 from flask import current_app, g, has_request_context, render_template
+from flask_babel import force_locale, gettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -40,7 +41,14 @@ def base_url() -> str:
 
 
 def manage_url(consultation: ConsultationRequest) -> str:
-    return f"{base_url()}/appointments/{manage_token(consultation)}"
+    """The patient's manage link; for a patient who wrote in Spanish it opens the page in Spanish."""
+    url = f"{base_url()}/appointments/{manage_token(consultation)}"
+    return f"{url}?lang={consultation.language}" if _language(consultation) != "en" else url
+
+
+def _language(consultation: ConsultationRequest) -> str:
+    """The language every email to this patient is written in (SPEC section 14)."""
+    return consultation.language or "en"
 
 
 def calendar_file(consultation: ConsultationRequest, booking: Booking, *, now: datetime) -> str:
@@ -66,20 +74,24 @@ def _patient_message(
     kind: str, consultation: ConsultationRequest, booking: Booking, *, now: datetime, **context
 ) -> OutboxMessage:
     info = clinic_info()
+    language = _language(consultation)
     context = {
         "info": info,
         "consultation": consultation,
-        "when": describe(booking.starts_at, info.timezone),
+        "when": describe(booking.starts_at, info.timezone, language),
         "manage_url": manage_url(consultation),
-        "book_url": f"{base_url()}/book",
+        "book_url": f"{base_url()}/book" + ("?lang=es" if language == "es" else ""),
         **context,
     }
+    with force_locale(language):
+        text = render_template(f"emails/{kind}.txt", **context)
+        html = render_template(f"emails/{kind}.html", **context)
     return outbox.add(
         kind,
         [consultation.email],
-        subject_for(info.name),
-        render_template(f"emails/{kind}.txt", **context),
-        render_template(f"emails/{kind}.html", **context),
+        subject_for(info.name, language),
+        text,
+        html,
         [_ics_attachment(consultation, booking, info, now=now)],
     )
 
@@ -96,9 +108,8 @@ def add_reschedule(
     consultation: ConsultationRequest, old: Booking, new: Booking, *, now: datetime
 ) -> OutboxMessage:
     info = clinic_info()
-    return _patient_message(
-        "reschedule", consultation, new, now=now, previous=describe(old.starts_at, info.timezone)
-    )
+    previous = describe(old.starts_at, info.timezone, _language(consultation))
+    return _patient_message("reschedule", consultation, new, now=now, previous=previous)
 
 
 def add_reminder(consultation: ConsultationRequest, booking: Booking, *, now: datetime) -> OutboxMessage:
@@ -110,19 +121,17 @@ def add_choose_new_time(consultation: ConsultationRequest, booking: Booking) -> 
     manage link made now (so it carries the request's current link version). Neutral on purpose: no reason,
     no health detail, and no calendar file (the time it would hold is the one that has to change)."""
     info = clinic_info()
+    language = _language(consultation)
     context = {
         "info": info,
         "consultation": consultation,
-        "when": describe(booking.starts_at, info.timezone),
+        "when": describe(booking.starts_at, info.timezone, language),
         "manage_url": manage_url(consultation),
     }
-    return outbox.add(
-        "choose_new_time",
-        [consultation.email],
-        subject_for(info.name),
-        render_template("emails/choose_new_time.txt", **context),
-        render_template("emails/choose_new_time.html", **context),
-    )
+    with force_locale(language):
+        text = render_template("emails/choose_new_time.txt", **context)
+        html = render_template("emails/choose_new_time.html", **context)
+    return outbox.add("choose_new_time", [consultation.email], subject_for(info.name, language), text, html)
 
 
 def add_urgent_notice(consultation: ConsultationRequest, *, check_in: bool = False) -> OutboxMessage:
@@ -146,19 +155,18 @@ def add_urgent_notice(consultation: ConsultationRequest, *, check_in: bool = Fal
 def add_check_in(consultation: ConsultationRequest, *, url: str, expires_at: datetime) -> OutboxMessage:
     """The check-in link: neutral words only (no questionnaire's name, no score, no drug)."""
     info = clinic_info()
+    language = _language(consultation)
     context = {
         "info": info,
         "first_name": consultation.first_name,
-        "url": url,
-        "until": describe(expires_at, info.timezone),
+        "url": url + ("?lang=es" if language == "es" else ""),
+        "until": describe(expires_at, info.timezone, language),
     }
-    return outbox.add(
-        "check_in",
-        [consultation.email],
-        f"A message from {info.name}",
-        render_template("emails/check_in.txt", **context),
-        render_template("emails/check_in.html", **context),
-    )
+    with force_locale(language):
+        subject = gettext("A message from %(name)s", name=info.name)
+        text = render_template("emails/check_in.txt", **context)
+        html = render_template("emails/check_in.html", **context)
+    return outbox.add("check_in", [consultation.email], subject, text, html)
 
 
 def send_reminders(*, now: datetime | None = None) -> int:

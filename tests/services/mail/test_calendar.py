@@ -67,3 +67,20 @@ def test_the_zone_is_named_as_patients_say_it_never_as_an_iana_name_or_an_abbrev
     winter = calendar.describe(datetime(2026, 1, 5, 14, 0, tzinfo=UTC), "America/Chicago")
     summer = calendar.describe(datetime(2026, 7, 6, 13, 0, tzinfo=UTC), "America/Chicago")
     assert winter.endswith("8:00 AM Central Time") and summer.endswith("8:00 AM Central Time")
+
+
+def test_spanish_words_for_a_spanish_speaking_patient():
+    """SPEC section 14: times, zones and the calendar's title in the patient's language."""
+    from datetime import UTC, datetime, time
+
+    from clinic.services.mail.calendar import clock_text, describe, subject_for, zone_name
+
+    starts_at = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    assert (
+        describe(starts_at, "America/New_York", "es")
+        == "lunes, 23 de noviembre de 2026 a las 9:00 a.m. (hora oriental)"
+    )
+    assert describe(starts_at, "America/New_York") == "Monday, November 23, 2026 at 9:00 AM Eastern Time"
+    assert clock_text(time(17, 30), "es") == "5:30 p.m."
+    assert zone_name("America/Los_Angeles", "es") == "hora del Pacífico"
+    assert subject_for("Northfield Clinic", "es") == "Su consulta con Northfield Clinic"

@@ -1,0 +1,185 @@
+"""Languages (SPEC section 14): Spanish from ?lang=, the cookie or Accept-Language; English by default."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import select
+
+from clinic.extensions import db
+from clinic.models import ConsultationRequest
+from clinic.public import articles
+from tests.conftest import csrf_token_from
+from tests.fixtures_intake import intake_form_data
+
+PATIENT_PAGES = ["/", "/learn/", "/learn/faq", "/contact", "/privacy", "/book"]
+STAFF_PAGES = ["/staff/login"]
+
+
+def soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+@pytest.mark.parametrize("path", PATIENT_PAGES)
+def test_lang_es_answers_spanish(client, path):
+    response = client.get(path, query_string={"lang": "es"})
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.html["lang"] == "es"
+    assert response.headers["Content-Language"] == "es"
+    assert {"Accept-Language", "Cookie"} <= set(response.vary)
+    assert page.select_one(".skip-link").get_text() == "Saltar al contenido principal"
+    assert page.select_one("#crisis-heading").get_text() == "Si necesita ayuda ahora"
+    assert "oprima 2" in page.select_one(".site-footer").get_text()
+    assert "lang=es" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("path", PATIENT_PAGES)
+def test_english_stays_the_default(client, path):
+    response = client.get(path)
+    page = soup(response)
+    assert page.html["lang"] == "en"
+    assert response.headers["Content-Language"] == "en"
+    assert page.select_one(".skip-link").get_text() == "Skip to main content"
+    assert "Set-Cookie" not in response.headers or "lang=" not in response.headers["Set-Cookie"]
+
+
+def test_accept_language_es_mx_gets_spanish_without_a_parameter(client):
+    response = client.get("/", headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"})
+    assert soup(response).html["lang"] == "es"
+    assert response.headers["Content-Language"] == "es"
+
+
+def test_english_accept_language_and_unknown_languages_get_english(client):
+    assert soup(client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})).html["lang"] == "en"
+    assert soup(client.get("/", headers={"Accept-Language": "fr-FR"})).html["lang"] == "en"
+    assert soup(client.get("/?lang=fr")).html["lang"] == "en"
+
+
+def test_the_choice_is_kept_in_a_cookie_and_beats_accept_language(client):
+    client.get("/?lang=es")
+    assert soup(client.get("/contact")).html["lang"] == "es"
+    client.get("/?lang=en")
+    response = client.get("/contact", headers={"Accept-Language": "es-MX"})
+    assert soup(response).html["lang"] == "en"
+
+
+def test_the_language_switch_keeps_the_page(client):
+    page = soup(client.get("/learn/faq?lang=es"))
+    switch = page.select_one(".language-switch a")
+    assert switch["href"] == "/learn/faq?lang=en"
+    assert switch["lang"] == "en"
+    page = soup(client.get("/learn/faq?lang=en"))
+    assert page.select_one(".language-switch a")["href"] == "/learn/faq?lang=es"
+    assert page.select_one(".language-switch a").get_text() == "Español"
+
+
+@pytest.mark.parametrize("path", STAFF_PAGES)
+def test_staff_pages_stay_english(client, path):
+    response = client.get(path, query_string={"lang": "es"}, headers={"Accept-Language": "es-MX"})
+    page = soup(response)
+    assert page.html["lang"] == "en"
+    assert page.select_one(".skip-link").get_text() == "Skip to main content"
+
+
+def test_error_pages_in_spanish(client):
+    response = client.get("/learn/no-such-article?lang=es")
+    assert response.status_code == 404
+    page = soup(response)
+    assert page.html["lang"] == "es"
+    assert page.select_one("#error-heading").get_text() == "No encontramos esa página"
+
+
+def test_articles_in_spanish_come_from_articles_es_when_present(tmp_path, monkeypatch):
+    english = tmp_path / "faq.md"
+    english.write_text("---\ntitle: Questions\nsummary: Answers\n---\nHello.\n", encoding="utf-8")
+    (tmp_path / "other.md").write_text("---\ntitle: Other\nsummary: More\n---\nWords.\n", encoding="utf-8")
+    (tmp_path / "es").mkdir()
+    spanish = "---\ntitle: Preguntas\nsummary: Respuestas\n---\nHola.\n"
+    (tmp_path / "es" / "faq.md").write_text(spanish, encoding="utf-8")
+    monkeypatch.setattr(articles, "ARTICLES_DIR", tmp_path)
+    articles.clear_cache()
+    try:
+        assert articles.article("faq", "es").title == "Preguntas"
+        assert articles.article("other", "es").title == "Other"  # not translated yet: English
+        assert articles.article("faq", "en").title == "Questions"
+        assert [a.slug for a in articles.all_articles("es")] == [a.slug for a in articles.all_articles("en")]
+    finally:
+        articles.clear_cache()
+
+
+# A Spanish-speaking patient, end to end in the web layer (the phone journey is tests/browser/)
+
+NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York
+SLOT = "2026-11-24T09:00:00-05:00"  # Tuesday 09:00, offered
+
+
+def test_a_spanish_request_is_stored_in_spanish_and_emailed_in_spanish(app, client, sent, now):
+    form = client.get(f"/consultation?slot={SLOT}&lang=es")
+    page = soup(form)
+    assert page.html["lang"] == "es"
+    assert "martes, 24 de noviembre de 2026" in page.select_one(".slot-chosen").get_text()
+    legend = page.select_one("#phq9_1-0").find_parent("fieldset").legend.get_text()
+    assert legend == "1. Poco interés o placer en hacer cosas"
+    assert "phqscreeners.com" in page.select_one("#phq9-heading").find_parent("section").get_text()
+    token = csrf_token_from(form.get_data(as_text=True))
+
+    # a mistake: the error is in Spanish, beside the field
+    refused = client.post("/consultation", data=intake_form_data(SLOT, token, first_name=""))
+    assert refused.status_code == 422 or refused.status_code == 200
+    assert soup(refused).select_one("#first_name-error").get_text() == "Por favor, escriba su nombre."
+
+    answered = client.post("/consultation", data=intake_form_data(SLOT, token, phq9_9="1"))
+    assert answered.status_code == 303
+    manage = soup(client.get(answered.headers["Location"]))
+    assert manage.html["lang"] == "es"
+    crisis = manage.select_one("#crisis-help")
+    assert "Por favor, pida ayuda ahora" in crisis.get_text()
+    assert "oprima 2" in crisis.get_text() and "AYUDA" in crisis.get_text()
+    assert "Su consulta" == manage.h1.get_text()
+
+    with app.app_context():
+        consultation = db.session.scalars(select(ConsultationRequest)).one()
+        assert consultation.language == "es"
+    [email] = [m for m in sent if m.to == ["zoe.obrien@example.com"]]
+    assert email.subject.startswith("Su consulta con ")
+    assert email.body.startswith("Hola, Zoë:")
+    assert "martes, 24 de noviembre de 2026 a las 9:00" in email.body
+    link = re.search(r"http://\S+(/appointments/\S+)", email.body).group(1)
+    assert link.endswith("?lang=es")
+
+    fresh = app.test_client()  # the email opened elsewhere: the link alone says Spanish
+    page = soup(fresh.get(link))
+    assert page.html["lang"] == "es" and page.h1.get_text() == "Su consulta"
+    assert "Cancelar mi consulta" in page.get_text()
+
+
+def test_english_requests_keep_english_emails(app, client, sent, make_request):
+    make_request()
+    [email] = sent
+    assert email.subject.startswith("Your consultation with ")
+    assert email.body.startswith("Hello ")
+    assert "?lang=" not in email.body
+
+
+def test_staff_see_the_patients_language(app, staff_client, make_request):
+    request_id = make_request(language="es")
+    page = soup(staff_client.get(f"/staff/requests/{request_id}", headers={"Accept-Language": "es-MX"}))
+    assert page.html["lang"] == "en"
+    assert page.select_one("#patient-language").get_text() == "Spanish"
+
+
+def test_a_missing_or_stale_compiled_catalog_is_compiled_at_start(tmp_path):
+    import shutil
+
+    from babel.messages.mofile import read_mo
+
+    from clinic import i18n
+
+    shutil.copytree(i18n.TRANSLATIONS, tmp_path / "translations")
+    mo = tmp_path / "translations" / "es" / "LC_MESSAGES" / "messages.mo"
+    mo.unlink(missing_ok=True)
+    i18n.compile_catalogs(tmp_path / "translations")
+    with mo.open("rb") as handle:
+        assert read_mo(handle)["Skip to main content"].string == "Saltar al contenido principal"
