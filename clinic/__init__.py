@@ -20,7 +20,9 @@ __all__ = ["MIN_SECRET_KEY_LENGTH", "ROOT", "create_app"]
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build a configured app: config.py's class for CLINIC_ENV, then CLINIC_* variables, then `config`."""
     load_dotenv(ROOT / ".env")
-    app = Flask(
+    from clinic.pipeline import App
+
+    app = App(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -39,7 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
-    from clinic import extensions, i18n, log_privacy, security
+    from clinic import extensions, i18n, log_privacy, pipeline, security
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
@@ -49,6 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     extensions.mail.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    pipeline.init_app(app)
     log_privacy.install(app.logger)
 
     from clinic import (

@@ -1,9 +1,13 @@
-"""Security headers on every response, errors included, and the redirect to HTTPS."""
+"""Security headers on every response, errors included, and the redirect to HTTPS.
+
+The headers are the same for every response of a kind (over HTTPS or not), so they are written out once when
+the app is built and copied onto each response, rather than rebuilt from the policies on every request. They
+are exactly those Flask-Talisman set before (tests/security/test_header_set.py holds the recorded set).
+"""
 
 from urllib.parse import urlsplit
 
 from flask import Flask, g, redirect, request
-from flask_talisman import Talisman
 
 CSP = {
     "default-src": "'self'",
@@ -48,25 +52,29 @@ PERMISSIONS_POLICY = dict.fromkeys(POWERFUL_FEATURES, "()")
 # Load balancers probe over plain HTTP inside the network: no redirect to HTTPS for the health check.
 HTTPS_EXEMPT = frozenset({"public.healthz"})
 
-talisman = Talisman()
-
+HSTS = "max-age=31556926; includeSubDomains"  # a year, this host and its subdomains, no preload
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
+Headers = tuple[tuple[str, str], ...]
+
+
+def header_kinds(*, hsts: bool) -> tuple[Headers, Headers]:
+    """The security headers of a response over plain HTTP, and of one over HTTPS."""
+    plain = (
+        ("Permissions-Policy", ", ".join(f"{name}={value}" for name, value in PERMISSIONS_POLICY.items())),
+        ("X-Frame-Options", "DENY"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Content-Security-Policy", "; ".join(f"{name} {value}" for name, value in CSP.items())),
+        ("Referrer-Policy", "same-origin"),
+    )
+    return plain, (*plain, ("Strict-Transport-Security", HSTS)) if hsts else plain
+
 
 def init_app(app: Flask) -> None:
-    talisman.init_app(
-        app,
-        force_https=False,  # ours below: Talisman's would believe any client's X-Forwarded-Proto
-        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
-        content_security_policy=CSP,
-        content_security_policy_nonce_in=[],
-        frame_options="DENY",
-        referrer_policy="same-origin",
-        strict_transport_security=not app.debug,
-        x_xss_protection=False,
-        permissions_policy=PERMISSIONS_POLICY,
-    )
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    plain, secure = header_kinds(hsts=not app.debug)
 
     if app.config["FORCE_HTTPS"]:
 
@@ -94,9 +102,16 @@ def init_app(app: Flask) -> None:
                 g.served_origin = request.host_url.rstrip("/")
 
     @app.after_request
-    def no_store(response):
-        """Pages may carry health data or tokens: never let a shared or browser cache keep them."""
+    def security_headers(response):
+        """The kind's headers. Pages may carry health data or tokens: never let a shared or browser cache
+        keep them (static files say for themselves how long they may be kept).
+
+        HTTPS is read as before: the request's scheme, or X-Forwarded-Proto, which at worst adds HSTS to a
+        plain-HTTP response, where browsers ignore it."""
+        headers = response.headers
         if request.endpoint != "static":
-            response.headers["Cache-Control"] = "no-store"
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            headers["Cache-Control"] = "no-store"
+        over_https = request.is_secure or request.headers.get("X-Forwarded-Proto") == "https"
+        for name, value in secure if over_https else plain:
+            headers[name] = value
         return response
