@@ -11,11 +11,11 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, request, url_for
+from flask import Flask, has_request_context, request, url_for
 from flask_babel import LazyString, get_locale, gettext, refresh
 from markupsafe import escape
 
-from clinic.extensions import LANGUAGE_COOKIE, LANGUAGES, babel, select_locale
+from clinic.extensions import ENGLISH_ONLY_BLUEPRINTS, LANGUAGE_COOKIE, LANGUAGES, babel, select_locale
 
 log = logging.getLogger(__name__)
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -63,6 +63,10 @@ def init_app(app: Flask) -> None:
         return {
             "current_language": language,
             "language_switch_url": switch_url,
+            # Patient pages only: staff pages stay English, and their arguments (a sign-in's `next`) are
+            # never echoed into a link.
+            "language_switch_shown": has_request_context()
+            and request.blueprint not in ENGLISH_ONLY_BLUEPRINTS,
             "language_names": LANGUAGE_NAMES,
         }
 
