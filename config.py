@@ -49,6 +49,9 @@ class Config:
     # How long a worker may show the clinic's name and contact details in the page layout before reading
     # them again (0: every request). Slots, bookings and emails always read the settings fresh.
     SETTINGS_DISPLAY_SECONDS = 5
+    # Where the slot picker's and the API's answers are kept (clinic/services/booking/slot_cache.py): a Redis
+    # URL shared by every worker and host (redis://127.0.0.1:6379/1), or None for each worker's own memory.
+    SLOT_CACHE_URL = os.environ.get("SLOT_CACHE_URL")
     BASE_URL: str | None = "http://127.0.0.1:5000"  # the address in every emailed link: set it in production
     FORCE_HTTPS = False
     PROXY_COUNT = 0  # reverse proxies in front of the app (1 behind nginx)

@@ -31,6 +31,7 @@ from clinic import create_app
 from clinic.extensions import db
 from clinic.models import Booking, ConsultationRequest, SlotClaim
 from clinic.timeutil import utcnow
+from clinic.services.booking.slot_cache import MemoryStore
 from clinic.triage.enums import Modality, PreferredContact, Priority, RequestStatus
 from clinic.triage.screening import band_for
 
@@ -334,6 +335,8 @@ def forget_process_caches(app) -> None:
     that a count of statements measures a cold request, the same after the data changed as before."""
     for key in ("clinic_display", "queue_overview"):
         app.extensions.pop(key, None)
+    if "slot_cache" in app.extensions:
+        app.extensions["slot_cache"] = MemoryStore()
 
 
 def csrf_token_from(html: str) -> str:

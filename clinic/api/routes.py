@@ -1,11 +1,11 @@
 """The public JSON API: its contract is docs/openapi.yaml, checked by tests/web/test_openapi.py."""
 
-from datetime import date
+from datetime import date, timedelta
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from clinic.scheduling import DayPlan
-from clinic.services.booking import availability
+from clinic.services.booking import availability, slot_cache
 from clinic.services.rules.read import clinic_info
 from clinic.timeutil import utcnow
 
@@ -52,9 +52,18 @@ def availability_view():
         abort(400, f"days must be from 1 to {info.horizon_days}")
     if not date(2000, 1, 1) <= start <= date(9000, 1, 1):
         abort(400, "start is out of range")
-    schedule, plans = availability.days_from(start, days, now=now)
-    return jsonify(
-        timezone=info.timezone,
-        slot_minutes=info.slot_minutes,
-        days=[day_json(day, schedule.tz) for day in plans],
-    )
+
+    def window() -> slot_cache.Answer:
+        schedule, plans = availability.days_from(start, days, now=now)
+        body = jsonify(
+            timezone=info.timezone,
+            slot_minutes=info.slot_minutes,
+            days=[day_json(day, schedule.tz) for day in plans],
+        ).get_data(as_text=True)
+        last = start + timedelta(days=days - 1)
+        return slot_cache.Answer(now, schedule.steady_until(start, last, now), body)
+
+    # No start: today's window, which the clock's midnight (in steady_until) ends.
+    asked = start.isoformat() if start_param else "today"
+    body = slot_cache.cached("api", (asked, str(days)), now, window)
+    return Response(body, mimetype="application/json")

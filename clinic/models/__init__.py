@@ -16,7 +16,7 @@ from clinic.models.courses import (
 )
 from clinic.models.outbox import OutboxMessage
 from clinic.models.requests import ConsultationRequest, ContactAttempt, Note, RequestTally
-from clinic.models.settings import ClinicSettings, Closure, OpeningHours
+from clinic.models.settings import ClinicSettings, Closure, OpeningHours, ScheduleVersion
 from clinic.models.staff import LoginFailure, LoginThrottle, StaffUser
 from clinic.models.two_factor import RecoveryCode
 from clinic.models.types import UTCDateTime
@@ -44,6 +44,7 @@ __all__ = [
     "RecoveryCode",
     "RemsEnrolment",
     "RequestTally",
+    "ScheduleVersion",
     "SessionStatus",
     "SlotClaim",
     "StaffUser",

@@ -80,3 +80,19 @@ class Closure(db.Model):
     @property
     def is_whole_day(self) -> bool:
         return self.start_time is None
+
+
+class ScheduleVersion(db.Model):
+    """One number that changes whenever the offered slots may change (id is always 1).
+
+    Database triggers (migration 0014) bump it in the same transaction as every write to the tables the
+    offered slots are computed from: bookings, waitlist offers, settings, opening hours and closures,
+    whatever code writes them. A cached answer of the slot picker or the API is kept under the version it
+    was computed at, so a booking committed makes every older answer unreachable at once.
+    """
+
+    __tablename__ = "schedule_versions"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=0)

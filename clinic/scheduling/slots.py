@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 from clinic.scheduling.errors import OutsideOpeningHours, SlotUnavailable
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# The clock's resolution: a slot offered at its start minus the notice is offered until just after it.
+_INSTANT = timedelta(microseconds=1)
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # form field prefixes, audit keys
 
 
@@ -231,6 +233,30 @@ class Schedule:
         """The plan of each of `days` days from `start`, with only the slots still offered at `now`."""
         index = _BookingIndex(bookings)
         return [self.plan(start + timedelta(days=offset), index, now) for offset in range(days)]
+
+    def steady_until(self, first: date, last: date, now: datetime) -> datetime:
+        """Until when (exclusive) the answers about days first..last computed at `now` stay true as the
+        clock moves, bookings and rules unchanged: the first instant a slot of those days falls inside
+        the minimum notice or enters the booking horizon, or a new day begins in the clinic's timezone
+        (which moves "today"). A slot offered at `now` is offered until its start minus the notice
+        included."""
+        now = now.astimezone(UTC)
+        notice = timedelta(hours=self.rules.min_notice_hours)
+        horizon = timedelta(days=self.rules.horizon_days)
+        today = self.today(now)
+        until = local_instant(today + timedelta(days=1), time(0), self.tz)
+        # Slots of days before today have started already; those a day past the horizon enter it only
+        # after midnight.
+        day, last = max(first, today), min(last, today + horizon + timedelta(days=1))
+        while day <= last:
+            for start in self._slot_starts(day):
+                leaves, enters = start - notice + _INSTANT, start - horizon
+                if now < leaves < until:
+                    until = leaves
+                if now < enters < until:
+                    until = enters
+            day += timedelta(days=1)
+        return until
 
     def window(self, start: date, days: int) -> Interval:
         """The UTC span covering `days` local days from `start`: what to load bookings for."""

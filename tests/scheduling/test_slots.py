@@ -264,3 +264,63 @@ def test_notice_counts_real_hours_across_the_autumn_dst_change():
     now = local(saturday, 23)  # local, not UTC: the engine must still count real hours
     (sunday,) = schedule.availability(date(2027, 11, 7), 1, [], now=now)
     assert sunday.slots[0].starts_at.astimezone(NY).time() == time(23)
+
+
+def test_steady_until_is_the_next_slot_to_fall_inside_the_notice():
+    """Monday 9:10 with two hours' notice: 11:00 has gone already; 11:30 is offered until 9:30 included."""
+    monday = date(2026, 11, 30)
+    schedule = default_schedule(min_notice_hours=2)
+    now = local(monday, 9, 10).astimezone(UTC)
+    until = schedule.steady_until(monday, monday + timedelta(days=6), now)
+    assert until == local(monday, 9, 30).astimezone(UTC) + timedelta(microseconds=1)
+
+
+def test_steady_until_stops_at_the_clinics_midnight_and_at_the_horizon():
+    monday = date(2026, 11, 30)
+    schedule = default_schedule(min_notice_hours=2, horizon_days=1)
+    # Saturday 17:00: nothing left to fall inside the notice; Sunday's midnight comes first.
+    now = local(monday + timedelta(days=5), 17).astimezone(UTC)
+    assert schedule.steady_until(monday, monday + timedelta(days=6), now) == local(
+        monday + timedelta(days=6), 0
+    ).astimezone(UTC)
+    # Monday 07:00, no notice, a one-day horizon: Tuesday's 8:00 enters the horizon at Monday 8:00, just
+    # before Monday's 8:00 stops being offered.
+    schedule = default_schedule(min_notice_hours=0, horizon_days=1)
+    now = local(monday, 7).astimezone(UTC)
+    assert schedule.steady_until(monday, monday + timedelta(days=2), now) == local(monday, 8).astimezone(UTC)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_availability_does_not_change_before_steady_until(data):
+    """Whatever the rules, the answer at any instant from `now` up to (not including) steady_until is the
+    answer at `now`: the promise the slot cache relies on. And at steady_until something changes, or a
+    new day began."""
+    tz_name = data.draw(timezones)
+    tz = ZoneInfo(tz_name)
+    rules = BookingRules(
+        timezone=tz_name,
+        slot_minutes=data.draw(st.sampled_from([10, 15, 30, 45, 60, 240])),
+        capacity=data.draw(st.integers(1, 3)),
+        min_notice_hours=data.draw(st.integers(0, 72)),
+        horizon_days=data.draw(st.integers(1, 14)),
+    )
+    start = data.draw(st.dates(min_value=date(2026, 1, 1), max_value=date(2028, 12, 1)))
+    schedule = Schedule(data.draw(weekly_hours()), data.draw(closures(start)), rules)
+    days = data.draw(st.integers(1, 21))
+    last = start + timedelta(days=days - 1)
+    now = datetime.combine(start, time(0), tzinfo=tz).astimezone(UTC) + timedelta(
+        seconds=data.draw(st.integers(-5 * 86400, 5 * 86400))
+    )
+    until = schedule.steady_until(start, last, now)
+    assert until > now
+
+    def answer(at: datetime):
+        return schedule.today(at), schedule.availability(start, days, [], now=at)
+
+    before = answer(now)
+    span = (until - now).total_seconds()
+    for fraction in data.draw(st.lists(st.floats(0, 1, exclude_max=True), min_size=1, max_size=5)):
+        at = min(now + timedelta(seconds=span * fraction), until - timedelta(microseconds=1))
+        assert answer(at) == before
+    assert answer(until - timedelta(microseconds=1)) == before

@@ -135,6 +135,8 @@ class PickerWeek:
     previous: date | None  # None before this week
     following: date | None  # None past the week the booking horizon ends in
     first: OfferedSlot | None = None  # the earliest free time of all (the "first available" jump)
+    # Until when the clock alone leaves all of the above true (bookings and rules unchanged).
+    steady_until: datetime | None = None
 
 
 def picker_week(day: date, *, now: datetime, clamp: bool = True, skip_empty: bool = False) -> PickerWeek:
@@ -148,6 +150,7 @@ def picker_week(day: date, *, now: datetime, clamp: bool = True, skip_empty: boo
     week = weeks.clamp(day) if clamp else monday_of(day)
     schedule, days = days_from(week, 7, now=now)
     earlier_empty = week == weeks.first  # no bookable week before this one (nor the one skipped)
+    asked = week
     if skip_empty and not any(d.slots for d in days) and week < weeks.last:
         week += timedelta(days=7)
         schedule, days = days_from(week, 7, now=now)
@@ -157,4 +160,9 @@ def picker_week(day: date, *, now: datetime, clamp: bool = True, skip_empty: boo
     else:
         found = nearest_slots(None, now=now, limit=1)
         first = found[0] if found else None
-    return PickerWeek(week, days, schedule.tz, today, weeks.previous(week), weeks.following(week), first)
+    # The weeks shown or skipped and, for the earliest free time, every day of the horizon (steady_until
+    # reads no further than the horizon: a later slot cannot enter it before midnight).
+    steady = schedule.steady_until(min(asked, today), today + timedelta(days=366), now)
+    return PickerWeek(
+        week, days, schedule.tz, today, weeks.previous(week), weeks.following(week), first, steady
+    )

@@ -9,7 +9,7 @@ from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import select
 
 from clinic.extensions import db
-from clinic.models import ClinicSettings, Closure, OpeningHours
+from clinic.models import ClinicSettings, Closure, OpeningHours, ScheduleVersion
 from clinic.scheduling import BookingRules, ClosureRule, DayHours, Schedule
 
 DEFAULTS = {
@@ -50,23 +50,33 @@ class ClinicInfo:
         )
 
 
-def _load() -> tuple[ClinicInfo, dict[int, DayHours | None]]:
-    """Settings and the week's hours in one query (the settings row joined to its seven weekdays)."""
+def _load() -> tuple[ClinicInfo, dict[int, DayHours | None], int]:
+    """Settings, the week's hours and the schedule version in one query (the settings row joined to its
+    seven weekdays, the version as a scalar subquery).
+
+    The version is read before anything the slots are computed from (bookings, closures): an answer cached
+    under it may be newer than the version says, never older.
+    """
     if has_request_context() and "clinic_state" in g:
         return g.clinic_state
+    version = select(ScheduleVersion.version).where(ScheduleVersion.id == 1).scalar_subquery()
     rows = db.session.execute(
-        select(ClinicSettings, OpeningHours).join(OpeningHours, sa.true()).order_by(OpeningHours.weekday)
+        select(ClinicSettings, OpeningHours, version)
+        .join(OpeningHours, sa.true())
+        .order_by(OpeningHours.weekday)
     ).all()
     hours: dict[int, DayHours | None] = dict.fromkeys(range(7))
     if rows:
         settings = rows[0][0]
         info = ClinicInfo(**{name: getattr(settings, name) for name in DEFAULTS})
-        for _, day in rows:
+        for _, day, _version in rows:
             if day.opens is not None and day.closes is not None:
                 hours[day.weekday] = DayHours(day.opens, day.closes)
+        current = rows[0][2] or 0
     else:
         info = ClinicInfo(**DEFAULTS)
-    state = (info, hours)
+        current = db.session.scalar(version) or 0
+    state = (info, hours, current)
     if has_request_context():
         g.clinic_state = state
     return state
@@ -75,6 +85,11 @@ def _load() -> tuple[ClinicInfo, dict[int, DayHours | None]]:
 def clinic_info() -> ClinicInfo:
     """The settings, read once per request."""
     return _load()[0]
+
+
+def schedule_version() -> int:
+    """The schedule version read with the settings (once per request): what cached slots are kept under."""
+    return _load()[2]
 
 
 def weekly_hours() -> dict[int, DayHours | None]:
