@@ -30,8 +30,8 @@ from flask_migrate import upgrade
 from clinic import create_app
 from clinic.extensions import db
 from clinic.models import Booking, ConsultationRequest, SlotClaim
-from clinic.timeutil import utcnow
 from clinic.services.booking.slot_cache import MemoryStore
+from clinic.timeutil import utcnow
 from clinic.triage.enums import Modality, PreferredContact, Priority, RequestStatus
 from clinic.triage.screening import band_for
 

@@ -76,7 +76,7 @@ def test_a_cancellation_offers_the_slot_again_at_once(app, client, add_booking):
 @pytest.mark.parametrize(
     "change",
     [
-        sa.insert(Closure).values(start_date=date(2026, 12, 1), end_date=date(2026, 12, 1), reason="Training"),
+        sa.insert(Closure).values(start_date=date(2026, 12, 1), end_date=date(2026, 12, 1), reason="Team"),
         sa.update(OpeningHours).where(OpeningHours.weekday == 1).values(opens=time(10), closes=time(17)),
         sa.update(ClinicSettings).values(slot_minutes=45),
     ],
