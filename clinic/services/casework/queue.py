@@ -9,9 +9,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import defer, joinedload, selectinload
 
 from clinic.extensions import db
 from clinic.models import Booking, ConsultationRequest, RequestTally, StaffUser
@@ -23,8 +21,6 @@ from clinic.triage.workflow import OPEN_STATUSES, describe_age, is_overdue, resp
 PER_PAGE = 25
 OVERVIEW_WEEKS = 12
 R = ConsultationRequest
-# Encrypted fields the queue never shows: not read, not decrypted.
-UNSHOWN = (R.email, R.date_of_birth, R.phq9_answers, R.conditions, R.medications, R.notes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +82,104 @@ def ordered(stmt: Select) -> Select:
     return stmt.order_by(R.priority_rank, R.queue_group, R.queue_at, R.id)
 
 
+@dataclass(frozen=True, slots=True)
+class BookingFlag:
+    """What the queue shows of a request's active booking: its unresolved flag (badges.flag_badge)."""
+
+    flagged_at: datetime
+    flag_reason: str | None
+    flag_resolved_at: None = None  # only unresolved flags are read
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    """One queue row as read: exactly the columns the queue shows, no ORM object (the names and the phone
+    are the only encrypted values, decrypted as they are read)."""
+
+    id: int
+    reference: str
+    first_name: str
+    last_name: str
+    phone: str
+    priority: Priority
+    phq9_score: int
+    phq9_band: Phq9Band
+    appointment_at: datetime | None
+    status: RequestStatus
+    patient_cancelled_at: datetime | None
+    follow_up_on: date | None
+    created_at: datetime
+    assignee: str | None  # the assigned colleague's name
+    flag: BookingFlag | None
+
+    @property
+    def active_booking(self) -> BookingFlag | None:
+        return self.flag
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    """One page of the queue and where it sits among the others (the pagination links)."""
+
+    items: list[QueueItem]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(-(-self.total // self.per_page), 1) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+
+def _unresolved_flag(column: sa.ColumnElement) -> sa.ScalarSelect:
+    """`column` of the request's active booking when it carries a flag nobody has resolved (else NULL)."""
+    return (
+        select(column)
+        .where(
+            Booking.request_id == R.id,
+            Booking.cancelled_at.is_(None),
+            Booking.flagged_at.is_not(None),
+            Booking.flag_resolved_at.is_(None),
+        )
+        .order_by(Booking.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+QUEUE_COLUMNS = (
+    R.id,
+    R.reference,
+    R.first_name,
+    R.last_name,
+    R.phone,
+    R.priority,
+    R.phq9_score,
+    R.phq9_band,
+    R.appointment_at,
+    R.status,
+    R.patient_cancelled_at,
+    R.follow_up_on,
+    R.created_at,
+)
+
+
 def page(
     filters: QueueFilters,
     page_number: int,
@@ -93,36 +187,38 @@ def page(
     tz: ZoneInfo,
     per_page: int = PER_PAGE,
     total: int | None = None,
-) -> Pagination:
-    """One page of the queue, with each row's bookings and assignee loaded up front.
-
-    Two statements when the caller knows the total (`QueueCounts.matching`), three when it must be counted.
-    Of the encrypted fields, only the names the queue shows are read and decrypted (the rest raise if
-    touched, rather than load row by row).
-    """
+) -> QueuePage:
+    """One page of the queue: one statement when the caller knows the total (`QueueCounts.matching`), two
+    when it must be counted. Rows are read as columns (with the assignee's name and the active booking's
+    unresolved flag), never as ORM objects; a page past the last is empty."""
+    conditions = filter_conditions(filters, tz)
+    per_page = min(max(per_page, 1), 100)
+    page_number = max(page_number, 1)
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(R).where(*conditions)) or 0
     stmt = ordered(
-        select(R)
-        .where(*filter_conditions(filters, tz))
-        .options(
-            selectinload(R.bookings),
-            joinedload(R.assigned_to),
-            *(defer(column, raiseload=True) for column in UNSHOWN),
+        select(
+            *QUEUE_COLUMNS,
+            StaffUser.name,
+            _unresolved_flag(Booking.flagged_at),
+            _unresolved_flag(Booking.flag_reason),
         )
+        .outerjoin(StaffUser, StaffUser.id == R.assigned_to_id)
+        .where(*conditions)
     )
-    pagination = db.paginate(
-        stmt, page=page_number, per_page=per_page, error_out=False, max_per_page=100, count=total is None
-    )
-    if total is not None:
-        pagination.total = total
-    return pagination
+    items = [
+        QueueItem(*row[:13], assignee=row[13], flag=BookingFlag(row[14], row[15]) if row[14] else None)
+        for row in db.session.execute(stmt.limit(per_page).offset((page_number - 1) * per_page))
+    ]
+    return QueuePage(items, page_number, per_page, total)
 
 
 @dataclass(frozen=True, slots=True)
 class QueueRow:
     """A request as the queue shows it, with its response target worked out."""
 
-    request: ConsultationRequest
-    booking: Booking | None
+    request: ConsultationRequest | QueueItem
+    booking: Booking | BookingFlag | None
     due_at: datetime
     overdue: bool
     age: str
@@ -134,7 +230,11 @@ def open_weekdays(hours: dict[int, Any]) -> frozenset[int]:
 
 
 def rows(
-    requests: list[ConsultationRequest], *, now: datetime, tz: ZoneInfo, business_days: frozenset[int]
+    requests: list[ConsultationRequest] | list[QueueItem],
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    business_days: frozenset[int],
 ) -> list[QueueRow]:
     result = []
     for request in requests:

@@ -152,3 +152,30 @@ def test_the_open_queue_index_covers_exactly_the_open_statuses():
 
     listed = OPEN_PREDICATE.removeprefix("status IN (").removesuffix(")")
     assert [value.strip(" '") for value in listed.split(",")] == [s.value for s in OPEN_STATUSES]
+
+
+def test_a_page_reads_only_what_the_queue_shows_in_one_statement(app, queries, add_request, make_staff):
+    """Columns, not ORM objects: no contact details beyond the phone, no answers, no notes read or
+    decrypted; the assignee's name and an unresolved flag come in the same statement."""
+    nurse = make_staff(email="nurse.queue@clinic.example", name="Nia Nurse")
+    add_request(priority="high", created_at=NOW, status="contacted", assigned_to_id=nurse)
+    add_request(priority="routine", created_at=NOW, slot=datetime(2026, 11, 24, 9, 0, tzinfo=NY))
+    with app.test_request_context():
+        with queries() as sent:
+            page = queue.page(QueueFilters(), 1, tz=NY, total=2)
+    assert len(sent) == 1
+    for unshown in ("email", "date_of_birth", "phq9_answers", "conditions", "medications", "notes"):
+        assert f"consultation_requests.{unshown}" not in sent[0]
+    assert all(isinstance(item, queue.QueueItem) for item in page.items)
+    assert [item.assignee for item in page.items] == ["Nia Nurse", None]
+    assert (page.total, page.pages, page.has_next, page.has_prev) == (2, 1, False, False)
+
+
+def test_pages_past_the_last_are_empty(app, add_request):
+    for _ in range(3):
+        add_request(priority="routine", created_at=NOW)
+    with app.test_request_context():
+        second = queue.page(QueueFilters(), 2, tz=NY, per_page=2)
+        beyond = queue.page(QueueFilters(), 9, tz=NY, per_page=2)
+    assert (len(second.items), second.pages, second.prev_num, second.next_num) == (1, 2, 1, None)
+    assert beyond.items == [] and beyond.total == 3
