@@ -14,8 +14,11 @@ from clinic.extensions import db
 from clinic.models import AuditEvent, IntakeDraft
 from clinic.services.booking import drafts
 from clinic.services.booking.intake import IntakeData, submit
+from clinic.services.encryption import rotation
 from clinic.services.jobs import run_all
 from clinic.triage.enums import Modality, PreferredContact
+from tests.conftest import DATA_KEY
+from tests.services.encryption.test_rotation import NEW_KEY, restart_with
 from tests.services.helpers import count, local
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York
@@ -145,3 +148,13 @@ def test_a_forged_or_malformed_link_opens_nothing(ctx, token):
     with pytest.raises(drafts.DraftNotFound):
         drafts.resume(token, now=NOW)
     assert signing.read(drafts.SALT, signing.sign("clinic.manage-appointment", "abc")) is None
+
+
+def test_key_rotation_reseals_drafts_and_the_old_key_can_go(app, ctx):
+    token = drafts.save(typed(), now=NOW)
+    restart_with(app, f"{NEW_KEY},{DATA_KEY}")
+    assert IntakeDraft.__tablename__ in {t.table.name for t in rotation.sealed_tables()}
+    assert rotation.rotate() >= 1 and rotation.pending() == 0
+    restart_with(app, NEW_KEY)
+    db.session.expire_all()
+    assert drafts.resume(token, now=NOW) == typed()
