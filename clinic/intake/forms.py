@@ -26,7 +26,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from clinic.i18n import either, language
 from clinic.i18n import lazy_gettext as _l
 from clinic.scheduling import parse_slot
-from clinic.services.booking.drafts import DraftData
+from clinic.services.booking.drafts import TYPED, DraftData
 from clinic.services.booking.intake import IntakeData
 from clinic.signing import MAX_TOKEN_LENGTH
 from clinic.timeutil import typed_date
@@ -256,16 +256,7 @@ class SavesDrafts:
     def fill_from_draft(self: "IntakeForm", data: DraftData, *, slot: str, token: str) -> None:
         """Put a saved draft back into the form (the PHQ-9 stays empty: it is answered in one sitting)."""
         self.slot.data = slot
-        for name in (
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "date_of_birth",
-            "antidepressant_trials",
-            "medications",
-            "notes",
-        ):
+        for name in TYPED:
             self[name].data = getattr(data, name)
         self.preferred_contact.data = data.preferred_contact or None
         self.modality.data = data.modality or None

@@ -29,6 +29,19 @@ from clinic.services.mail.notifications import base_url
 from clinic.services.rules.read import clinic_info
 
 SALT = "clinic.intake-draft"
+# The typed values a draft keeps, each in its own encrypted column of the same name.
+TYPED = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "date_of_birth",
+    "preferred_contact",
+    "antidepressant_trials",
+    "modality",
+    "medications",
+    "notes",
+)
 KEEP_FOR = timedelta(days=7)
 RECORD_TYPE = "intake_draft"
 
@@ -97,17 +110,8 @@ def save(data: DraftData, *, now: datetime, replaces: str | None = None) -> str:
             starts_at=data.starts_at,
             created_at=now,
             expires_at=now + KEEP_FOR,
-            first_name=data.first_name,
-            last_name=data.last_name,
-            email=data.email,
-            phone=data.phone,
-            date_of_birth=data.date_of_birth,
-            preferred_contact=data.preferred_contact,
-            antidepressant_trials=data.antidepressant_trials,
             conditions=list(data.conditions),
-            modality=data.modality,
-            medications=data.medications,
-            notes=data.notes,
+            **{name: getattr(data, name) for name in TYPED},
         )
         db.session.add(draft)
         db.session.flush()
@@ -143,19 +147,10 @@ def resume(token: str, *, now: datetime) -> DraftData:
             raise DraftExpired()
         record("intake.draft_resume", actor_id=None, record_type=RECORD_TYPE, record_id=draft.id)
         return DraftData(
-            email=draft.email,
-            first_name=draft.first_name,
-            last_name=draft.last_name,
-            phone=draft.phone,
-            date_of_birth=draft.date_of_birth,
-            preferred_contact=draft.preferred_contact,
-            antidepressant_trials=draft.antidepressant_trials,
             conditions=tuple(draft.conditions or ()),
-            modality=draft.modality,
-            medications=draft.medications,
-            notes=draft.notes,
             starts_at=draft.starts_at,
             language=draft.language,
+            **{name: getattr(draft, name) for name in TYPED},
         )
 
 
