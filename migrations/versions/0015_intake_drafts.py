@@ -7,8 +7,8 @@ keeps only its SHA-256 (token_hash, unique). expires_at is indexed: run-jobs del
 
 No existing row changes.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-26 14:30:00.000000
 
 """
@@ -19,8 +19,8 @@ from alembic import op
 import clinic.models.types
 
 # revision identifiers, used by Alembic.
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
