@@ -4,8 +4,9 @@ import logging
 import re
 
 # Links sent to patients carry a token in their path: the manage page, and the course, check-in and offer
-# pages. A request line, a referer or an error would otherwise log a live link.
-TOKEN_PREFIXES = ("appointments", "courses", "check-ins", "offers")
+# pages, and an intake form saved to finish later (/consultation/resume/<token>). A request line, a referer
+# or an error would otherwise log a live link.
+TOKEN_PREFIXES = ("appointments", "courses", "check-ins", "offers", "resume")
 # Staff's own /staff/courses/<id> pages carry an id, not a token, and stay readable.
 TOKEN_IN_PATH = re.compile(
     r"(?<!/staff)/(" + "|".join(re.escape(p) for p in TOKEN_PREFIXES) + r")/[^/\s?\"'#]+"

@@ -15,6 +15,11 @@ from clinic.log_privacy import DropResultRows, redact
         ("GET /staff/?q=Jane%20Doe&status=new HTTP/1.1", "GET /staff/?q=[search]&status=new HTTP/1.1"),
         ("GET /staff/requests.csv?q=jane@example.org", "GET /staff/requests.csv?q=[search]"),
         ("GET /book?week=2026-11-23 HTTP/1.1", "GET /book?week=2026-11-23 HTTP/1.1"),
+        (
+            "GET /consultation/resume/IkFi.x-Y_z?lang=es HTTP/1.1",
+            "GET /consultation/resume/[token]?lang=es HTTP/1.1",
+        ),
+        ("POST /consultation/save HTTP/1.1", "POST /consultation/save HTTP/1.1"),
     ],
 )
 def test_redact(line, expected):

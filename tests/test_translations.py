@@ -62,6 +62,10 @@ CONVERTED = [
     "emails/waitlist_offer.txt",
     "emails/check_in.html",
     "emails/check_in.txt",
+    "emails/intake_draft.html",
+    "emails/intake_draft.txt",
+    "intake/draft_saved.html",
+    "intake/draft_expired.html",
     "checkins/check_in.html",
 ]
 # Patient-facing templates still in English only (SPEC section 14 asks for all of them).

@@ -12,6 +12,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     Field,
+    HiddenField,
     RadioField,
     SelectMultipleField,
     StringField,
@@ -25,7 +26,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from clinic.i18n import either, language
 from clinic.i18n import lazy_gettext as _l
 from clinic.scheduling import parse_slot
+from clinic.services.booking.drafts import TYPED, DraftData
 from clinic.services.booking.intake import IntakeData
+from clinic.signing import MAX_TOKEN_LENGTH
 from clinic.timeutil import typed_date
 from clinic.triage.enums import Modality, PreferredContact
 from clinic.triage.phq9_es import (
@@ -210,7 +213,58 @@ class Phq9Questions:
         return None if self.phq9_difficulty.data in (None, "") else int(self.phq9_difficulty.data)
 
 
-class IntakeForm(Phq9Questions, FlaskForm):
+def _typed(value: str | None) -> str:
+    return clean_text(value)[:TEXT_MAX]
+
+
+class SavesDrafts:
+    """The intake form's "Save and finish later": only the email must be valid; the rest is kept as typed."""
+
+    def valid_for_draft(self: "IntakeForm") -> bool:
+        """Check the email alone (its message goes beside it); other fields may be empty or half done."""
+        return self.email.validate(self, extra_validators=[IntakeForm.validate_email])
+
+    def self_harm_answered(self: "IntakeForm") -> bool:
+        """PHQ-9 item 9 answered above 0 on the form as sent (the answers themselves are never saved)."""
+        return self.phq9_9.data in {"1", "2", "3"}
+
+    def draft_data(self: "IntakeForm") -> DraftData:
+        """The form as typed, for a draft: without the PHQ-9 and the consents; choices only as offered."""
+        try:
+            starts_at = parse_offered_range(self.slot.data or "")
+        except ValueError:
+            starts_at = None
+        chosen = set(self.conditions.data or [])
+        contact = self.preferred_contact.data
+        modality = self.modality.data
+        return DraftData(
+            email=self.parsed_email,
+            first_name=_typed(self.first_name.data),
+            last_name=_typed(self.last_name.data),
+            phone=_typed(self.phone.data),
+            date_of_birth=_typed(self.date_of_birth.data),
+            preferred_contact=contact if contact in {c.value for c in PreferredContact} else "",
+            antidepressant_trials=_typed(self.antidepressant_trials.data),
+            conditions=tuple(code for code in CONDITIONS if code in chosen),
+            modality=modality if modality in {m.value for m in Modality} else "",
+            medications=_typed(self.medications.data),
+            notes=_typed(self.notes.data),
+            starts_at=starts_at,
+            language=language(),
+        )
+
+    def fill_from_draft(self: "IntakeForm", data: DraftData, *, slot: str, token: str) -> None:
+        """Put a saved draft back into the form (the PHQ-9 stays empty: it is answered in one sitting)."""
+        self.slot.data = slot
+        for name in TYPED:
+            self[name].data = getattr(data, name)
+        self.preferred_contact.data = data.preferred_contact or None
+        self.modality.data = data.modality or None
+        self.conditions.data = list(data.conditions)
+        self.draft.data = token
+
+
+class IntakeForm(SavesDrafts, Phq9Questions, FlaskForm):
     """POST /consultation. Field names are the contract listed in docs/http.md."""
 
     slot = StringField(_l("Consultation time"))
@@ -288,6 +342,8 @@ class IntakeForm(Phq9Questions, FlaskForm):
     website = StringField(
         _l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"}
     )  # honeypot: people never see it, bots fill it in
+    # The link's token of the saved draft this form was resumed from: sending the request deletes it.
+    draft = HiddenField(filters=[lambda value: (value or "")[:MAX_TOKEN_LENGTH]])
 
     def __init__(self, *args, today: date, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -34,7 +34,7 @@ from clinic.intake.pages import SlotState, slot_state, typed_slot_state
 from clinic.intake.phq9 import PHQ9_ATTRIBUTION_TEXT, PHQ9_QUESTION_TEXT
 from clinic.models import ConsultationRequest
 from clinic.scheduling import SlotUnavailable
-from clinic.services.booking import availability, intake, links, renewal, seats
+from clinic.services.booking import availability, drafts, intake, links, renewal, seats
 from clinic.services.mail import notifications
 from clinic.services.mail.calendar import describe, describe_time
 from clinic.services.rules.read import DEFAULTS, ClinicInfo, clinic_info
@@ -78,7 +78,15 @@ def _slot_state(text: str, *, now: datetime, taken: bool = False) -> SlotState:
     return slot_state(text, now=now, timezone=clinic_info().timezone, taken=taken)
 
 
-def _render_form(form: IntakeForm, slot: SlotState, status: int, *, unavailable: bool = False):
+def _render_form(
+    form: IntakeForm,
+    slot: SlotState,
+    status: int,
+    *,
+    unavailable: bool = False,
+    crisis: bool = False,
+    resumed: bool = False,
+):
     errors = summary_items(form, skip=("csrf_token", "slot"))
     if form.slot.errors:
         errors.insert(0, ("time-heading", form.slot.label.text, form.slot.errors[0]))
@@ -94,7 +102,15 @@ def _render_form(form: IntakeForm, slot: SlotState, status: int, *, unavailable:
         info=info,
         unavailable=unavailable,
         birth_date_hint=BIRTH_DATE_HINT,
+        crisis=crisis,
+        resumed=resumed,
     ), status
+
+
+def _today(now: datetime) -> date:
+    """Today in the clinic's timezone (the default one while the database cannot be reached)."""
+    info = _info_or_none()
+    return now.astimezone(ZoneInfo(info.timezone if info else DEFAULTS["timezone"])).date()
 
 
 def _render_unavailable(form: IntakeForm):
@@ -109,8 +125,7 @@ def _render_unavailable(form: IntakeForm):
 def consultation():
     """The intake form: 303 to the manage page, 422 on bad input, 409 when the slot went. Nothing is lost."""
     now = utcnow()
-    info = _info_or_none()
-    form = IntakeForm(today=now.astimezone(ZoneInfo(info.timezone if info else DEFAULTS["timezone"])).date())
+    form = IntakeForm(today=_today(now))
     if request.method == "GET":
         form.slot.data = request.args.get("slot", "")[:64]
         return _render_form(form, _slot_state(form.slot.data, now=now), 200)
@@ -120,7 +135,7 @@ def consultation():
         if not form.validate():
             return _render_form(form, _slot_state(form.slot.data or "", now=now), 422)
         try:
-            created = intake.submit(form.intake_data(), now=now)
+            created = intake.submit(form.intake_data(), now=now, draft_token=form.draft.data or None)
         except SlotUnavailable:
             return _render_form(form, _slot_state(form.slot.data, now=now, taken=True), 409)
         token = links.manage_token(created)
@@ -128,6 +143,50 @@ def consultation():
     except DBAPIError:
         return _render_unavailable(form)
     return redirect(url_for(".manage", token=token), 303)
+
+
+@bp.post("/consultation/save")
+@limiter.limit(_intake_limit)
+def save_draft():
+    """Save the form to finish later: a valid email only; emails a link that resumes it for 7 days.
+
+    The PHQ-9 is never saved. Item 9 answered above 0 saves nothing: the crisis panel, with the form kept.
+    """
+    now = utcnow()
+    form = IntakeForm(today=_today(now))
+    if form.website.data:
+        return redirect(url_for(".draft_saved"), 303)  # a bot: look successful, keep nothing
+    try:
+        slot = _slot_state(form.slot.data or "", now=now)
+        if form.self_harm_answered():
+            return _render_form(form, slot, 200, crisis=True)
+        if not form.valid_for_draft():
+            return _render_form(form, slot, 422)
+        drafts.save(form.draft_data(), now=now, replaces=form.draft.data or None)
+    except DBAPIError:
+        return _render_unavailable(form)
+    return redirect(url_for(".draft_saved"), 303)
+
+
+@bp.get("/consultation/saved")
+def draft_saved():
+    return render_template("intake/draft_saved.html", days=drafts.KEEP_FOR.days)
+
+
+@bp.get("/consultation/resume/<token>")
+def resume_draft(token: str):
+    """The form again as it was saved (PHQ-9 empty); a clear page when the link has expired or is unknown."""
+    now = utcnow()
+    try:
+        data = drafts.resume(token, now=now)
+    except drafts.DraftExpired:
+        return render_template("intake/draft_expired.html", expired=True), 410
+    except drafts.DraftNotFound:
+        return render_template("intake/draft_expired.html", expired=False), 404
+    form = IntakeForm(formdata=None, today=_today(now))
+    chosen = data.starts_at.astimezone(ZoneInfo(clinic_info().timezone)).isoformat() if data.starts_at else ""
+    form.fill_from_draft(data, slot=chosen, token=token)
+    return _render_form(form, _slot_state(chosen, now=now), 200, resumed=True)
 
 
 @bp.get("/consultation/received")

@@ -14,6 +14,7 @@ from clinic.models.courses import (
     TreatmentKind,
     TreatmentSession,
 )
+from clinic.models.drafts import IntakeDraft
 from clinic.models.outbox import OutboxMessage
 from clinic.models.requests import ConsultationRequest, ContactAttempt, Note, RequestTally
 from clinic.models.settings import ClinicSettings, Closure, OpeningHours, ScheduleVersion
@@ -34,6 +35,7 @@ __all__ = [
     "ConsultationRequest",
     "ContactAttempt",
     "CourseStatus",
+    "IntakeDraft",
     "KindKey",
     "LoginFailure",
     "LoginThrottle",

@@ -22,9 +22,15 @@ PUBLIC = [
     "/contact",
     "/privacy",
     "/book",
+    "/consultation/saved",
     "/staff/login",
 ]
-ERRORS = ["/no-such-page", "/learn/no-such-article", "/book?week=not-a-date"]
+ERRORS = [
+    "/no-such-page",
+    "/learn/no-such-article",
+    "/book?week=not-a-date",
+    "/consultation/resume/not-a-link",
+]
 STAFF = [
     "/staff/",
     "/staff/?status=all&priority=urgent",

@@ -2,6 +2,7 @@
 database is up, so a 503 would mean a database error escaped validation, e.g. a NUL byte on PostgreSQL)."""
 
 import os
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -68,28 +69,31 @@ def fuzz_params(strategy, keys):
 
 
 PHQ = st.one_of(st.sampled_from(["0", "1", "2", "3"]), VALUE)
-INTAKE = st.fixed_dictionaries(
-    {},
-    optional={
-        "first_name": VALUE,
-        "last_name": VALUE,
-        "email": st.one_of(st.emails().map(str), VALUE),
-        "phone": st.one_of(st.just("+12125550142"), VALUE),
-        "date_of_birth": st.one_of(st.dates().map(str), VALUE),
-        "preferred_contact": st.one_of(st.sampled_from(["email", "phone", "text"]), VALUE),
-        "antidepressant_trials": st.one_of(st.integers(-5, 50).map(str), VALUE),
-        "conditions": st.lists(
-            st.one_of(st.sampled_from(["aneurysm", "psychosis", "seizures"]), VALUE), max_size=4
-        ),
-        "modality": st.one_of(st.sampled_from(["infusion", "nasal_spray", "undecided"]), VALUE),
-        "medications": VALUE,
-        "notes": VALUE,
-        "consent_privacy": st.one_of(st.just("y"), VALUE),
-        "consent_contact": st.one_of(st.just("y"), VALUE),
-        "website": st.one_of(st.just(""), VALUE),
-        "slot": VALUE,
-        **{f"phq9_{i}": PHQ for i in range(1, 10)},
-    },
+INTAKE_FIELDS = {
+    "first_name": VALUE,
+    "last_name": VALUE,
+    "email": st.one_of(st.emails().map(str), VALUE),
+    "phone": st.one_of(st.just("+12125550142"), VALUE),
+    "date_of_birth": st.one_of(st.dates().map(str), VALUE),
+    "preferred_contact": st.one_of(st.sampled_from(["email", "phone", "text"]), VALUE),
+    "antidepressant_trials": st.one_of(st.integers(-5, 50).map(str), VALUE),
+    "conditions": st.lists(
+        st.one_of(st.sampled_from(["aneurysm", "psychosis", "seizures"]), VALUE), max_size=4
+    ),
+    "modality": st.one_of(st.sampled_from(["infusion", "nasal_spray", "undecided"]), VALUE),
+    "medications": VALUE,
+    "notes": VALUE,
+    "consent_privacy": st.one_of(st.just("y"), VALUE),
+    "consent_contact": st.one_of(st.just("y"), VALUE),
+    "website": st.one_of(st.just(""), VALUE),
+    "slot": VALUE,
+    **{f"phq9_{i}": PHQ for i in range(1, 10)},
+}
+INTAKE = st.fixed_dictionaries({}, optional=INTAKE_FIELDS)
+# "Save and finish later": mostly a valid email, so that most examples reach the saving.
+DRAFT = st.fixed_dictionaries(
+    {"email": st.one_of(st.just("fuzz@example.com"), VALUE), "draft": st.one_of(st.just(""), VALUE)},
+    optional={name: value for name, value in INTAKE_FIELDS.items() if name != "email"},
 )
 
 
@@ -135,6 +139,34 @@ def test_intake_form(client):
         check(client.post("/consultation", data=data), f"POST /consultation {form!r}")
 
     post()
+
+
+def test_save_for_later(client):
+    token = csrf_token_from(client.get("/consultation").get_data(as_text=True))
+
+    @FUZZ
+    @given(form=DRAFT)
+    @example(form=dict.fromkeys(("email", "first_name", "notes", "slot", "draft", "conditions"), "\x00"))
+    @example(
+        form={"email": "fuzz@example.com", **dict.fromkeys(("first_name", "notes", "slot", "draft"), "\x00")}
+    )
+    def post(form):
+        check(
+            client.post("/consultation/save", data={"csrf_token": token, **form}),
+            f"POST /consultation/save {form!r}",
+        )
+
+    post()
+
+
+def test_resume_link(client):
+    @FUZZ
+    @given(token=VALUE)
+    def get(token):
+        path = f"/consultation/resume/{quote(token, safe='')}"
+        check(client.get(path), f"GET {path}")
+
+    get()
 
 
 def test_intake_form_query_string(client):

@@ -348,3 +348,35 @@ def test_gunicorn_logs_have_no_canary(database_url, backend, tmp_path):
     assert access.count("\n") >= 20, "gunicorn wrote no access log"
     assert "/appointments/[token]" in access, "manage paths are not redacted in gunicorn's access log"
     assert_clean(output + "\n" + access, secrets, "gunicorn")
+
+
+def test_saving_and_resuming_a_draft_logs_no_canary_nor_its_link(app, everything_logged, capfd):
+    """Save and finish later, then the emailed link, then the request sent from it, over real HTTP."""
+    app.extensions["mailman"].outbox = []
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    secrets = Secrets()
+    try:
+        c = HttpAdapter(f"http://127.0.0.1:{server.server_port}")
+        slot = first_slots(c, 1)[0]
+        token = csrf_token_from(c.get("/consultation", {"slot": slot}).text)
+        typed = {**PATIENT, "slot": slot, "csrf_token": token}
+        saved = c.post("/consultation/save", {**typed, "phq9_9": "0"})
+        assert saved.status == 303, saved.status
+        (email,) = app.extensions["mailman"].outbox
+        link = re.search(r"/consultation/resume/([^\s?\"<>]+)", email.body).group(1)
+        secrets.tokens.add(link)
+        resumed = c.get(f"/consultation/resume/{link}")
+        assert resumed.status == 200 and PATIENT["last_name"] in resumed.text
+        sent = c.post("/consultation", {**typed, "draft": link, "csrf_token": csrf_token_from(resumed.text)})
+        assert sent.status == 303, sent.status
+        assert c.get(f"/consultation/resume/{link}").status == 404  # a used link, logged too
+        secrets.cookies |= c.cookies()
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+    access = [r.getMessage() for r in everything_logged.records if r.name == "werkzeug"]
+    assert any("/consultation/resume/[token]" in line for line in access), "resume paths are not redacted"
+    out, err = capfd.readouterr()
+    assert_clean(all_records(everything_logged) + out + err, secrets, "draft journey")

@@ -95,6 +95,13 @@ ACTION_GROUPS: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "patient.": ("Patients", {"patient.link_renewed": "Patient asked for a fresh link"}),
+    "intake.": (
+        "Unfinished requests",
+        {
+            "intake.draft_save": "Saved an unfinished request to finish later",
+            "intake.draft_resume": "Opened an unfinished request to finish it",
+        },
+    ),
     "course.": (
         "Treatment courses",
         {

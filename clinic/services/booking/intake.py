@@ -10,7 +10,7 @@ from clinic.extensions import db
 from clinic.models import ConsultationRequest
 from clinic.services import unit_of_work
 from clinic.services.audit.record import record
-from clinic.services.booking import availability, seats
+from clinic.services.booking import availability, drafts, seats
 from clinic.services.booking.references import new_public_id, new_reference
 from clinic.services.casework import urgent
 from clinic.services.mail import notifications, outbox
@@ -44,11 +44,12 @@ class IntakeData:
     language: str = "en"  # the language the patient used: "en" or "es"
 
 
-def submit(data: IntakeData, *, now: datetime) -> ConsultationRequest:
+def submit(data: IntakeData, *, now: datetime, draft_token: str | None = None) -> ConsultationRequest:
     """Store the request with its screening and a booking of the chosen slot, then send the emails.
 
     One transaction: SlotUnavailable (nothing stored) when the slot is not offered or its last seat went
-    meanwhile. Item 9 above 0 also tells the clinic at once.
+    meanwhile. Item 9 above 0 also tells the clinic at once. The form resumed from a saved draft
+    (`draft_token`, its link's token) deletes that draft in the same transaction.
     """
     screening = screen(data.phq9, data.antidepressant_trials, data.conditions)
     with unit_of_work():
@@ -59,6 +60,7 @@ def submit(data: IntakeData, *, now: datetime) -> ConsultationRequest:
         messages = [notifications.add_confirmation(consultation, held, now=now)]
         if screening.self_harm:
             messages.append(urgent.escalate(consultation, now=now))
+        drafts.discard_submitted(draft_token)
     outbox.deliver(messages)
     return consultation
 

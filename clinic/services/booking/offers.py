@@ -317,6 +317,22 @@ def _check_open(offer: WaitlistOffer, *, now: datetime) -> None:
         raise OfferClosed(OfferStatus(offer.status))
 
 
+def _answerable(offer_id: int, *, now: datetime) -> WaitlistOffer | None:
+    """Load the offer the patient answers, in the caller's transaction; None when its time has just run out.
+
+    A lapsed open offer is closed as expired here, so the caller commits that and then raises OfferExpired.
+    OfferClosed (gone, answered or withdrawn) or OfferExpired (closed as expired already) otherwise.
+    """
+    offer = db.session.get(WaitlistOffer, offer_id)
+    if offer is None:
+        raise OfferClosed(OfferStatus.WITHDRAWN)
+    lapsed = offer.status == OfferStatus.OPEN and offer.expires_at <= now
+    if lapsed and openings.close_offer(offer_id, OfferStatus.EXPIRED, now=now) is not None:
+        return None
+    _check_open(offer, now=now)
+    return offer
+
+
 def accept(offer_id: int, *, now: datetime) -> Booking:
     """Move the patient's booking to the offered seat, in one transaction; returns the new booking.
 
@@ -324,17 +340,11 @@ def accept(offer_id: int, *, now: datetime) -> Booking:
     (answered or withdrawn already), OfferUnusable (the booking can no longer be changed online). Of several
     accepts at once, one wins: the guarded UPDATE of the offer's status.
     """
-    lapsed = False
     with unit_of_work():
-        offer = db.session.get(WaitlistOffer, offer_id)
-        if offer is None:
-            raise OfferClosed(OfferStatus.WITHDRAWN)
-        if offer.status == OfferStatus.OPEN and offer.expires_at <= now:
-            lapsed = openings.close_offer(offer_id, OfferStatus.EXPIRED, now=now) is not None
-        if not lapsed:
-            _check_open(offer, now=now)
+        offer = _answerable(offer_id, now=now)
+        if offer is not None:
             new, message = _move_to(offer, now=now)
-    if lapsed:
+    if offer is None:
         raise OfferExpired("this offer has expired")
     outbox.deliver([message])
     return new
@@ -394,18 +404,11 @@ def decline(offer_id: int, *, now: datetime) -> None:
 
     OfferExpired or OfferClosed when the offer is no longer open (a lapsed one is closed as expired).
     """
-    lapsed = False
     with unit_of_work():
-        offer = db.session.get(WaitlistOffer, offer_id)
-        if offer is None:
-            raise OfferClosed(OfferStatus.WITHDRAWN)
-        if offer.status == OfferStatus.OPEN and offer.expires_at <= now:
-            lapsed = openings.close_offer(offer_id, OfferStatus.EXPIRED, now=now) is not None
-        if not lapsed:
+        offer = _answerable(offer_id, now=now)
+        if offer is not None and openings.close_offer(offer_id, OfferStatus.DECLINED, now=now) is None:
+            db.session.refresh(offer)
             _check_open(offer, now=now)
-            if openings.close_offer(offer_id, OfferStatus.DECLINED, now=now) is None:
-                db.session.refresh(offer)
-                _check_open(offer, now=now)
-                raise OfferClosed(OfferStatus(offer.status))
-    if lapsed:
+            raise OfferClosed(OfferStatus(offer.status))
+    if offer is None:
         raise OfferExpired("this offer has expired")

@@ -22,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -32,7 +32,6 @@ from clinic.models import (
     CheckIn,
     CheckInReason,
     ConsultationRequest,
-    CourseStatus,
     OutboxMessage,
     SessionStatus,
     TreatmentCourse,
@@ -42,6 +41,7 @@ from clinic.models.sealed import bound_values
 from clinic.services import unit_of_work
 from clinic.services.audit.record import record
 from clinic.services.casework import urgent
+from clinic.services.courses.sessions import claim_due_sessions
 from clinic.services.mail import notifications, outbox
 from clinic.services.rules.read import clinic_info
 from clinic.triage.screening import band_for, is_self_harm, phq9_score
@@ -153,21 +153,8 @@ def send_due(*, now: datetime) -> int:
     sent = 0
     while True:
         with unit_of_work():
-            due = db.session.execute(
-                select(TreatmentSession.id, TreatmentCourse.request_id)
-                .join(TreatmentSession.course)
-                .outerjoin(CheckIn, CheckIn.session_id == TreatmentSession.id)
-                .where(
-                    CheckIn.id.is_(None),
-                    TreatmentSession.status == SessionStatus.SCHEDULED,
-                    TreatmentSession.starts_at > now,
-                    TreatmentSession.starts_at <= now + DUE_WITHIN,
-                    TreatmentCourse.status == CourseStatus.ACTIVE,
-                )
-                .order_by(TreatmentSession.starts_at, TreatmentSession.id)
-                .limit(BATCH)
-                .with_for_update(of=TreatmentSession, skip_locked=True)
-            ).all()
+            unchecked = ~exists().where(CheckIn.session_id == TreatmentSession.id)
+            due = claim_due_sessions(unchecked, now=now, within=DUE_WITHIN, limit=BATCH)
             if not due:
                 return sent
             requests = {

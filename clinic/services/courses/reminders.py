@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from clinic.extensions import db
-from clinic.models import CourseStatus, SessionStatus, TreatmentCourse, TreatmentSession
+from clinic.models import TreatmentCourse, TreatmentSession
 from clinic.services import unit_of_work
-from clinic.services.courses import messages
+from clinic.services.courses import messages, sessions
 from clinic.services.mail import outbox
 
 WINDOW = timedelta(hours=24)
@@ -28,31 +28,21 @@ def send_session_reminders(*, now: datetime) -> int:
     sent = 0
     while True:
         with unit_of_work():
-            due = db.session.scalars(
-                select(TreatmentSession)
-                .join(TreatmentSession.course)
-                .where(
-                    TreatmentSession.status == SessionStatus.SCHEDULED,
-                    TreatmentSession.reminder_sent_at.is_(None),
-                    TreatmentSession.starts_at > now,
-                    TreatmentSession.starts_at <= now + WINDOW,
-                    TreatmentCourse.status == CourseStatus.ACTIVE,
-                )
-                .order_by(TreatmentSession.starts_at, TreatmentSession.id)
-                .limit(BATCH)
-                .with_for_update(of=TreatmentSession, skip_locked=True)
-            ).all()
+            due = sessions.claim_due_sessions(
+                TreatmentSession.reminder_sent_at.is_(None), now=now, within=WINDOW, limit=BATCH
+            )
             if not due:
                 return sent
+            ids = [session_id for session_id, _ in due]
             db.session.execute(
                 update(TreatmentSession)
-                .where(TreatmentSession.id.in_([s.id for s in due]))
+                .where(TreatmentSession.id.in_(ids))
                 .values(reminder_sent_at=now)
                 .execution_options(synchronize_session=False)
             )
             loaded = db.session.scalars(
                 select(TreatmentSession)
-                .where(TreatmentSession.id.in_([s.id for s in due]))
+                .where(TreatmentSession.id.in_(ids))
                 .options(joinedload(TreatmentSession.course).joinedload(TreatmentCourse.request))
                 .order_by(TreatmentSession.starts_at, TreatmentSession.id)
             ).unique()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Row, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from clinic.extensions import db
@@ -56,6 +56,34 @@ def load(session_id: int) -> TreatmentSession:
     if session is None:
         raise SessionNotFound(session_id)
     return session
+
+
+def claim_due_sessions(
+    pending: ColumnElement[bool], *, now: datetime, within: timedelta, limit: int
+) -> list[Row[tuple[int, int]]]:
+    """Claim up to `limit` scheduled sessions of active courses starting within `within` of `now` that are
+    still `pending` for the calling job; returns (session id, request id) rows, soonest first.
+
+    The rows stay locked until the caller's transaction ends: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so a
+    job running on another host at the same minute skips them rather than waits (SQLite's writers begin
+    IMMEDIATE and take turns).
+    """
+    return list(
+        db.session.execute(
+            select(TreatmentSession.id, TreatmentCourse.request_id)
+            .join(TreatmentSession.course)
+            .where(
+                pending,
+                TreatmentSession.status == SessionStatus.SCHEDULED,
+                TreatmentSession.starts_at > now,
+                TreatmentSession.starts_at <= now + within,
+                TreatmentCourse.status == CourseStatus.ACTIVE,
+            )
+            .order_by(TreatmentSession.starts_at, TreatmentSession.id)
+            .limit(limit)
+            .with_for_update(of=TreatmentSession, skip_locked=True)
+        )
+    )
 
 
 def course_page(course_id: int) -> tuple[TreatmentCourse, dict[int, Chair]]:

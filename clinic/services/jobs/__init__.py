@@ -5,7 +5,8 @@ and every item is still done once: consultation reminders (a guarded UPDATE per 
 reminders asking for the driver (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's writers begin
 IMMEDIATE and take turns) and outbox retries (a guarded UPDATE per attempt). Check-in links a day before
 each session claim their sessions the same way (and a unique session per check-in); waitlist offers
-lapse, and freed seats are offered to the waitlist (`booking.offers`), the same way.
+lapse, and freed seats are offered to the waitlist (`booking.offers`), the same way. Intake forms saved to
+finish later are deleted once their 7 days are over (one DELETE: any number of runners delete each once).
 """
 
 from __future__ import annotations
@@ -61,6 +62,12 @@ def _waitlist_offers(now: datetime) -> int:
     return offers.offer_freed_seats(now=now)
 
 
+def _intake_drafts(now: datetime) -> int:
+    from clinic.services.booking import drafts
+
+    return drafts.purge_expired(now=now)
+
+
 def _outbox_retries(now: datetime) -> int:
     from clinic.services.mail import outbox
 
@@ -74,6 +81,7 @@ JOBS: list[Job] = [
     Job("check-ins", "check-in links (a day before each session)", _check_ins),
     Job("waitlist-expiry", "waitlist offers lapsed (their seats go to the next in line)", _waitlist_expiry),
     Job("waitlist-offers", "freed seats offered to the waitlist", _waitlist_offers),
+    Job("intake-drafts", "intake forms saved to finish later deleted after their 7 days", _intake_drafts),
     Job("outbox", "emails retried", _outbox_retries),
 ]
 

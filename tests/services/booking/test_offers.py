@@ -47,6 +47,22 @@ def freed_and_offered(make_request, *, slot=TUESDAY_10, now=NOW) -> int:
     return offers.offer_freed_seats(now=now)
 
 
+@pytest.fixture
+def two_waiting(make_request, ctx):
+    """Returns a set-up: an urgent patient, then a routine one, wait for an earlier time; someone else cancels
+    Tuesday 10:00 and run-jobs offers it to the first. The set-up returns both request ids."""
+
+    def set_up(first_slot: datetime = NEXT_WEEK) -> tuple[int, int]:
+        first = make_request(slot=first_slot, email="first@example.com", urgent=True)
+        second = make_request(slot=NEXT_WEEK + timedelta(hours=1), email="second@example.com")
+        join(first)
+        join(second)
+        freed_and_offered(make_request)
+        return first, second
+
+    return set_up
+
+
 def test_a_cancel_leads_to_exactly_one_offer_that_holds_the_seat(make_request, sent, ctx):
     waiting = make_request(slot=NEXT_WEEK)
     join(waiting)
@@ -145,12 +161,8 @@ def test_at_most_one_open_offer_per_patient(make_request, ctx):
     db.session.rollback()
 
 
-def test_accepting_moves_the_booking_and_offers_the_old_seat_on(make_request, sent, ctx):
-    first = make_request(slot=local(26, 9), email="first@example.com", urgent=True)
-    second = make_request(slot=NEXT_WEEK, email="second@example.com")
-    join(first)
-    join(second)
-    freed_and_offered(make_request)
+def test_accepting_moves_the_booking_and_offers_the_old_seat_on(two_waiting, sent, ctx):
+    first, second = two_waiting(first_slot=local(26, 9))
     (offer,) = open_offers()
     assert offer.request_id == first
     sent.clear()
@@ -174,12 +186,8 @@ def test_accepting_moves_the_booking_and_offers_the_old_seat_on(make_request, se
         offers.accept(offer.id, now=NOW)
 
 
-def test_an_expired_offer_is_refused_and_the_seat_goes_to_the_next_in_line(make_request, ctx):
-    first = make_request(slot=NEXT_WEEK, email="first@example.com", urgent=True)
-    second = make_request(slot=NEXT_WEEK + timedelta(hours=1), email="second@example.com")
-    join(first)
-    join(second)
-    freed_and_offered(make_request)
+def test_an_expired_offer_is_refused_and_the_seat_goes_to_the_next_in_line(two_waiting, ctx):
+    first, second = two_waiting()
     (offer,) = open_offers()
     later = offer.expires_at
     with pytest.raises(offers.OfferExpired):
@@ -193,12 +201,8 @@ def test_an_expired_offer_is_refused_and_the_seat_goes_to_the_next_in_line(make_
         offers.accept(offer.id, now=later)
 
 
-def test_run_jobs_expires_offers_and_offers_the_seat_on(make_request, ctx):
-    first = make_request(slot=NEXT_WEEK, email="first@example.com", urgent=True)
-    second = make_request(slot=NEXT_WEEK + timedelta(hours=1), email="second@example.com")
-    join(first)
-    join(second)
-    freed_and_offered(make_request)
+def test_run_jobs_expires_offers_and_offers_the_seat_on(two_waiting, ctx):
+    _, second = two_waiting()
     later = NOW + timedelta(minutes=31)
     results = {r.job.name: r.count for r in run_all(now=later)}
     assert results["waitlist-expiry"] == 1 and results["waitlist-offers"] == 1
@@ -210,12 +214,8 @@ def test_run_jobs_expires_offers_and_offers_the_seat_on(make_request, ctx):
     assert open_offers() == []
 
 
-def test_declining_keeps_the_patient_waiting_and_offers_the_seat_on(make_request, ctx):
-    first = make_request(slot=NEXT_WEEK, email="first@example.com", urgent=True)
-    second = make_request(slot=NEXT_WEEK + timedelta(hours=1), email="second@example.com")
-    join(first)
-    join(second)
-    freed_and_offered(make_request)
+def test_declining_keeps_the_patient_waiting_and_offers_the_seat_on(two_waiting, ctx):
+    first, second = two_waiting()
     (offer,) = open_offers()
     offers.decline(offer.id, now=NOW)
     assert db.session.scalar(select(SlotClaim).where(SlotClaim.starts_at == TUESDAY_10)) is None
@@ -226,12 +226,8 @@ def test_declining_keeps_the_patient_waiting_and_offers_the_seat_on(make_request
         offers.decline(offer.id, now=NOW)
 
 
-def test_leaving_or_cancelling_withdraws_the_open_offer(make_request, ctx):
-    first = make_request(slot=NEXT_WEEK, email="first@example.com", urgent=True)
-    second = make_request(slot=NEXT_WEEK + timedelta(hours=1), email="second@example.com")
-    join(first)
-    join(second)
-    freed_and_offered(make_request)
+def test_leaving_or_cancelling_withdraws_the_open_offer(two_waiting, ctx):
+    first, second = two_waiting()
     waitlist.leave(get(first), now=NOW)
     assert offers.offer_freed_seats(now=NOW) == 1
     (offer,) = open_offers()
