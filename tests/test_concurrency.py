@@ -32,7 +32,7 @@ NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York
 SLOT = "2026-11-24T09:00:00-05:00"
 SLOT_UTC = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 ATTEMPTS = 24
-PROCESSES = 20
+PROCESSES = 8
 CAPACITIES = [1, 3]
 
 
