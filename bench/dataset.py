@@ -21,12 +21,17 @@ Layout (deterministic, seed 8): the same present, a growing past.
   (some cancelled). A cancelled or declined request's booking keeps its row with `cancelled_at` and
   has no SlotClaim, like the real cancel service.
 - About half the requests carry a staff note; each has 2–3 audit events (views, status changes, notes).
+- After the last step, `add_courses` gives the present treatment courses through the app's own services
+  (not bulk inserts): chairs up to six, an infusion course of six sessions for each of the 30 newest
+  completed requests, starting over the six days from tomorrow, and one check-in sent. The chair board,
+  the course page and the check-in page then have something to show.
 """
 
 from __future__ import annotations
 
 import random
 import time as clock
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -39,7 +44,16 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from clinic.extensions import db
-from clinic.models import AuditEvent, Booking, ClinicSettings, ConsultationRequest, Note, SlotClaim, StaffUser
+from clinic.models import (
+    AuditEvent,
+    Booking,
+    ClinicSettings,
+    ConsultationRequest,
+    Note,
+    SlotClaim,
+    StaffUser,
+    TreatmentCourse,
+)
 from clinic.models.requests import lookup_values
 from clinic.models.sealed import bound_row
 from clinic.services.accounts.passwords import hash_password
@@ -52,6 +66,9 @@ HORIZON_DAYS = 60
 SLOT = timedelta(minutes=30)
 BATCH = 5_000
 PRESENT = 900  # bookings in the 60 days to come, the same at every size
+CHAIRS = 6  # treatment chairs, as many as the full-size network's seats per slot
+COURSES = 30  # infusion courses for the present, booked after the last step
+COURSE_TIMES = (time(8), time(9, 30), time(11), time(12, 30), time(14), time(15, 30))
 TABLES = ("consultation_requests", "bookings", "slot_claims", "notes", "audit_events")
 STAFF_EMAIL = "bench-staff@clinic.example"
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols, no 0/O or 1/I
@@ -272,6 +289,84 @@ class Dataset:
             self.maintenance_seconds = clock.perf_counter() - inserted
         self.size = size
         return inserted - started
+
+    def add_courses(self, count: int = COURSES) -> dict:
+        """The present's treatment courses, through the app's own services at the real clock: chairs up to
+        CHAIRS (admin.save_chair), then an infusion course proposed and booked for each of the `count` newest
+        completed requests (proposals.propose, booking.book_course), start days and preferred times spread
+        so the chairs fill over the weeks to come, and one check-in sent (checkins.send).
+
+        Returns the paths of the pages they give content to: "chair board" (the day holding the most
+        sessions), "course page" and "check-in page" (signed with the app's SECRET_KEY, so the app under
+        test must share it), with counts and the seconds it took."""
+        from clinic.models import TreatmentSession
+        from clinic.services.casework import checkins
+        from clinic.services.courses import admin, booking, chairs, links, proposals
+        from clinic.services.courses.errors import CourseError
+
+        started = clock.perf_counter()
+        now = datetime.now(UTC)
+        staff_id, admin_id = self.staff_ids[0], self.staff_ids[1]
+        today = now.astimezone(TZ).date()
+        skipped = 0
+        with self.app.app_context():
+            names = {chair.name for chair in chairs.all_chairs()}
+            number = 1
+            while len(names) < CHAIRS:
+                name = f"Chair {number}"
+                if name not in names:
+                    admin.save_chair(None, name, True, actor_id=admin_id, now=now, confirmed=False)
+                    names.add(name)
+                number += 1
+            request_ids = db.session.scalars(
+                sa.select(ConsultationRequest.id)
+                .where(ConsultationRequest.status == RequestStatus.COMPLETED)
+                .order_by(ConsultationRequest.id.desc())
+                .limit(count)
+            ).all()
+            booked = []
+            for k, request_id in enumerate(request_ids):
+                # Five courses start on each of the days from tomorrow, at six preferred times in turn: the
+                # pattern's sessions (2+ days apart) then overlap, and the chairs fill over three weeks.
+                start = today + timedelta(days=1 + k // 5)
+                preferred = COURSE_TIMES[k % len(COURSE_TIMES)]
+                plan = proposals.propose(request_id, "infusion", start, preferred, now=now)
+                if plan.proposal is None or not plan.proposal.complete or not plan.bookable:
+                    skipped += 1
+                    continue
+                try:
+                    course = booking.book_course(
+                        request_id, "infusion", plan.proposal.starts, actor_id=staff_id, now=now
+                    )
+                except CourseError:
+                    skipped += 1
+                    continue
+                booked.append(course.id)
+            if not booked:
+                raise RuntimeError(f"no treatment course could be booked ({skipped} refused)")
+            first = db.session.get(TreatmentCourse, booked[0])
+            course_path = f"/courses/{links.course_token(first)}"
+            check_in = checkins.send(first.request_id, actor_id=staff_id, now=now)
+            check_in_path = f"/check-ins/{checkins.token_for(check_in)}"
+            starts = db.session.scalars(
+                sa.select(TreatmentSession.starts_at).where(TreatmentSession.course_id.in_(booked))
+            ).all()
+            per_day = Counter(s.astimezone(TZ).date() for s in starts)
+            board_day, on_board = min(per_day.items(), key=lambda item: (-item[1], item[0]))
+        return {
+            "paths": {
+                "chair board": f"/staff/chairs?date={board_day.isoformat()}",
+                "course page": course_path,
+                "check-in page": check_in_path,
+            },
+            "chairs": len(names),
+            "courses": len(booked),
+            "skipped": skipped,
+            "sessions": len(starts),
+            "board_day": board_day,
+            "board_sessions": on_board,
+            "seconds": clock.perf_counter() - started,
+        }
 
     def _rows(self, first: int, last: int) -> tuple[list, list, list, list, list]:
         requests, bookings, claims, notes, audits = [], [], [], [], []

@@ -7,12 +7,24 @@ What it does, in order (each step prints as it goes; one table at the end):
    through the real service path, with the SQL statements of each counted.
 3. The dataset (bench/dataset.py): the real migrations, then 1,000 -> 10,000 -> 100,000 consultation requests
    with bookings, claims, notes and audit events, bulk-inserted. After each step the app is served by gunicorn
-   and the availability API and the staff queue are loaded with wrk: the cost curve.
+   and the availability API and the staff queue are loaded with wrk: the cost curve. After the last step's
+   curve, the present gets treatment courses through the app's own services (`Dataset.add_courses`, a few
+   seconds): six chairs, 30 infusion courses of completed requests filling the chairs over the three weeks to
+   come, and one check-in sent.
 4. At the full size: a minimal Flask "hello" app (bench/hello_app.py) served the same way gives the ceiling,
-   then every target is loaded with wrk, and the CSV export of every request is downloaded once, streamed,
-   while the workers' memory is sampled from /proc. In process, the cost of decryption alone: the names of a
-   queue page, every encrypted field of a request with its notes, and the CSV's four encrypted fields of
-   every request (a row each in the results table, with its share of the page's median time).
+   then every target is loaded with wrk: the home page, the article in English and in Spanish (?lang=es),
+   /book, the availability API, the staff queue, a static file, a request's detail, the chair board of the
+   day holding the most sessions, a patient's course page and a check-in page (its GET writes an audit event
+   each time; the one answer its link allows is never sent). Paths known only once the dataset is built
+   (detail, board, course, check-in) are set then. The CSV export of every request is downloaded once,
+   streamed, while the workers' memory is sampled from /proc. In process, the cost of decryption alone: the
+   names of a queue page, every encrypted field of a request with its notes, and the CSV's four encrypted
+   fields of every request (a row each in the results table, with its share of the page's median time). The
+   Spanish article must answer in Spanish (Content-Language: es), or it is not measured.
+   Then what encryption costs the pages, with and without it in the same run: the staff queue and the whole
+   CSV export in process, signed in, once with the real decryption and once with `Keyring.open` answered
+   from a lookup filled by a first pass (everything else identical), runs alternating; the results table
+   shows the queue's median and the CSV's total time both ways and the share decryption takes.
 5. For each missed goal, a pyinstrument profile of that page, in process, on the same database.
 
 Ratios are the result: the machine is shared (2 cores for wrk and gunicorn); bare numbers vary between runs.
@@ -37,6 +49,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -271,6 +284,8 @@ class Target:
     staff: bool = False
     goal_ratio: float | None = None
     goal_p99: float | None = None
+    note: str = ""  # shown beside the verdict: what the page does besides reading (a write per GET)
+    language: str = ""  # the Content-Language the page must answer in, when it matters
 
 
 @dataclass
@@ -480,7 +495,9 @@ def this_app_on_layout(tomorrow, repeats: int) -> list[dict]:
     return results
 
 
-# One set of encryption keys per run: the bulk load, the in-process app and gunicorn read each other's rows.
+# One set of keys per run: the bulk load, the in-process app and gunicorn read each other's rows, and the
+# links the dataset signs (course page, check-in) open in gunicorn.
+SECRET_KEY = secrets.token_urlsafe(48)
 DATA_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
 INDEX_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
 
@@ -488,7 +505,7 @@ INDEX_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
 def in_process_config(url: str) -> dict:
     return {
         "SQLALCHEMY_DATABASE_URI": url,
-        "SECRET_KEY": secrets.token_hex(32),
+        "SECRET_KEY": SECRET_KEY,
         "DATA_KEYS": DATA_KEY,
         "INDEX_KEY": INDEX_KEY,
         "DEBUG": False,
@@ -539,7 +556,7 @@ def app_env(url: str) -> dict[str, str]:
     """Production settings over plain HTTP on 127.0.0.1 (config.py: FORCE_HTTPS and a Secure cookie off)."""
     return {
         "CLINIC_ENV": "production",
-        "CLINIC_SECRET_KEY": secrets.token_urlsafe(48),
+        "CLINIC_SECRET_KEY": SECRET_KEY,
         "CLINIC_DATA_KEYS": DATA_KEY,
         "CLINIC_INDEX_KEY": INDEX_KEY,
         "CLINIC_FORCE_HTTPS": "false",
@@ -592,12 +609,17 @@ def probe(port: int, target: Target, cookie: str, login_problem: str) -> str:
         return "n/a: not signed in"
     if response.status != 200:
         return f"n/a: answers {response.status}"
+    answered_in = response.headers.get("Content-Language", "")
+    if target.language and answered_in != target.language:
+        return f"n/a: answers in {answered_in or 'no stated language'}, not {target.language}"
     for _ in range(6):  # warm both workers: templates compiled, caches filled
         fetch(port, target.path, cookie=cookie)
     return ""
 
 
 def measure(port: int, target: Target, cookie: str, login_problem: str, args, seconds=None) -> Row:
+    if not target.path:
+        return Row(target, note="n/a: the dataset gave it no path")
     problem = probe(port, target, cookie, login_problem)
     if problem:
         return Row(target, note=problem)
@@ -696,6 +718,115 @@ def decryption_cost(url: str, per_page: int = 25, runs: int = 25) -> dict:
     return result
 
 
+QUEUE = "/staff/"
+CSV_EXPORT = "/staff/requests.csv?status=all"
+
+
+def encryption_cost(url: str, password: str, runs: int = 25, csv_budget: float = 30.0) -> dict:
+    """The staff queue page and the whole CSV export in process (test client, signed in, same database),
+    with the real decryption and with it replaced by a lookup: a first pass through both pages remembers
+    what every `Keyring.open` returned, then `Keyring.open` answers from that dict. Only the AES-GCM work
+    (and the token parsing) goes; the queries, the decoding of the plaintext, rendering and streaming stay.
+    Runs alternate (with, without, with, …) so a busy moment of the shared machine hits both alike: the
+    queue `runs` times each (medians), the CSV in pairs while they fit in `csv_budget` seconds, at most 5
+    (medians). Returns {"queue"|"csv": {"with": s, "without": s, "values": n, "misses": n}} or {"note": …}."""
+    from clinic.crypto.keyring import Keyring
+
+    real_open = Keyring.open
+    memo: dict[tuple[str, str, str | None], bytes] = {}
+    misses, opened = [0], [0]
+    contexts: Counter[str] = Counter()
+
+    def remembering(self, token: str, context: str, row: str | None = None) -> bytes:
+        value = real_open(self, token, context, row)
+        memo[(token, context, row)] = value
+        opened[0] += 1
+        contexts[context] += 1
+        return value
+
+    def looked_up(self, token: str, context: str, row: str | None = None) -> bytes:
+        value = memo.get((token, context, row))
+        if value is None:  # not met in the first pass (a row written since): decrypted for real
+            misses[0] += 1
+            return real_open(self, token, context, row)
+        return value
+
+    site = InProcess(url, password)
+    site.sign_in()
+    if not site.signed_in:
+        return {"note": "n/a: sign-in failed"}
+
+    def timed(path: str, opener) -> float:
+        Keyring.open = opener
+        started = time.perf_counter()
+        response = site.client.get(path)
+        response.get_data()
+        elapsed = time.perf_counter() - started
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code}")
+        return elapsed
+
+    result: dict = {}
+    try:
+        for path in (QUEUE, CSV_EXPORT):
+            opened[0] = 0
+            contexts.clear()
+            timed(path, remembering)  # fills the lookup; warms templates and caches
+            result["csv" if path == CSV_EXPORT else "queue"] = {
+                "values": opened[0],
+                "contexts": dict(contexts.most_common()),
+            }
+        timed(QUEUE, real_open)
+        timed(QUEUE, looked_up)
+        for key, path, limit in (("queue", QUEUE, runs), ("csv", CSV_EXPORT, 5)):
+            misses[0] = 0
+            with_, without = [], []
+            started = time.perf_counter()
+            while len(with_) < limit and (
+                key == "queue" or not with_ or time.perf_counter() - started < csv_budget
+            ):
+                with_.append(timed(path, real_open))
+                without.append(timed(path, looked_up))
+            result[key].update(
+                {"with": statistics.median(with_), "without": statistics.median(without), "runs": len(with_)}
+            )
+            result[key]["misses"] = misses[0]
+    finally:
+        Keyring.open = real_open
+        site.engine.dispose()
+    return result
+
+
+def encryption_rows(encryption: dict | None) -> list[list[str]]:
+    """Queue median and CSV time with and without decryption (same run, same process), as result rows."""
+    if not encryption:
+        return []
+    if "note" in encryption:
+        return [["encryption cost: queue and CSV", "—", "—", "—", "—", "(no goal)", encryption["note"]]]
+    out = []
+    for key, name in (("queue", "queue page /staff/"), ("csv", "CSV export, all requests")):
+        found = encryption[key]
+        saved = found["with"] - found["without"]
+        what = "median" if key == "queue" else "total"
+        misses = f", {found['misses']} not looked up" if found["misses"] else ""
+        if saved > 0:
+            share = f"decryption {fmt_ms(saved)}, {saved / found['with']:.0%} of it"
+        else:  # smaller than the noise between runs
+            share = f"decryption not measurable (without: {fmt_ms(-saved)} slower)"
+        out.append(
+            [
+                f"{name}: with / without decryption",
+                f"{found['runs']} runs each",
+                f"{fmt_ms(found['with'])} {what} with",
+                f"{fmt_ms(found['without'])} {what} without",
+                "—",
+                "(no goal)",
+                f"{share} ({found['values']:,} values{misses})",
+            ]
+        )
+    return out
+
+
 def detail_path(url: str) -> str:
     """A request with a note and some history: the detail page has something to show."""
     engine = sa.create_engine(url)
@@ -720,9 +851,7 @@ class InProcess:
         with self.app.app_context():
             self.engine = db.engine
 
-    def cost(self, path: str, runs: int = 25) -> tuple[float, float, int, list[str]]:
-        """Median and best seconds of `path`, its SQL statements, and the big tables that PostgreSQL reads
-        whole (sequential scans) for it: the cause of a cost that grows with history, shown without noise."""
+    def sign_in(self) -> None:
         if not self.signed_in:
             page = self.client.get("/staff/login")
             match = CSRF_INPUT.search(page.get_data(as_text=True))
@@ -730,6 +859,11 @@ class InProcess:
                 token = match.group(1) or match.group(2)
                 form = {"csrf_token": token, "email": dataset.STAFF_EMAIL, "password": self.password}
                 self.signed_in = self.client.post("/staff/login", data=form).status_code in (302, 303)
+
+    def cost(self, path: str, runs: int = 25) -> tuple[float, float, int, list[str]]:
+        """Median and best seconds of `path`, its SQL statements, and the big tables that PostgreSQL reads
+        whole (sequential scans) for it: the cause of a cost that grows with history, shown without noise."""
+        self.sign_in()
         for _ in range(3):
             self.client.get(path).get_data()
         statements: list[tuple[str, object]] = []
@@ -850,6 +984,7 @@ def main() -> None:
     main_targets = [
         Target("/ (home)", "/"),
         Target("article", ARTICLE, goal_ratio=0.70),
+        Target("article (Spanish)", ARTICLE + "?lang=es", goal_ratio=0.70, language="es"),
         Target("/book", "/book", goal_ratio=0.40),
         Target("API availability 14 days", "/api/v1/availability?days=14", goal_ratio=0.40),
         Target("API availability 60 days", "/api/v1/availability?days=60", goal_ratio=0.40),
@@ -864,9 +999,18 @@ def main() -> None:
         # No goal: the floor of this app's request pipeline (security headers, session, sign-in state, rate
         # limiter) with no view work at all; no page of the app can come closer to the ceiling than this.
         Target("static file (the app's hooks alone)", "/static/img/favicon.svg"),
+        # The paths of these are known once the dataset is built (detail_path, Dataset.add_courses).
         Target("request detail", "", staff=True),
+        Target("chair board", "", staff=True, goal_ratio=0.20),
+        Target("course page", ""),
+        Target(
+            "check-in page",
+            "",
+            note="each GET writes an audit event (checkin.view); the link's one answer is never sent",
+        ),
     ]
-    curve_targets = [main_targets[4], main_targets[5]]
+    by_name = {target.name: target for target in main_targets}
+    curve_targets = [by_name["API availability 60 days"], by_name["staff queue, first page"]]
     curve: list[tuple[int, float, list[Row]]] = []
     rows: list[Row] = []
     hellos: list[Load] = []
@@ -876,6 +1020,8 @@ def main() -> None:
         backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
         say(f"  database: {backend} ({url.rsplit('/', 1)[-1]})")
         from clinic import create_app
+        from clinic.services.courses.errors import CourseError
+        from clinic.services.rules.changes import AdminChangeError
 
         builder = dataset.Dataset(create_app(in_process_config(url)), target=args.size)
         builder.create_schema()
@@ -909,12 +1055,33 @@ def main() -> None:
                         point.cost = in_process.cost(point.target.path)
                 curve.append((size, seconds, points))
                 if last:
+                    try:
+                        courses = builder.add_courses()
+                    except (
+                        CourseError,
+                        AdminChangeError,
+                        LookupError,
+                        RuntimeError,
+                        sa.exc.SQLAlchemyError,
+                    ) as error:
+                        # The other targets are still worth measuring.
+                        say(f"  treatment courses failed: {type(error).__name__}: {error}")
+                    else:
+                        for name, path in courses["paths"].items():
+                            by_name[name].path = path
+                        say(
+                            f"  treatment courses through the services in {courses['seconds']:.1f} s: "
+                            f"{courses['chairs']} chairs, {courses['courses']} infusion courses "
+                            f"({courses['sessions']} sessions, {courses['skipped']} refused), one "
+                            f"check-in; the board's day {courses['board_day']} holds "
+                            f"{courses['board_sessions']} sessions"
+                        )
                     say("\n[4/5] targets at full size, between two runs of the ceiling")
                     with serve("hello_app:app", {}, args, "gunicorn-hello") as hello_server:
                         fetch(hello_server.port, "/")
                         hellos.append(wrk(hello_server.port, "/", args))
                         say(f"  ceiling (Flask hello): {hellos[-1].rps:,.0f}/s")
-                        main_targets[-1].path = detail_path(url)
+                        by_name["request detail"].path = detail_path(url)
                         for target in main_targets:
                             rows.append(measure(server.port, target, cookie, login_problem, args))
                             say(
@@ -933,10 +1100,26 @@ def main() -> None:
                     peak_mb = max((proc_kb(pid, "VmHWM") for pid in server.workers()), default=0) / 1024
 
         decryption = decryption_cost(url)
+        say("  in process: the queue and the CSV with and without decryption …")
+        try:
+            encryption = encryption_cost(url, builder.staff_password)
+        except RuntimeError as error:
+            encryption = {"note": f"failed: {error}"}
         say("\n[5/5] results\n")
         report = Report()
         print_results(
-            args, backend, pure, peer_result, hellos, rows, curve, export, peak_mb, report, decryption
+            args,
+            backend,
+            pure,
+            peer_result,
+            hellos,
+            rows,
+            curve,
+            export,
+            peak_mb,
+            report,
+            decryption,
+            encryption,
         )
         if report.misses and not args.no_profile:
             say(
@@ -973,7 +1156,18 @@ def probe_head(port: int, path: str, cookie: str, login_problem: str) -> str:
 
 
 def print_results(
-    args, backend, pure, peer_result, hellos, rows, curve, export, peak_mb, report: Report, decryption=None
+    args,
+    backend,
+    pure,
+    peer_result,
+    hellos,
+    rows,
+    curve,
+    export,
+    peak_mb,
+    report: Report,
+    decryption=None,
+    encryption=None,
 ) -> None:
     if hellos:
         say(
@@ -993,7 +1187,7 @@ def print_results(
                     fmt_ms(row.load.p99),
                     f"{row.ratio:.0%}" if row.ratio is not None else "—",
                     row.goal_text(),
-                    row.verdict(),
+                    row.verdict() + (f"; {row.target.note}" if row.target.note else ""),
                 ]
             )
             if row.verdict().startswith("missed"):
@@ -1019,6 +1213,7 @@ def print_results(
             if not met:
                 report.misses.append(("CSV export", "/staff/requests.csv?status=all", True))
     body += decryption_rows(decryption, rows, export)
+    body += encryption_rows(encryption)
     body.append(
         [
             "pure availability, 60 d, 2,000 bookings",
@@ -1031,6 +1226,15 @@ def print_results(
         ]
     )
     say(table(["target", "req/s", "p50", "p99", "ratio", "goal", "verdict"], body))
+    if encryption and "note" not in encryption:
+        say(
+            "Values decrypted by one page, in process: "
+            + "; ".join(
+                f"{name} "
+                + ", ".join(f"{context} {n:,}" for context, n in encryption[key]["contexts"].items())
+                for key, name in (("queue", "queue page"), ("csv", "CSV export"))
+            )
+        )
     if export and "note" not in export:
         say(
             f"CSV: {export['lines'] - 1:,} rows, {export['bytes'] / 1e6:.1f} MB, "
