@@ -107,6 +107,103 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
+class PgDatabases:
+    """This worker's PostgreSQL test databases, each a copy of the migrated template, reused between tests.
+
+    Creating and dropping a database costs about half a second, more than most tests; a used one is put
+    back as the template left it instead, in one transaction: every table emptied (triggers and foreign
+    keys off), the template's own rows (settings, hours, tallies, chairs, treatment kinds, the schedule
+    version) copied back from a `seed` schema the template carries, every sequence set back. A database
+    whose schema a test changed (a migration down, a dropped trigger) is dropped instead.
+    """
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        self.free: list[str] = []
+        self.engine = _pg_admin_engine()
+        template_engine = sa.create_engine(_pg_url_for(template), isolation_level="AUTOCOMMIT")
+        with template_engine.connect() as conn:
+            tables = (
+                conn.exec_driver_sql(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+                )
+                .scalars()
+                .all()
+            )
+            conn.exec_driver_sql("CREATE SCHEMA seed")
+            seeded = []
+            for table in tables:
+                if conn.exec_driver_sql(f'SELECT EXISTS (SELECT FROM public."{table}")').scalar():
+                    conn.exec_driver_sql(f'CREATE TABLE seed."{table}" AS TABLE public."{table}"')
+                    seeded.append(table)
+            conn.exec_driver_sql(
+                "CREATE TABLE seed.sequences AS SELECT schemaname || '.' || sequencename AS name, "
+                "COALESCE(last_value, start_value) AS value, last_value IS NOT NULL AS called "
+                "FROM pg_sequences WHERE schemaname = 'public'"
+            )
+            self.fingerprint = conn.exec_driver_sql(FINGERPRINT).one()
+        template_engine.dispose()
+        self.reset_sql = "; ".join(
+            [
+                "SET LOCAL session_replication_role = replica",
+                *(f'DELETE FROM public."{table}"' for table in tables),
+                *(f'INSERT INTO public."{table}" SELECT * FROM seed."{table}"' for table in seeded),
+                "SELECT setval(name, value, called) FROM seed.sequences",
+            ]
+        )
+
+    def take(self) -> str:
+        if self.free:
+            return self.free.pop()
+        name = f"clinic_t_{WORKER}_{os.getpid()}_{next(_counter)}"
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return name
+
+    def give_back(self, name: str) -> None:
+        with self.engine.connect() as conn:
+            # Connections a test left behind (a killed server's, a child process's) would hold locks.
+            conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %(name)s AND pid <> pg_backend_pid()",
+                {"name": name},
+            )
+        engine = sa.create_engine(_pg_url_for(name))
+        try:
+            with engine.begin() as conn:
+                if conn.exec_driver_sql(FINGERPRINT).one() != self.fingerprint:
+                    raise LookupError("the schema changed")
+                conn.exec_driver_sql(self.reset_sql)
+        except (LookupError, sa.exc.SQLAlchemyError):
+            self.drop(name)
+        else:
+            self.free.append(name)
+        finally:
+            engine.dispose()
+
+    def drop(self, name: str) -> None:
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def close(self) -> None:
+        for name in self.free:
+            self.drop(name)
+        self.engine.dispose()
+
+
+# The schema as the template has it: its revision, and how many tables, columns, constraints, indexes and
+# triggers it holds.
+FINGERPRINT = """
+SELECT (SELECT string_agg(version_num, ',') FROM public.alembic_version),
+       (SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public'),
+       (SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+         WHERE n.nspname = 'public'),
+       (SELECT count(*) FROM pg_indexes WHERE schemaname = 'public'),
+       (SELECT count(*) FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid
+         JOIN pg_namespace n ON n.oid = r.relnamespace WHERE n.nspname = 'public' AND NOT t.tgisinternal)
+"""
+
+
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
     if not PG_URL:
@@ -134,24 +231,27 @@ def pg_template() -> Iterator[str]:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def pg_databases(pg_template) -> Iterator[PgDatabases]:
+    databases = PgDatabases(pg_template)
+    yield databases
+    databases.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path) -> Iterator[str]:
-    """A fresh, migrated database: a copy of the template for the backend under test."""
+    """A fresh, migrated database: a copy of the template for the backend under test (on PostgreSQL, one
+    reset to the template's state: PgDatabases)."""
     if request.param == "sqlite":
         template = request.getfixturevalue("sqlite_template")
         path = tmp_path / "clinic.db"
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
-    template = request.getfixturevalue("pg_template")
-    name = f"clinic_t_{WORKER}_{os.getpid()}_{next(_counter)}"
-    engine = _pg_admin_engine()
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    databases = request.getfixturevalue("pg_databases")
+    name = databases.take()
     yield _pg_url_for(name)
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    engine.dispose()
+    databases.give_back(name)
 
 
 @pytest.fixture
