@@ -71,13 +71,13 @@ CONVERTED = [
     "emails/course_session_moved.txt",
     "emails/course_session_reminder.html",
     "emails/course_session_reminder.txt",
+    "courses/cancel.html",
+    "courses/course.html",
 ]
 # Patient-facing templates still in English only (SPEC section 14 asks for all of them).
 NOT_YET_CONVERTED = [
     "public/privacy.html",
     "intake/offer.html",
-    "courses/cancel.html",
-    "courses/course.html",
 ]
 # Written in Spanish on purpose, whatever the page's language: the 988 Lifeline's Spanish line (lang="es").
 ALWAYS_SPANISH = (

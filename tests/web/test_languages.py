@@ -11,6 +11,7 @@ from clinic.extensions import db
 from clinic.models import ConsultationRequest
 from clinic.public import articles
 from tests.conftest import csrf_token_from
+from tests.fixtures_courses import INFUSION_DAYS, local
 from tests.fixtures_intake import intake_form_data
 
 PATIENT_PAGES = ["/", "/learn/", "/learn/faq", "/contact", "/privacy", "/book"]
@@ -183,3 +184,55 @@ def test_a_missing_or_stale_compiled_catalog_is_compiled_at_start(tmp_path):
     i18n.compile_catalogs(tmp_path / "translations")
     with mo.open("rb") as handle:
         assert read_mo(handle)["Skip to main content"].string == "Saltar al contenido principal"
+
+
+# The course page and its cancel page (the link from a course email)
+
+
+@pytest.fixture
+def spanish_course_path(app, completed_request, book, sent):
+    """An infusion course for a patient who wrote in Spanish: the page's path from the booking email."""
+    request_id = completed_request(language="es", first_name="Marisol")
+    book(request_id, "infusion", [local(day) for day in INFUSION_DAYS])
+    email = next(m for m in sent if "/courses/" in m.body)
+    return "/courses/" + re.search(r"/courses/(\S+)", email.body).group(1)
+
+
+def test_the_course_page_answers_spanish(client, spanish_course_path):
+    assert spanish_course_path.endswith("?lang=es")  # the email's link says Spanish on its own
+    response = client.get(spanish_course_path)
+    assert response.status_code == 200 and response.headers["Content-Language"] == "es"
+    page = soup(response)
+    assert page.html["lang"] == "es"
+    assert page.h1.get_text() == "Sus citas"
+    first = page.select_one("#appointment-1 h3").get_text(" ", strip=True)
+    assert first == "Cita 1: lunes, 1 de marzo de 2027 a las 9:00 a.m. (hora oriental)"
+    assert "Reservada" in page.select_one("#appointment-1 dl").get_text()
+    assert "Tengo quién me lleve a casa" in page.get_text()
+    assert "Apoyo entre citas" in page.select_one("#support").get_text()
+    assert not re.search(r"\b(Appointment|Booked|Cancel|Reference|Times are)\b", page.main.get_text())
+
+
+def test_the_course_cancel_page_answers_spanish_and_so_does_its_answer(client, spanish_course_path):
+    path = spanish_course_path.replace("?lang=es", "/sessions/2/cancel?lang=es")
+    response = client.get(path)
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.html["lang"] == "es" and response.headers["Content-Language"] == "es"
+    assert (
+        page.h1.get_text()
+        == "¿Cancelar su cita del miércoles, 3 de marzo de 2027 a las 9:00 a.m. (hora oriental)?"
+    )
+    assert page.select_one("button.button-danger").get_text() == "Sí, cancelar la cita 2"
+    assert not re.search(r"\b(Appointment|Cancel|Yes|keep)\b", page.main.get_text())
+    token = csrf_token_from(response.get_data(as_text=True))
+    done = client.post(path.replace("?lang=es", ""), data={"csrf_token": token}, follow_redirects=True)
+    assert "La cita 2 está cancelada" in soup(done).main.get_text()
+    again = client.post(path.replace("?lang=es", ""), data={"csrf_token": token})
+    assert again.status_code == 409 and "Esta cita ya está cancelada." in soup(again).main.get_text()
+
+
+def test_a_bad_course_link_says_so_in_spanish(client):
+    response = client.get("/courses/nonsense?lang=es")
+    assert response.status_code == 404
+    assert "Este enlace a sus citas ya no es válido" in soup(response).main.get_text()
