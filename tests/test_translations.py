@@ -73,11 +73,11 @@ CONVERTED = [
     "emails/course_session_reminder.txt",
     "courses/cancel.html",
     "courses/course.html",
+    "intake/offer.html",
 ]
 # Patient-facing templates still in English only (SPEC section 14 asks for all of them).
 NOT_YET_CONVERTED = [
     "public/privacy.html",
-    "intake/offer.html",
 ]
 # Written in Spanish on purpose, whatever the page's language: the 988 Lifeline's Spanish line (lang="es").
 ALWAYS_SPANISH = (

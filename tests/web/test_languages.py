@@ -1,18 +1,22 @@
 """Languages (SPEC section 14): Spanish from ?lang=, the cookie or Accept-Language; English by default."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from clinic.extensions import db
-from clinic.models import ConsultationRequest
+from clinic.models import ConsultationRequest, OfferStatus, WaitlistOffer
 from clinic.public import articles
+from clinic.scheduling.waitlist import Wishes
+from clinic.services.booking import offers, seats, waitlist
+from clinic.services.jobs import run_all
 from tests.conftest import csrf_token_from
 from tests.fixtures_courses import INFUSION_DAYS, local
 from tests.fixtures_intake import intake_form_data
+from tests.services.helpers import local as november
 
 PATIENT_PAGES = ["/", "/learn/", "/learn/faq", "/contact", "/privacy", "/book"]
 STAFF_PAGES = ["/staff/login"]
@@ -236,3 +240,93 @@ def test_a_bad_course_link_says_so_in_spanish(client):
     response = client.get("/courses/nonsense?lang=es")
     assert response.status_code == 404
     assert "Este enlace a sus citas ya no es válido" in soup(response).main.get_text()
+
+
+# Emails a job sends, with no request to say the language: the patient's stored language decides
+
+
+def html_of(email) -> str:
+    return email.alternatives[0][0] if email.alternatives else ""
+
+
+def test_a_spanish_patients_waitlist_offer_email_and_page_are_in_spanish(
+    app, client, make_request, sent, now
+):
+    waiting = make_request(slot=november(30, 10), language="es", first_name="Marisol")
+    other = make_request(slot=november(24, 10), email="other@example.com")
+    with app.app_context():
+        waitlist.join(db.session.get(ConsultationRequest, waiting), Wishes(NOW.date()), now=NOW)
+        seats.cancel_for_patient(db.session.get(ConsultationRequest, other), now=NOW)
+        sent.clear()
+        run_all(now=NOW)  # the job offers the freed time
+        assert db.session.scalars(select(WaitlistOffer.status)).all() == [OfferStatus.OPEN]
+    [email] = [m for m in sent if "/offers/" in m.body]
+    assert email.subject == "Hay una hora más pronto libre en Northfield Clinic"
+    html = html_of(email)
+    for body in (email.body, html):
+        assert "Hola, Marisol:" in body
+        assert "martes, 24 de noviembre de 2026 a las 10:00 a.m. (hora oriental)" in body
+        assert "Hora ofrecida:" in body and "Si no hace nada, su cita actual sigue igual." in body
+        assert not re.search(r"\b(Hello|Time offered|Reference|If you do nothing)\b", body)
+    assert '<html lang="es">' in html
+    link = re.search(r"http://\S+(/offers/\S+)", email.body).group(1)
+    assert link.endswith("?lang=es")
+
+    page = soup(app.test_client().get(link))  # opened elsewhere: the link alone says Spanish
+    assert page.html["lang"] == "es"
+    assert page.h1.get_text() == "Hay una hora más pronto libre en Northfield Clinic"
+    assert (
+        page.select_one("#offer-time").get_text()
+        == "martes, 24 de noviembre de 2026 a las 10:00 a.m. (hora oriental)"
+    )
+    assert [b.get_text() for b in page.select(".confirm-actions button")] == ["Tomar esta hora", "Dejarla"]
+    assert not re.search(r"\b(Booking|Time offered|Take this time|Let it go)\b", page.main.get_text())
+
+
+def test_the_offer_page_answers_spanish_with_lang_es_and_its_refusals_too(app, client, make_request, now):
+    waiting = make_request(slot=november(30, 10), language="en")
+    other = make_request(slot=november(24, 10), email="other@example.com")
+    with app.app_context():
+        waitlist.join(db.session.get(ConsultationRequest, waiting), Wishes(NOW.date()), now=NOW)
+        seats.cancel_for_patient(db.session.get(ConsultationRequest, other), now=NOW)
+        run_all(now=NOW)
+        offer = db.session.scalars(select(WaitlistOffer)).one()
+        path = "/offers/" + offers.offer_token(offer)
+    assert soup(client.get(path)).html["lang"] == "en"  # the patient's link, in English
+    response = client.get(path + "?lang=es")
+    page = soup(response)
+    assert page.html["lang"] == "es" and response.headers["Content-Language"] == "es"
+    assert page.select_one("#offer-heading").get_text().startswith("Cita ")
+    token = csrf_token_from(response.get_data(as_text=True))
+    declined = client.post(path + "/decline", data={"csrf_token": token}, follow_redirects=True)
+    assert "Usted dejó esta hora" in soup(declined).main.get_text()
+    again = client.post(path + "/accept", data={"csrf_token": token})
+    assert again.status_code == 409
+    assert "Usted dejó esta hora" in soup(again).select_one("#offer-problem").get_text()
+    missing = client.get("/offers/not-a-real-token?lang=es")
+    assert (
+        missing.status_code == 404
+        and "Este enlace de la oferta no es válido" in soup(missing).main.get_text()
+    )
+
+
+def test_a_spanish_patients_check_in_email_from_the_job_is_in_spanish(
+    app, clock, completed_request, book, sent
+):
+    request_id = completed_request(language="es", first_name="Marisol", email="marisol@example.com")
+    book(request_id, "infusion", [local(day) for day in INFUSION_DAYS])
+    when = local(INFUSION_DAYS[0]) - timedelta(hours=23)
+    clock.set(when)
+    sent.clear()
+    with app.app_context():
+        run_all(now=when)  # the day before the first session
+    [email] = [m for m in sent if "/check-ins/" in m.body]
+    assert email.subject == "Un mensaje de Northfield Clinic"
+    html = html_of(email)
+    for body in (email.body, html):
+        assert "Hola, Marisol:" in body
+        assert "Northfield Clinic quiere saber cómo ha estado." in body
+        assert "miércoles, 3 de marzo de 2027 a las 10:00 a.m." in body  # the link works 72 hours
+        assert not re.search(r"\b(Hello|would like to know|The link works)\b", body)
+    assert '<html lang="es">' in html
+    assert re.search(r"/check-ins/\S+\?lang=es", email.body)
