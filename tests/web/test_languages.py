@@ -330,3 +330,14 @@ def test_a_spanish_patients_check_in_email_from_the_job_is_in_spanish(
         assert not re.search(r"\b(Hello|would like to know|The link works)\b", body)
     assert '<html lang="es">' in html
     assert re.search(r"/check-ins/\S+\?lang=es", email.body)
+
+
+def test_the_privacy_notice_answers_spanish(client):
+    response = client.get("/privacy?lang=es")
+    page = soup(response)
+    assert page.html["lang"] == "es" and response.headers["Content-Language"] == "es"
+    assert page.h1.get_text() == "Aviso de privacidad"
+    assert page.select_one("#rights-heading").get_text() == "Sus derechos"
+    assert '"Su consulta con Northfield Clinic"' in page.main.get_text()
+    assert page.select_one("meta[name=description]")["content"].startswith("Cómo Northfield Clinic recoge")
+    assert not re.search(r"\b(Privacy|What we collect|Your rights|Version|Phone)\b", page.main.get_text())
