@@ -1,7 +1,7 @@
 """Languages (SPEC section 14): Spanish from ?lang=, the cookie or Accept-Language; English by default."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
@@ -10,8 +10,10 @@ from sqlalchemy import select
 from clinic.extensions import db
 from clinic.models import ConsultationRequest, OfferStatus, WaitlistOffer
 from clinic.public import articles
+from clinic.public.wording import week_summary
+from clinic.scheduling import DayHours
 from clinic.scheduling.waitlist import Wishes
-from clinic.services.booking import offers, seats, waitlist
+from clinic.services.booking import links, offers, seats, waitlist
 from clinic.services.jobs import run_all
 from tests.conftest import csrf_token_from
 from tests.fixtures_courses import INFUSION_DAYS, local
@@ -341,3 +343,54 @@ def test_the_privacy_notice_answers_spanish(client):
     assert '"Su consulta con Northfield Clinic"' in page.main.get_text()
     assert page.select_one("meta[name=description]")["content"].startswith("Cómo Northfield Clinic recoge")
     assert not re.search(r"\b(Privacy|What we collect|Your rights|Version|Phone)\b", page.main.get_text())
+
+
+# Words written by code rather than templates: the week's opening days and the waitlist's wishes
+
+
+@pytest.mark.parametrize(
+    ("closed", "spanish"),
+    [
+        ({6}, "Abierto del lunes al sábado; cerrado el domingo."),
+        ({5, 6}, "Abierto del lunes al viernes; cerrado el sábado y domingo."),
+        ({1, 3, 6}, "Abierto lunes, miércoles, viernes y sábado; cerrado el martes, jueves y domingo."),
+        (set(), "Abierto del lunes al domingo."),
+        (set(range(7)), "Nuestro horario está en la página de contacto."),
+    ],
+)
+def test_the_week_summary_in_spanish(app, closed, spanish):
+    hours = {day: None if day in closed else DayHours(time(8), time(17, 30)) for day in range(7)}
+    with app.test_request_context("/?lang=es"):
+        assert week_summary(hours) == spanish
+
+
+def test_the_book_page_describes_the_week_in_spanish(client):
+    page = soup(client.get("/book?lang=es"))
+    description = page.select_one("meta[name=description]")["content"]
+    assert description.endswith("Abierto del lunes al sábado; cerrado el domingo.")
+
+
+def test_the_waitlist_days_and_times_of_day_in_spanish(app, client, make_request, now):
+    request_id = make_request(slot=november(30, 10), language="es")
+    with app.app_context():
+        path = "/appointments/" + links.manage_token(db.session.get(ConsultationRequest, request_id))
+    page = soup(client.get(path + "?lang=es"))
+    waitlist_box = page.select_one("#waitlist")
+    labels = [label.get_text(" ", strip=True) for label in waitlist_box.select("label")]
+    assert {"lunes", "sábado", "A cualquier hora del día"} <= set(labels)
+    assert any(label.startswith("Por la mañana (citas que empiezan antes") for label in labels)
+    assert not {"Monday", "Saturday", "Any time of day"} & set(labels)
+    token = csrf_token_from(str(page))
+    joined = client.post(
+        path + "/waitlist",
+        data={
+            "csrf_token": token,
+            "earliest": "11/23/2026",
+            "days": ["mon", "fri"],
+            "part_of_day": "morning",
+        },
+        follow_redirects=True,
+    )
+    wishes = soup(joined).select_one("#waitlist").get_text(" ", strip=True)
+    assert "lunes, viernes" in wishes and "Por la mañana" in wishes
+    assert "Monday" not in wishes and "Mornings" not in wishes
