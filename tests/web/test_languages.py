@@ -394,3 +394,21 @@ def test_the_waitlist_days_and_times_of_day_in_spanish(app, client, make_request
     wishes = soup(joined).select_one("#waitlist").get_text(" ", strip=True)
     assert "lunes, viernes" in wishes and "Por la mañana" in wishes
     assert "Monday" not in wishes and "Mornings" not in wishes
+
+
+def test_refusals_from_the_services_are_in_spanish(app, client, make_request, now):
+    request_id = make_request(slot=november(30, 10), language="es")
+    with app.app_context():
+        path = "/appointments/" + links.manage_token(db.session.get(ConsultationRequest, request_id))
+    token = csrf_token_from(client.get(path + "?lang=es").get_data(as_text=True))
+    refused = client.post(path + "/waitlist", data={"csrf_token": token, "earliest": "11/20/2026"})
+    assert refused.status_code == 422
+    assert (
+        soup(refused)
+        .select_one("#waitlist .error")
+        .get_text(strip=True)
+        .endswith("Elija hoy o un día posterior.")
+    )
+    same = client.post(path + "/reschedule", data={"csrf_token": token, "slot": "2026-11-30T10:00:00-05:00"})
+    assert same.status_code == 422
+    assert "Esa ya es la hora de su cita." in soup(same).select_one("#slot-error").get_text()
