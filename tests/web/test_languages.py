@@ -412,3 +412,9 @@ def test_refusals_from_the_services_are_in_spanish(app, client, make_request, no
     same = client.post(path + "/reschedule", data={"csrf_token": token, "slot": "2026-11-30T10:00:00-05:00"})
     assert same.status_code == 422
     assert "Esa ya es la hora de su cita." in soup(same).select_one("#slot-error").get_text()
+
+
+def test_a_bad_check_in_link_says_so_in_spanish(client):
+    response = client.get("/check-ins/not-a-real-token?lang=es")
+    assert response.status_code == 404
+    assert "Este enlace no es válido." in soup(response).main.get_text()
