@@ -17,7 +17,8 @@ def weekday_name(day: int) -> str:
 
 
 def _join(names: list[str]) -> str:
-    """ "Monday", "Monday and Friday", "Monday, Wednesday and Friday" (in Spanish "lunes y viernes")."""
+    """Names joined as a sentence says them: "Monday", "Monday and Friday", "Monday, Wednesday and Friday"
+    (in Spanish "lunes y viernes")."""
     if len(names) == 1:
         return names[0]
     return gettext("%(first)s and %(last)s", first=", ".join(names[:-1]), last=names[-1])
