@@ -10,6 +10,7 @@ from flask import Blueprint, abort, redirect, render_template, session, url_for
 from clinic.checkins.forms import CheckInForm
 from clinic.extensions import writes_on_get
 from clinic.i18n import language
+from clinic.i18n import lazy_gettext as _l
 from clinic.intake.forms import summary_items
 from clinic.intake.phq9 import PHQ9_ATTRIBUTION_TEXT, PHQ9_QUESTION_TEXT
 from clinic.models import CheckIn
@@ -23,7 +24,7 @@ bp = Blueprint("checkins", __name__, url_prefix="/check-ins")
 JUST_ANSWERED = (
     "check_in_answered"  # session key: the public id of the check-in just answered, and the crisis flag
 )
-INVALID_LINK = (
+INVALID_LINK = _l(
     "This check-in link is not valid. A link copied only in part does not work. If you need help, please "
     "call us."
 )

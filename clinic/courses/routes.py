@@ -7,8 +7,11 @@ someone else who holds the link.
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
+from clinic.i18n import language
+from clinic.i18n import lazy_gettext as _l
 from clinic.models import SessionStatus, TreatmentCourse
 from clinic.services.courses import links, messages, sessions
 from clinic.services.courses.errors import SessionNotFound, SessionRefused
@@ -18,17 +21,25 @@ from clinic.timeutil import utcnow
 
 bp = Blueprint("courses", __name__, url_prefix="/courses")
 
-INVALID_LINK = (
+INVALID_LINK = _l(
     "This link to your appointments is not valid any more. Links stop working 30 days after the last "
     "appointment, and a link copied only in part does not work. If you need help, please call us."
 )
-CANCEL_CLOSED = "This appointment can no longer be cancelled online. Please call us."
+CANCEL_CLOSED = _l("This appointment can no longer be cancelled online. Please call us.")
 STATUS_TEXT = {
-    SessionStatus.SCHEDULED: "Booked",
-    SessionStatus.COMPLETED: "Done",
-    SessionStatus.NO_SHOW: "Missed: please call us to talk about it",
-    SessionStatus.CANCELLED: "Cancelled",
+    SessionStatus.SCHEDULED: _l("Booked"),
+    SessionStatus.COMPLETED: _l("Done"),
+    SessionStatus.NO_SHOW: _l("Missed: please call us to talk about it"),
+    SessionStatus.CANCELLED: _l("Cancelled"),
 }
+# Why a change the patient asked for was refused, by the appointment's status once reloaded (the service's
+# own messages are written for staff, in English).
+REFUSED = {
+    SessionStatus.COMPLETED: _l("This appointment is already done."),
+    SessionStatus.NO_SHOW: _l("This appointment was missed: please call us to talk about it."),
+    SessionStatus.CANCELLED: _l("This appointment is already cancelled."),
+}
+STARTED = _l("This appointment has started or is over: please call us.")
 
 
 class ConfirmForm(FlaskForm):
@@ -42,14 +53,23 @@ def _load(token: str) -> TreatmentCourse:
     return course
 
 
+def _refusal(course: TreatmentCourse, number: int) -> str:
+    """The refusal the patient reads, in the page's language."""
+    try:
+        session = sessions.by_number(course, number)
+    except SessionNotFound:
+        return str(CANCEL_CLOSED)
+    return str(REFUSED.get(SessionStatus(session.status), STARTED))
+
+
 def _appointments(course: TreatmentCourse) -> list[dict]:
     tz = clinic_info().timezone
     now = utcnow()
     return [
         {
             "number": s.number,
-            "when": describe(s.starts_at, tz),
-            "until": describe_time(s.care_ends_at, tz),
+            "when": describe(s.starts_at, tz, language()),
+            "until": describe_time(s.care_ends_at, tz, language()),
             "status": STATUS_TEXT[s.status],
             "upcoming": s.status == SessionStatus.SCHEDULED and s.starts_at > now,
             "driver_confirmed": s.driver_confirmed_at is not None,
@@ -95,9 +115,10 @@ def confirm_driver(token: str, number: int):
         sessions.confirm_driver_for_patient(course, number, now=utcnow())
     except SessionNotFound:
         abort(404)
-    except SessionRefused as refused:
-        return _render(_load(token), token, problem=str(refused), status=409)
-    flash(f"Thank you: your driver home for appointment {number} is confirmed.", "success")
+    except SessionRefused:
+        course = _load(token)
+        return _render(course, token, problem=_refusal(course, number), status=409)
+    flash(_("Thank you: your driver home for appointment %(number)s is confirmed.", number=number), "success")
     return redirect(url_for(".course", token=token, _anchor=f"appointment-{number}"), 303)
 
 
@@ -115,16 +136,20 @@ def cancel(token: str, number: int):
             abort(400)
         try:
             sessions.cancel_for_patient(course, number, now=utcnow())
-        except SessionRefused as refused:
-            return _render(_load(token), token, problem=str(refused), status=409)
-        flash(f"Appointment {number} is cancelled. We have emailed you a confirmation.", "success")
+        except SessionRefused:
+            course = _load(token)
+            return _render(course, token, problem=_refusal(course, number), status=409)
+        flash(
+            _("Appointment %(number)s is cancelled. We have emailed you a confirmation.", number=number),
+            "success",
+        )
         return redirect(url_for(".course", token=token), 303)
     if session.status != SessionStatus.SCHEDULED or session.starts_at <= utcnow():
-        return _render(course, token, problem=CANCEL_CLOSED, status=409)
+        return _render(course, token, problem=str(CANCEL_CLOSED), status=409)
     return render_template(
         "courses/cancel.html",
         token=token,
         number=number,
-        when=describe(session.starts_at, clinic_info().timezone),
+        when=describe(session.starts_at, clinic_info().timezone, language()),
         form=form,
     )

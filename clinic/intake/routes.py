@@ -317,7 +317,7 @@ def reschedule(token: str):
     try:
         seats.reschedule_for_patient(consultation, starts_at, now=now)
     except seats.SameTime:
-        form.slot.errors.append("That is already your time. Please choose a different one.")
+        form.slot.errors.append(_("That is already your time. Please choose a different one."))
         return _render_reschedule(consultation, token, form, now=now, week=week, status=422)
     except SlotUnavailable:
         return _render_reschedule(
@@ -327,7 +327,7 @@ def reschedule(token: str):
             now=now,
             week=week,
             status=409,
-            problem="Sorry, that time was just taken or is no longer offered. Please choose another.",
+            problem=_("Sorry, that time was just taken or is no longer offered. Please choose another."),
         )
     except seats.NoActiveBooking:
         flash(_("This consultation is cancelled: please request a new one."), "info")

@@ -11,18 +11,19 @@ from clinic.intake.forms import CheckboxesField, ChoiceField, required
 from clinic.scheduling.waitlist import WAITLIST_DAYS, PartOfDay, Wishes
 from clinic.timeutil import typed_date
 
+# Translated when shown: in the patient's language on the manage page, in English on staff pages.
 DAY_LABELS = {
-    "mon": "Monday",
-    "tue": "Tuesday",
-    "wed": "Wednesday",
-    "thu": "Thursday",
-    "fri": "Friday",
-    "sat": "Saturday",
+    "mon": _l("Monday"),
+    "tue": _l("Tuesday"),
+    "wed": _l("Wednesday"),
+    "thu": _l("Thursday"),
+    "fri": _l("Friday"),
+    "sat": _l("Saturday"),
 }
 PART_OF_DAY_LABELS = {
-    PartOfDay.ANY: "Any time of day",
-    PartOfDay.MORNING: "Mornings (starting before 12:00 noon)",
-    PartOfDay.AFTERNOON: "Afternoons (starting at 12:00 noon or later)",
+    PartOfDay.ANY: _l("Any time of day"),
+    PartOfDay.MORNING: _l("Mornings (starting before 12:00 noon)"),
+    PartOfDay.AFTERNOON: _l("Afternoons (starting at 12:00 noon or later)"),
 }
 
 

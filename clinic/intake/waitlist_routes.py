@@ -11,6 +11,8 @@ from datetime import datetime
 from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from clinic.i18n import language
+from clinic.i18n import lazy_gettext as _l
 from clinic.intake.routes import CALL_US, _load, _render_manage, bp
 from clinic.intake.waitlist_forms import DAY_LABELS, PART_OF_DAY_LABELS, ActionForm, WaitlistForm
 from clinic.models import OfferStatus, WaitlistOffer
@@ -20,21 +22,30 @@ from clinic.services.mail.calendar import describe
 from clinic.services.rules.read import clinic_info
 from clinic.timeutil import utcnow
 
-INVALID_OFFER = (
+INVALID_OFFER = _l(
     "This offer link is not valid. A link copied only in part does not work. If you need help with a "
     "booking, please call us."
 )
-EXPIRED = (
-    "Sorry, this offer has expired: the time was held for you until {expires}, and it now goes to the next "
-    "person waiting. Your booking stays as it was, and you stay on the waitlist."
-)
 CLOSED = {
-    OfferStatus.ACCEPTED: "You have already accepted this time: your booking has moved to it.",
-    OfferStatus.DECLINED: "You let this time go, so it was offered to the next person waiting.",
-    OfferStatus.WITHDRAWN: (
+    OfferStatus.ACCEPTED: _l("You have already accepted this time: your booking has moved to it."),
+    OfferStatus.DECLINED: _l("You let this time go, so it was offered to the next person waiting."),
+    OfferStatus.WITHDRAWN: _l(
         "This offer was withdrawn because your booking or your place on the waitlist changed."
     ),
 }
+
+
+def _expired(offer: WaitlistOffer) -> str:
+    return _(
+        "Sorry, this offer has expired: the time was held for you until %(expires)s, and it now goes to the "
+        "next person waiting. Your booking stays as it was, and you stay on the waitlist.",
+        expires=describe(offer.expires_at, clinic_info().timezone, language()),
+    )
+
+
+def _closed(status) -> str | None:
+    text = CLOSED.get(OfferStatus(status)) if status else None
+    return str(text) if text else None
 
 
 @bp.context_processor
@@ -70,7 +81,7 @@ def _card(token: str) -> dict:
         "leave_form": ActionForm(),
         "offer": offer,
         "offer_url": url_for("intake.offer", token=offers.offer_token(offer)) if offer else None,
-        "offer_when": describe(offer.starts_at, clinic_info().timezone) if offer else None,
+        "offer_when": describe(offer.starts_at, clinic_info().timezone, language()) if offer else None,
         "today": now.astimezone(tz).date(),
     }
 
@@ -136,12 +147,12 @@ def _render_offer(offer: WaitlistOffer, token: str, *, now: datetime, problem: s
         token=token,
         offer=offer,
         reference=consultation.reference,
-        when=describe(offer.starts_at, timezone),
-        current=describe(current.starts_at, timezone) if current else None,
-        expires=describe(offer.expires_at, timezone),
+        when=describe(offer.starts_at, timezone, language()),
+        current=describe(current.starts_at, timezone, language()) if current else None,
+        expires=describe(offer.expires_at, timezone, language()),
         is_open=offer.status == OfferStatus.OPEN and not expired,
         expired=expired,
-        closed_text=CLOSED.get(OfferStatus(offer.status)),
+        closed_text=_closed(offer.status),
         manage_url=url_for(".manage", token=links.manage_token(consultation)),
         problem=problem,
         form=ActionForm(),
@@ -161,16 +172,15 @@ def accept_offer(token: str):
     offer = _load_offer(token)
     if not ActionForm().validate():
         abort(400)
-    expires = describe(offer.expires_at, clinic_info().timezone)
     consultation = offer.request
     try:
         offers.accept(offer.id, now=now)
     except offers.OfferExpired:
-        return _render_offer(offer, token, now=now, problem=EXPIRED.format(expires=expires), status=409)
+        return _render_offer(offer, token, now=now, problem=_expired(offer), status=409)
     except offers.OfferClosed as closed:
-        return _render_offer(offer, token, now=now, problem=CLOSED.get(closed.status), status=409)
+        return _render_offer(offer, token, now=now, problem=_closed(closed.status), status=409)
     except (offers.OfferUnusable, seats.BookingChanged, SlotUnavailable):
-        return _render_offer(offer, token, now=now, problem=CALL_US, status=409)
+        return _render_offer(offer, token, now=now, problem=str(CALL_US), status=409)
     flash(_("Your consultation has moved to the earlier time. We have emailed you the new time."), "success")
     return redirect(url_for(".manage", token=links.manage_token(consultation)), 303)
 
@@ -181,12 +191,11 @@ def decline_offer(token: str):
     offer = _load_offer(token)
     if not ActionForm().validate():
         abort(400)
-    expires = describe(offer.expires_at, clinic_info().timezone)
     try:
         offers.decline(offer.id, now=now)
     except offers.OfferExpired:
-        return _render_offer(offer, token, now=now, problem=EXPIRED.format(expires=expires), status=409)
+        return _render_offer(offer, token, now=now, problem=_expired(offer), status=409)
     except offers.OfferClosed as closed:
-        return _render_offer(offer, token, now=now, problem=CLOSED.get(closed.status), status=409)
+        return _render_offer(offer, token, now=now, problem=_closed(closed.status), status=409)
     flash(_("You let this time go. Your booking stays as it is, and you stay on the waitlist."), "success")
     return redirect(url_for(".offer", token=token), 303)

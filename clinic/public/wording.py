@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 
 from babel.dates import get_day_names
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 
 from clinic.scheduling import WEEKDAY_NAMES, DayHours
 
@@ -16,8 +16,12 @@ def weekday_name(day: int) -> str:
     return str(get_day_names("wide", locale=locale)[day])
 
 
-def _join(names: list[str], word: str) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {word} {names[-1]}"
+def _join(names: list[str]) -> str:
+    """Names joined as a sentence says them: "Monday", "Monday and Friday", "Monday, Wednesday and Friday"
+    (in Spanish "lunes y viernes")."""
+    if len(names) == 1:
+        return names[0]
+    return gettext("%(first)s and %(last)s", first=", ".join(names[:-1]), last=names[-1])
 
 
 def closed_days(hours: Mapping[int, DayHours | None]) -> list[str]:
@@ -27,7 +31,7 @@ def closed_days(hours: Mapping[int, DayHours | None]) -> list[str]:
 
 def open_days(hours: Mapping[int, DayHours | None]) -> str:
     """The open weekdays, runs of three or more as a range: "Monday to Saturday", "Monday, Wednesday and
-    Friday", "Monday to Thursday and Saturday"."""
+    Friday", "Monday to Thursday and Saturday" (in the page's language)."""
     runs: list[list[int]] = []
     for day in range(7):
         if hours.get(day) is None:
@@ -39,17 +43,19 @@ def open_days(hours: Mapping[int, DayHours | None]) -> str:
     parts: list[str] = []
     for run in runs:
         if len(run) >= 3:
-            parts.append(f"{WEEKDAY_NAMES[run[0]]} to {WEEKDAY_NAMES[run[-1]]}")
+            parts.append(
+                gettext("%(first)s to %(last)s", first=weekday_name(run[0]), last=weekday_name(run[-1]))
+            )
         else:
-            parts.extend(WEEKDAY_NAMES[day] for day in run)
-    return _join(parts, "and") if parts else ""
+            parts.extend(weekday_name(day) for day in run)
+    return _join(parts) if parts else ""
 
 
 def week_summary(hours: Mapping[int, DayHours | None]) -> str:
     """One sentence for a page description: "Open Monday to Saturday; closed on Sunday."."""
     opened, closed = open_days(hours), closed_days(hours)
     if not opened:
-        return "Opening hours are shown on our contact page."
+        return gettext("Opening hours are shown on our contact page.")
     if not closed:
-        return f"Open {opened}."
-    return f"Open {opened}; closed on {_join(closed, 'and')}."
+        return gettext("Open %(days)s.", days=opened)
+    return gettext("Open %(days)s; closed on %(closed)s.", days=opened, closed=_join(closed))

@@ -8,11 +8,12 @@ reproduced and translated without permission; its wording must not be changed, s
 the gettext catalog (a translator's edit would break the validation). Indexes match screening.PHQ9_*.
 """
 
+# The form's own footer follows the first sentence, word for word as the Spanish (US) form prints it.
 PHQ9_SOURCE_ES = (
     "PHQ-9 en español para los EE. UU. (Pfizer Inc.), publicado con los cuestionarios PHQ en "
-    "phqscreeners.com. Desarrollado por los Dres. Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke y "
-    "colegas, con una beca educativa de Pfizer Inc. No se requiere permiso para reproducir, traducir, "
-    "presentar o distribuir."
+    "phqscreeners.com. Elaborado por los doctores Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke y "
+    "colegas, mediante una subvención educativa otorgada por Pfizer Inc. No se requiere permiso para "
+    "reproducir, traducir, presentar o distribuir."
 )
 
 PHQ9_QUESTION_ES = (

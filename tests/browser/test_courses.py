@@ -186,3 +186,14 @@ def test_patient_course_pages_pass_axe(page: Page, axe, course_for_axe):
     page.get_by_role("link", name="Cancel appointment 2").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Cancel your appointment on")
     axe(page)
+
+
+def test_patient_course_pages_pass_axe_in_spanish(page: Page, axe, course_for_axe):
+    _, _, path = course_for_axe
+    assert page.goto(path + "?lang=es").status == 200
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sus citas")
+    axe(page)
+    page.get_by_role("link", name="Cancelar la cita 2").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("¿Cancelar su cita del")
+    axe(page)

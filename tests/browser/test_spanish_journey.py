@@ -1,6 +1,7 @@
 """A Spanish-speaking patient on a phone (SPEC section 14): a browser that asks for Spanish (es-MX) gets the
-site in Spanish with no parameter, books, makes a mistake, answers item 9, meets the crisis panel in
-Spanish, opens the Spanish email's link elsewhere, and cancels; axe finds no serious violation on the way."""
+site in Spanish with no parameter, reads an article in Spanish, books, makes a mistake, answers item 9,
+meets the crisis panel in Spanish, opens the Spanish email's link elsewhere, and cancels; axe finds no
+serious violation on the way."""
 
 import re
 
@@ -62,6 +63,15 @@ def test_a_spanish_speaker_on_a_phone_books_gets_help_and_cancels(phone_in, live
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.locator(".skip-link")).to_have_text("Saltar al contenido principal")
     expect(page.locator(".language-switch a")).to_have_text("English")
+    axe(page)
+
+    # An article first, from the home page: the Spanish article, not the English one.
+    page.get_by_role("link", name="¿Qué es la terapia con ketamina?").first.click()
+    expect(page).to_have_url(re.compile(r"/learn/what-is-ketamine-therapy$"))
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.get_by_role("heading", level=1)).to_have_text("¿Qué es la terapia con ketamina?")
+    expect(page.locator("article")).to_contain_text("La depresión afecta a millones de personas.")
+    expect(page.locator("article")).not_to_contain_text("Depression affects")
     axe(page)
 
     page.get_by_role("navigation", name="Principal").get_by_role("link", name="Pedir una consulta").click()

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from clinic.extensions import db
+from clinic.i18n import lazy_gettext as _l
 from clinic.models import Booking, ConsultationRequest, OfferStatus, WaitlistEntry, WaitlistOffer
 from clinic.scheduling.waitlist import (
     PartOfDay,
@@ -38,7 +39,7 @@ class NotWaiting(WaitlistError):
 class WishesRefused(WaitlistError):
     """The wishes cannot be met: `field` names the form field, the message says why."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: object) -> None:  # text, translated when shown
         super().__init__(message)
         self.field = field
 
@@ -80,10 +81,10 @@ def check_wishes(consultation: ConsultationRequest, wishes: Wishes, *, today: da
     if booking is None:
         raise seats.NoActiveBooking("this request has no active booking")
     if wishes.earliest < today:
-        raise WishesRefused("earliest", "Choose today or a later day.")
+        raise WishesRefused("earliest", _l("Choose today or a later day."))
     booked_day = booking.starts_at.astimezone(_tz()).date()
     if wishes.earliest > booked_day:
-        raise WishesRefused("earliest", "Choose a day on or before the day of your booking.")
+        raise WishesRefused("earliest", _l("Choose a day on or before the day of your booking."))
 
 
 def _tz():

@@ -31,7 +31,7 @@ def course(app, infusion_course):
 
 def test_the_title_names_only_the_clinic():
     assert messages.title_for("Northfield Clinic") == TITLE
-    assert drug_words_in(messages.title_for("Northfield Clinic"), messages.DRIVER_NOTE) == []
+    assert drug_words_in(messages.title_for("Northfield Clinic"), str(messages.DRIVER_NOTE)) == []
 
 
 def test_the_calendar_has_one_event_per_session_from_start_to_discharge(app, course):
@@ -104,3 +104,79 @@ def test_a_spray_course_email_never_names_the_drug(app, completed_request, enrol
         assert drug_words_in(message.subject, message.body_text, message.body_html, ics) == []
         assert len(list(Calendar.from_ical(ics).walk("VEVENT"))) == 12
         db.session.rollback()
+
+
+# The patient's language (SPEC section 14): written without a request, as the jobs send them.
+SPANISH = {
+    "course_booked": (
+        "Sus citas con Northfield Clinic están reservadas",
+        "lunes, 1 de marzo de 2027 a las 9:00",
+    ),
+    "course_session_cancelled": ("está cancelada", "lunes, 1 de marzo de 2027 a las 9:00"),
+    "course_session_moved": ("cambió de hora", "domingo, 28 de febrero de 2027"),
+    "course_session_reminder": (
+        "Un recordatorio: su cita con Northfield Clinic",
+        "lunes, 1 de marzo de 2027",
+    ),
+}
+ENGLISH = {
+    "course_booked": (
+        "Your appointments with Northfield Clinic are booked",
+        "Monday, March 1, 2027 at 9:00 AM",
+    ),
+    "course_session_cancelled": ("is cancelled", "Monday, March 1, 2027 at 9:00 AM"),
+    "course_session_moved": ("has moved", "Sunday, February 28, 2027"),
+    "course_session_reminder": (
+        "A reminder: your appointment with Northfield Clinic",
+        "Monday, March 1, 2027",
+    ),
+}
+
+
+def _every_email(course: TreatmentCourse) -> dict:
+    now = utcnow()
+    session = course.sessions[0]
+    written = [
+        messages.add_course_booked(course, now=now),
+        messages.add_session_cancelled(session, now=now),
+        messages.add_session_moved(session, session.starts_at - timedelta(days=1), now=now),
+        messages.add_session_reminder(session, now=now),
+    ]
+    return {message.kind: message for message in written}
+
+
+@pytest.mark.parametrize("kind", sorted(SPANISH))
+def test_each_course_email_is_in_spanish_for_a_spanish_speaking_patient(app, completed_request, book, kind):
+    request_id = completed_request(language="es")
+    course_id = book(request_id, "infusion", [local(d) for d in INFUSION_DAYS])
+    with app.app_context():
+        course = db.session.get(TreatmentCourse, course_id)
+        message = _every_email(course)[kind]
+        sentence, day = SPANISH[kind]
+        assert message.subject == "Su cita con Northfield Clinic"
+        for body in (message.body_text, message.body_html):
+            assert sentence in body and day in body
+            assert "Hello" not in body and "appointment" not in body.lower()
+        assert message.body_text.startswith("Hola, ")
+        assert '<html lang="es">' in message.body_html
+        assert messages.course_url(course) in message.body_text
+        assert messages.course_url(course).endswith("?lang=es")
+        for attachment in message.attachments:
+            description = str(
+                next(iter(Calendar.from_ical(attachment["content"]).walk("VEVENT")))["description"]
+            )
+            assert description.startswith("Cita 1 de 6.") and "manejar" in description
+        db.session.rollback()
+
+
+@pytest.mark.parametrize("kind", sorted(ENGLISH))
+def test_each_course_email_stays_english_for_an_english_speaking_patient(app, course, kind):
+    message = _every_email(course)[kind]
+    sentence, day = ENGLISH[kind]
+    assert message.subject == TITLE
+    for body in (message.body_text, message.body_html):
+        assert sentence in body and day in body
+    assert message.body_text.startswith("Hello ")
+    assert '<html lang="en">' in message.body_html
+    assert "?lang=" not in message.body_text
+    db.session.rollback()
