@@ -13,8 +13,7 @@ import sqlalchemy as sa
 
 from clinic.extensions import db
 from clinic.models import Booking, ClinicSettings, Closure, OpeningHours, ScheduleVersion
-from clinic.services.booking import slot_cache
-from clinic.services.booking.slot_cache import MemoryStore, RedisStore
+from clinic.services.booking.slot_cache import RedisStore
 from tests.conftest import count_queries
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York
@@ -169,13 +168,3 @@ def test_an_unreachable_redis_costs_only_the_cache(app, client, caplog):
     assert SLOT_LINK in page(client, f"/book?week={WEEK}")
     assert API_SLOT in starts(client, API)
     assert "slot cache unreadable (ConnectionError)" in caplog.text
-
-
-def test_the_memory_store_keeps_the_most_recent_answers():
-    store = MemoryStore(entries=2)
-    answer = slot_cache.Answer(NOW, NOW + timedelta(hours=1), "body")
-    for key in ("a", "b"):
-        store.put(key, answer)
-    store.get("a")
-    store.put("c", answer)
-    assert store.get("a") is answer and store.get("b") is None and store.get("c") is answer
