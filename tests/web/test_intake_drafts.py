@@ -151,3 +151,26 @@ def test_saving_is_rate_limited_like_sending(database_url):
     client = app.test_client()
     statuses = [save(client, email="bad").status_code for _ in range(3)]
     assert statuses == [422, 422, 429]
+
+
+def test_a_time_booked_while_the_form_waited_gives_way_to_the_nearest_free_ones(
+    app, client, sent, add_booking
+):
+    """A draft does not hold its time (the saved page says so): if someone books it first, the resumed form
+    offers the nearest free times and keeps everything saved."""
+    save(client, email="waited@example.com", first_name="Zoë")
+    saved_page = client.get("/consultation/saved").get_data(as_text=True)
+    assert "If you chose a time, it is not kept for you until you send your request." in saved_page
+    add_booking(datetime(2026, 11, 24, 14, 0, tzinfo=UTC))  # Tuesday 09:00 in New York: the saved time
+    token = LINK.search(sent[0].body).group(1)
+    page = soup(client.get(f"/consultation/resume/{token}"))
+    assert "Please pick one of the nearest free times below." in page.get_text()
+    assert [i["value"] for i in page.find_all("input", attrs={"name": "slot", "type": "radio"})]
+    assert SLOT not in [i["value"] for i in page.find_all("input", attrs={"name": "slot", "type": "radio"})]
+    assert value_of(page, "first_name") == "Zoë"
+
+
+def test_the_top_of_the_form_points_to_saving_it(client):
+    page = soup(client.get(f"/consultation?slot={SLOT}"))
+    link = page.find("a", href="#save-for-later")
+    assert link is not None and page.find(id="save-for-later") is not None
