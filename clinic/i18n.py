@@ -73,10 +73,13 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def choose_language() -> None:
         # The locale is cached on `g`, which a test's app context shares between requests: choose afresh.
-        refresh()
+        if request.endpoint != "static":
+            refresh()
 
     @app.after_request
     def say_language(response):
+        if request.endpoint == "static":  # the same file in every language: nothing to say, nothing to vary
+            return response
         response.headers["Content-Language"] = language()
         response.vary.add("Accept-Language")
         response.vary.add("Cookie")

@@ -1,7 +1,8 @@
 from datetime import date, time, timedelta
+from functools import wraps
 
 from babel.dates import format_date
-from flask import Blueprint, abort, jsonify, render_template
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -11,6 +12,7 @@ from clinic.i18n import language
 from clinic.public import articles, placeholders, wording
 from clinic.scheduling import ClosureRule, DayHours
 from clinic.services.booking.intake import CONSENT_VERSION
+from clinic.services.booking.slot_cache import MemoryStore
 from clinic.services.mail.calendar import SPANISH, clock_text, zone_name
 from clinic.services.rules.read import ClinicInfo, clinic_info, closures_between, displayed_info, weekly_hours
 from clinic.timeutil import utcnow
@@ -103,12 +105,37 @@ def home():
     return render_template("public/home.html", articles=articles.all_articles(language()), **_hours_context())
 
 
+def kept_for_visitors(view):
+    """A page whose HTML depends only on its URL, the language and the clinic's displayed details (the
+    articles): rendered once per worker for each of those and served again to visitors with no session.
+    A visitor with a session (a message waiting for them, a signed-in colleague) gets it rendered afresh.
+    The details are the layout's copy (`displayed_info`): a changed phone number shows within its seconds.
+    """
+
+    @wraps(view)
+    def kept(**arguments):
+        editing = current_app.debug and not current_app.testing  # the development server shows edits at once
+        if editing or current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
+            return view(**arguments)
+        key = (request.endpoint, request.base_url, request.query_string, language(), site_info())
+        pages = current_app.extensions.setdefault("public_pages", MemoryStore(entries=256))
+        page = pages.get(key)
+        if page is None:
+            page = view(**arguments)
+            pages.put(key, page)
+        return page
+
+    return kept
+
+
 @bp.get("/learn/")
+@kept_for_visitors
 def learn():
     return render_template("public/learn.html", articles=articles.all_articles(language()))
 
 
 @bp.get("/learn/<slug>")
+@kept_for_visitors
 def article(slug: str):
     try:
         item = articles.article(slug, language())

@@ -20,12 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
+from typing import Generic, TypeVar
 
 from flask import Flask, current_app
 
 from clinic.services.rules.read import schedule_version
 
 log = logging.getLogger(__name__)
+K = TypeVar("K")
+V = TypeVar("V")
 
 MEMORY_ENTRIES = 512  # per worker: weeks × languages and API windows in use at once
 LONGEST_KEPT_SECONDS = 3600  # in Redis, however long an answer would stay true
@@ -41,22 +44,22 @@ class Answer:
         return self.computed_at <= now < self.until
 
 
-class MemoryStore:
-    """Each worker's own answers, the least recently used dropped first."""
+class MemoryStore(Generic[K, V]):
+    """Each worker's own answers (or pages), the least recently used dropped first."""
 
     def __init__(self, entries: int = MEMORY_ENTRIES) -> None:
         self._entries = entries
-        self._answers: OrderedDict[str, Answer] = OrderedDict()
+        self._answers: OrderedDict[K, V] = OrderedDict()
         self._lock = Lock()
 
-    def get(self, key: str) -> Answer | None:
+    def get(self, key: K) -> V | None:
         with self._lock:
             answer = self._answers.get(key)
             if answer is not None:
                 self._answers.move_to_end(key)
             return answer
 
-    def put(self, key: str, answer: Answer) -> None:
+    def put(self, key: K, answer: V) -> None:
         with self._lock:
             self._answers[key] = answer
             self._answers.move_to_end(key)
