@@ -36,24 +36,24 @@ def day_json(day: DayPlan, tz) -> dict:
 @bp.get("/availability")
 def availability_view():
     """Offered slots for `days` days from `start` (default today in the clinic's timezone, 7 days)."""
-    info = clinic_info()
     now = utcnow()
-    tz = info.rules.tz
     start_param = request.args.get("start", "")
     days_param = request.args.get("days", "7")
-    try:
-        start = date.fromisoformat(start_param) if start_param else now.astimezone(tz).date()
-    except ValueError:
-        abort(400, "start must be a date written YYYY-MM-DD")
-    if not days_param.isascii() or not days_param.isdigit() or len(days_param) > 4:
-        abort(400, "days must be a whole number from 1 to the booking horizon")
-    days = int(days_param)
-    if not 1 <= days <= info.horizon_days:
-        abort(400, f"days must be from 1 to {info.horizon_days}")
-    if not date(2000, 1, 1) <= start <= date(9000, 1, 1):
-        abort(400, "start is out of range")
 
     def window() -> slot_cache.Answer:
+        info = clinic_info()
+        tz = info.rules.tz
+        try:
+            start = date.fromisoformat(start_param) if start_param else now.astimezone(tz).date()
+        except ValueError:
+            abort(400, "start must be a date written YYYY-MM-DD")
+        if not days_param.isascii() or not days_param.isdigit() or len(days_param) > 4:
+            abort(400, "days must be a whole number from 1 to the booking horizon")
+        days = int(days_param)
+        if not 1 <= days <= info.horizon_days:
+            abort(400, f"days must be from 1 to {info.horizon_days}")
+        if not date(2000, 1, 1) <= start <= date(9000, 1, 1):
+            abort(400, "start is out of range")
         schedule, plans = availability.days_from(start, days, now=now)
         body = jsonify(
             timezone=info.timezone,
@@ -63,7 +63,7 @@ def availability_view():
         last = start + timedelta(days=days - 1)
         return slot_cache.Answer(now, schedule.steady_until(start, last, now), body)
 
-    # No start: today's window, which the clock's midnight (in steady_until) ends.
-    asked = start.isoformat() if start_param else "today"
-    body = slot_cache.cached("api", (asked, str(days)), now, window)
+    # Kept under the parameters as given: only valid ones are ever kept (a bad one aborts the computation),
+    # so an answer found is valid at its version; no start means today, which midnight (in steady_until) ends.
+    body = slot_cache.cached("api", (f"start={start_param}", f"days={days_param}"), now, window)
     return Response(body, mimetype="application/json")

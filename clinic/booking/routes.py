@@ -1,6 +1,6 @@
-from datetime import date
+from datetime import date, datetime
 
-from flask import Blueprint, abort, get_template_attribute, render_template, request
+from flask import Blueprint, abort, current_app, get_template_attribute, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -16,9 +16,20 @@ FARTHEST_WEEK_DAYS = 3660  # a week param further than this from today is refuse
 
 @bp.get("/book")
 def choose_slot():
-    """The week's slot picker, server-rendered: each free slot links to the intake form."""
+    """The week's slot picker, server-rendered: each free slot links to the intake form.
+
+    The week's grid is kept per schedule version (slot_cache); for a visitor with no session, the whole
+    page too, keyed on its URL and language: it then costs one statement, the version's.
+    """
     now = utcnow()
     week_param = request.args.get("week", "")
+    if current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
+        return _page(week_param, now=now).body
+    url = (request.base_url, request.query_string.decode("latin-1"), str(get_locale()))
+    return slot_cache.cached("book-page", url, now, lambda: _page(week_param, now=now))
+
+
+def _page(week_param: str, *, now: datetime) -> slot_cache.Answer:
     today = now.astimezone(clinic_info().rules.tz).date()
     if week_param:
         try:
@@ -39,5 +50,6 @@ def choose_slot():
     # The week asked for (none: this week, then the next if nothing is left) and the language are all the
     # grid depends on besides the schedule and the clock.
     asked = requested.isoformat() if week_param else "now"
-    grid = slot_cache.cached("book", (asked, str(get_locale())), now, week_grid)
-    return render_template("booking/choose_slot.html", grid=Markup(grid))  # noqa: S704 (our own markup)
+    grid = slot_cache.kept("book", (asked, str(get_locale())), now, week_grid)
+    page = render_template("booking/choose_slot.html", grid=Markup(grid.body))  # noqa: S704 (our own markup)
+    return slot_cache.Answer(now, grid.until, page)

@@ -168,3 +168,20 @@ def test_an_unreachable_redis_costs_only_the_cache(app, client, caplog):
     assert SLOT_LINK in page(client, f"/book?week={WEEK}")
     assert API_SLOT in starts(client, API)
     assert "slot cache unreadable (ConnectionError)" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "bad", ["/api/v1/availability?start=today", "/api/v1/availability?days=400", "/book?week=someday"]
+)
+def test_a_kept_answer_never_answers_a_bad_parameter(client, bad):
+    page(client, "/api/v1/availability")  # today's window kept
+    page(client, "/book")
+    assert client.get(bad).status_code == 400
+    assert client.get(bad).status_code == 400
+
+
+def test_a_visitor_with_a_session_gets_the_kept_grid_in_a_page_of_their_own(app, client):
+    anonymous = page(client, f"/book?week={WEEK}")
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], "anything")
+    with_session = page(client, f"/book?week={WEEK}")
+    assert SLOT_LINK in with_session and with_session == anonymous

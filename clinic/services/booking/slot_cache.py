@@ -106,8 +106,14 @@ def cached(kind: str, params: tuple[str, ...], now: datetime, compute: Callable[
     """The body for (kind, params) at `now`: kept, or computed by `compute` and kept.
 
     `params` must name everything the body depends on besides the schedule and the clock (the week asked
-    for, the language). `compute` returns the body with the instant it stops being true.
+    for, the language). `compute` returns the body with the instant it stops being true; it may abort (a
+    bad parameter): nothing is kept then, so a kept answer exists only for what was valid at its version.
     """
+    return kept(kind, params, now, compute).body
+
+
+def kept(kind: str, params: tuple[str, ...], now: datetime, compute: Callable[[], Answer]) -> Answer:
+    """`cached`, with the instant the answer stops being true (to keep a page built around it)."""
     app = current_app._get_current_object()
     store = app.extensions["slot_cache"]
     key = ":".join((app.extensions["slot_cache_prefix"], kind, str(schedule_version()), *params))
@@ -115,12 +121,12 @@ def cached(kind: str, params: tuple[str, ...], now: datetime, compute: Callable[
         answer = store.get(key)
     except Exception as error:  # the cache is an optimisation: never fail a page for it
         log.warning("slot cache unreadable (%s): computing the answer", type(error).__name__)
-        return compute().body
+        return compute()
     if answer is not None and answer.good_at(now):
-        return answer.body
+        return answer
     answer = compute()
     try:
         store.put(key, answer)
     except Exception as error:
         log.warning("slot cache unwritable (%s): the answer is not kept", type(error).__name__)
-    return answer.body
+    return answer

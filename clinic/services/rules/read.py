@@ -88,7 +88,17 @@ def clinic_info() -> ClinicInfo:
 
 
 def schedule_version() -> int:
-    """The schedule version read with the settings (once per request): what cached slots are kept under."""
+    """The schedule version, once per request: what cached slots are kept under. Read with the settings
+    when the request has them already; otherwise alone (one small row), so that a kept answer costs one
+    short statement. Either way it is read before anything a kept answer is computed from."""
+    if has_request_context():
+        if "clinic_state" in g:
+            return g.clinic_state[2]
+        if "schedule_version" not in g:
+            g.schedule_version = (
+                db.session.scalar(select(ScheduleVersion.version).where(ScheduleVersion.id == 1)) or 0
+            )
+        return g.schedule_version
     return _load()[2]
 
 
