@@ -122,15 +122,22 @@ def needs_setup(user: StaffUser) -> bool:
     return user.is_admin or clinic_info().require_two_factor
 
 
-def start_setup(user_id: int) -> Setup:
-    """The secret to set up (created on the first visit, kept until confirmed), or TwoFactorError when
-    two-factor sign-in is on already."""
+def _locked_without_two_factor(user_id: int) -> StaffUser:
+    """The account, its row locked, while two-factor sign-in is still off (else AccountNotFound or
+    TwoFactorError, the transaction rolled back)."""
     user = db.session.get(StaffUser, user_id, with_for_update=True, populate_existing=True)
     if user is None:
         raise users.AccountNotFound("That account does not exist.")
     if user.has_two_factor:
         db.session.rollback()
         raise TwoFactorError("Two-factor sign-in is already on for this account.")
+    return user
+
+
+def start_setup(user_id: int) -> Setup:
+    """The secret to set up (created on the first visit, kept until confirmed), or TwoFactorError when
+    two-factor sign-in is on already."""
+    user = _locked_without_two_factor(user_id)
     if user.totp_secret is None:
         user.totp_secret = new_secret()
     secret, email = user.totp_secret, user.email
@@ -150,12 +157,7 @@ def describe(secret: str, email: str) -> Setup:
 def enable(user_id: int, code: str, *, now: datetime, client: ClientInfo | None = None) -> list[str]:
     """Turn two-factor sign-in on once `code` proves the app has the secret; return the recovery codes,
     in clear this once (only their hashes are kept)."""
-    user = db.session.get(StaffUser, user_id, with_for_update=True, populate_existing=True)
-    if user is None:
-        raise users.AccountNotFound("That account does not exist.")
-    if user.has_two_factor:
-        db.session.rollback()
-        raise TwoFactorError("Two-factor sign-in is already on for this account.")
+    user = _locked_without_two_factor(user_id)
     step = matching_step(user.totp_secret, code, now) if user.totp_secret else None
     if step is None:
         db.session.rollback()

@@ -70,16 +70,25 @@ def _ics_attachment(consultation: ConsultationRequest, booking: Booking, info: C
     return {"filename": ICS_NAME, "mimetype": "text/calendar", "content": content}
 
 
+def _about_booking(
+    consultation: ConsultationRequest, booking: Booking, info: ClinicInfo, language: str
+) -> dict:
+    """What every email about a patient's booking says: the clinic, the time in their language, their link."""
+    return {
+        "info": info,
+        "consultation": consultation,
+        "when": describe(booking.starts_at, info.timezone, language),
+        "manage_url": manage_url(consultation),
+    }
+
+
 def _patient_message(
     kind: str, consultation: ConsultationRequest, booking: Booking, *, now: datetime, **context
 ) -> OutboxMessage:
     info = clinic_info()
     language = _language(consultation)
     context = {
-        "info": info,
-        "consultation": consultation,
-        "when": describe(booking.starts_at, info.timezone, language),
-        "manage_url": manage_url(consultation),
+        **_about_booking(consultation, booking, info, language),
         "book_url": f"{base_url()}/book" + ("?lang=es" if language == "es" else ""),
         **context,
     }
@@ -122,12 +131,7 @@ def add_choose_new_time(consultation: ConsultationRequest, booking: Booking) -> 
     no health detail, and no calendar file (the time it would hold is the one that has to change)."""
     info = clinic_info()
     language = _language(consultation)
-    context = {
-        "info": info,
-        "consultation": consultation,
-        "when": describe(booking.starts_at, info.timezone, language),
-        "manage_url": manage_url(consultation),
-    }
+    context = _about_booking(consultation, booking, info, language)
     with force_locale(language):
         text = render_template("emails/choose_new_time.txt", **context)
         html = render_template("emails/choose_new_time.html", **context)
