@@ -27,7 +27,7 @@ from clinic.scheduling import SlotUnavailable, monday_of, parse_slot
 from clinic.services.audit.log import actor_label, event_text
 from clinic.services.booking import availability
 from clinic.services.booking.seats import NoActiveBooking
-from clinic.services.casework import agenda, cases, checkins, contacts, export, queue
+from clinic.services.casework import agenda, cases, contacts, export, queue
 from clinic.services.mail.calendar import describe
 from clinic.services.rules.read import clinic_info, weekly_hours
 from clinic.staff import charts
@@ -98,7 +98,6 @@ def queue_page():
         filters=filters,
         pagination=pagination,
         rows=rows,
-        latest_scores=checkins.latest_scores([row.request for row in rows]),
         counts=counts,
         overview=overview,
         weekly_chart=charts.weekly_bars(overview),

@@ -9,7 +9,7 @@ a request's trajectory back.
 - `answer(check_in_id, answers)`: the answer is stored by an UPDATE guarded on `answered_at IS NULL` and on
   the expiry, so a link takes one answer whatever the number of submits at once. Scored by the intake's
   screening core; item 9 above 0 escalates the request through the rule the intake uses (urgent.escalate).
-- `trajectory_card(request)` and `latest_scores(requests)`: the staff pages' reads, in a fixed number of
+- `trajectory_card(request)`: the staff page's read, in a fixed number of
   statements whatever the number of check-ins.
 
 The email says only that the clinic asks a few questions before the next appointment: no score, no
@@ -22,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -273,31 +273,3 @@ def trajectory_card(consultation: ConsultationRequest) -> TrajectoryCard:
     )
     chart = trajectory_chart(trajectory, timezone=info.timezone, sessions=session_starts)
     return TrajectoryCard(trajectory, chart, check_ins)
-
-
-@dataclass(frozen=True, slots=True)
-class LatestScore:
-    score: int
-    change: int  # against the intake's baseline: negative is better
-
-
-def latest_scores(requests: list[ConsultationRequest]) -> dict[int, LatestScore]:
-    """Each request's latest check-in score and its change from baseline, for the queue's rows: one
-    statement for the page, whatever the number of check-ins."""
-    if not requests:
-        return {}
-    ranked = (
-        select(
-            CheckIn.request_id,
-            CheckIn.phq9_score,
-            func.row_number()
-            .over(partition_by=CheckIn.request_id, order_by=(CheckIn.answered_at.desc(), CheckIn.id.desc()))
-            .label("n"),
-        )
-        .where(CheckIn.request_id.in_([r.id for r in requests]), CheckIn.answered_at.is_not(None))
-        .subquery()
-    )
-    latest = dict(
-        db.session.execute(select(ranked.c.request_id, ranked.c.phq9_score).where(ranked.c.n == 1)).all()
-    )
-    return {r.id: LatestScore(latest[r.id], latest[r.id] - r.phq9_score) for r in requests if r.id in latest}

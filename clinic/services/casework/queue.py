@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, Select, func, select
 
 from clinic.extensions import db
-from clinic.models import Booking, ConsultationRequest, RequestTally, StaffUser
+from clinic.models import Booking, CheckIn, ConsultationRequest, RequestTally, StaffUser
 from clinic.scheduling.slots import local_instant
 from clinic.services.casework import search
 from clinic.triage.enums import Phq9Band, Priority, RequestStatus
@@ -111,10 +111,16 @@ class QueueItem:
     created_at: datetime
     assignee: str | None  # the assigned colleague's name
     flag: BookingFlag | None
+    latest_score: int | None = None  # the PHQ-9 score of the latest answered check-in
 
     @property
     def active_booking(self) -> BookingFlag | None:
         return self.flag
+
+    @property
+    def latest_change(self) -> int | None:
+        """The latest check-in's score against the intake's baseline: negative is better."""
+        return None if self.latest_score is None else self.latest_score - self.phq9_score
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +169,17 @@ def _unresolved_flag(column: sa.ColumnElement) -> sa.ScalarSelect:
     )
 
 
+def _latest_check_in_score() -> sa.ScalarSelect:
+    """The score of the request's latest answered check-in (NULL when none is answered)."""
+    return (
+        select(CheckIn.phq9_score)
+        .where(CheckIn.request_id == R.id, CheckIn.answered_at.is_not(None))
+        .order_by(CheckIn.answered_at.desc(), CheckIn.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 QUEUE_COLUMNS = (
     R.id,
     R.reference,
@@ -189,8 +206,8 @@ def page(
     total: int | None = None,
 ) -> QueuePage:
     """One page of the queue: one statement when the caller knows the total (`QueueCounts.matching`), two
-    when it must be counted. Rows are read as columns (with the assignee's name and the active booking's
-    unresolved flag), never as ORM objects; a page past the last is empty."""
+    when it must be counted. Rows are read as columns (with the assignee's name, the active booking's
+    unresolved flag and the latest check-in's score), never as ORM objects; a page past the last is empty."""
     conditions = filter_conditions(filters, tz)
     per_page = min(max(per_page, 1), 100)
     page_number = max(page_number, 1)
@@ -202,12 +219,18 @@ def page(
             StaffUser.name,
             _unresolved_flag(Booking.flagged_at),
             _unresolved_flag(Booking.flag_reason),
+            _latest_check_in_score(),
         )
         .outerjoin(StaffUser, StaffUser.id == R.assigned_to_id)
         .where(*conditions)
     )
     items = [
-        QueueItem(*row[:13], assignee=row[13], flag=BookingFlag(row[14], row[15]) if row[14] else None)
+        QueueItem(
+            *row[:13],
+            assignee=row[13],
+            flag=BookingFlag(row[14], row[15]) if row[14] else None,
+            latest_score=row[16],
+        )
         for row in db.session.execute(stmt.limit(per_page).offset((page_number - 1) * per_page))
     ]
     return QueuePage(items, page_number, per_page, total)

@@ -126,18 +126,6 @@ def test_sent_viewed_and_answered_are_audited_with_ids_only(app, ctx, make_reque
         assert set(event.details) <= {"check_in_id", "session_id", "by"}
 
 
-def test_latest_scores_and_change_for_the_queue(app, ctx, make_request, make_staff):
-    from clinic.models import ConsultationRequest
-
-    request_id = make_request(phq9=(3, 3, 3, 3, 3, 3, 3, 3, 0))  # 24
-    staff = make_staff()
-    for answers in ((2,) * 8 + (0,), (1,) * 8 + (0,)):  # 16, then 8
-        check_in = checkins.send(request_id, actor_id=staff, now=utcnow())
-        checkins.answer(check_in.id, answers, None, now=utcnow())
-    latest = checkins.latest_scores([db.session.get(ConsultationRequest, request_id)])
-    assert latest[request_id] == checkins.LatestScore(8, -16)
-
-
 def test_nothing_is_emailed_when_no_mail_is_due(app, ctx):
     assert checkins.send_due(now=utcnow()) == 0
     assert db.session.scalar(select(text("count(*)")).select_from(OutboxMessage)) == 0

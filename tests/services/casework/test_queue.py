@@ -179,3 +179,19 @@ def test_pages_past_the_last_are_empty(app, add_request):
         beyond = queue.page(QueueFilters(), 9, tz=NY, per_page=2)
     assert (len(second.items), second.pages, second.prev_num, second.next_num) == (1, 2, 1, None)
     assert beyond.items == [] and beyond.total == 3
+
+
+def test_a_row_carries_its_latest_check_in_score_and_change(app, add_request, make_staff):
+    from clinic.services.casework import checkins
+
+    request_id = add_request(priority="high", created_at=NOW, phq9=(3, 3, 3, 3, 3, 3, 3, 3, 0))  # 24
+    other = add_request(priority="routine", created_at=NOW)
+    staff = make_staff(email="checkin.sender@clinic.example")
+    with app.test_request_context():
+        for answers in ((2,) * 8 + (0,), (1,) * 8 + (0,)):  # 16, then 8
+            check_in = checkins.send(request_id, actor_id=staff, now=NOW)
+            checkins.answer(check_in.id, answers, None, now=NOW + timedelta(minutes=5))
+        checkins.send(other, actor_id=staff, now=NOW)  # sent, not answered
+        items = {item.id: item for item in queue.page(QueueFilters(), 1, tz=NY).items}
+    assert (items[request_id].latest_score, items[request_id].latest_change) == (8, -16)
+    assert (items[other].latest_score, items[other].latest_change) == (None, None)
