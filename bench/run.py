@@ -18,9 +18,9 @@ What it does, in order (each step prints as it goes; one table at the end):
    each time; the one answer its link allows is never sent). Paths known only once the dataset is built
    (detail, board, course, check-in) are set then. The CSV export of every request is downloaded once,
    streamed, while the workers' memory is sampled from /proc. In process, the cost of decryption alone: the
-   names of a queue page, every encrypted field of a request with its notes, and the CSV's four encrypted
-   fields of every request (a row each in the results table, with its share of the page's median time). The
-   Spanish article must answer in Spanish (Content-Language: es), or it is not measured.
+   names and phones of a queue page, every encrypted field of a request with its notes, and the CSV's four
+   encrypted fields of every request (a row each in the results table, with its share of the page's median
+   time). The Spanish article must answer in Spanish (Content-Language: es), or it is not measured.
    Then what encryption costs the pages, with and without it in the same run: the staff queue and the whole
    CSV export in process, signed in, once with the real decryption and once with `Keyring.open` answered
    from a lookup filled by a first pass (everything else identical), runs alternating; the results table
@@ -672,10 +672,10 @@ def csv_export(server: Server, path: str, cookie: str) -> dict:
 
 
 def decryption_cost(url: str, per_page: int = 25, runs: int = 25) -> dict:
-    """What decrypting costs, in process, on the same database: the names of one queue page (the queue
-    decrypts only those), every encrypted field of one request with its notes (the detail page), and the four
-    encrypted fields of every request (the CSV export). Raw tokens are read first; only opening and decoding
-    them is timed (median of `runs`; the CSV once)."""
+    """What decrypting costs, in process, on the same database: the names and phones of one queue page (the
+    queue decrypts only those), every encrypted field of one request with its notes (the detail page), and the
+    four encrypted fields of every request (the CSV export). Raw tokens are read first; only opening and
+    decoding them is timed (median of `runs`; the CSV once)."""
     from clinic import create_app, keys
     from clinic.extensions import db
     from clinic.models import ConsultationRequest, Note
@@ -704,7 +704,7 @@ def decryption_cost(url: str, per_page: int = 25, runs: int = 25) -> dict:
 
     app = create_app(in_process_config(url))
     with app.app_context():
-        page = tokens([R.c.first_name, R.c.last_name], limit=per_page)
+        page = tokens([R.c.first_name, R.c.last_name, R.c.phone], limit=per_page)
         request_id = db.session.scalar(sa.select(N.c.request_id).order_by(N.c.id.desc()).limit(1)) or 1
         sealed = [c for c in R.columns if isinstance(c.type, Encrypted)]
         detail = tokens(sealed, R.c.id == request_id) + tokens([N.c.body], N.c.request_id == request_id)
@@ -1363,7 +1363,7 @@ def decryption_rows(decryption: dict | None, rows: list, export: dict | None) ->
     p50 = {row.target.path: row.load.p50 for row in rows if row.load}
     detail = next((row.load.p50 for row in rows if row.target.name == "request detail" and row.load), None)
     pages = (
-        ("decryption: queue page (names)", "queue", p50.get("/staff/")),
+        ("decryption: queue page (names, phones)", "queue", p50.get("/staff/")),
         ("decryption: request detail (all fields, notes)", "detail", detail),
         ("decryption: CSV, every request (4 fields)", "csv", export.get("seconds") if export else None),
     )

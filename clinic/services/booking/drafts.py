@@ -25,7 +25,7 @@ from clinic.services import unit_of_work
 from clinic.services.audit.record import record
 from clinic.services.mail import outbox
 from clinic.services.mail.calendar import describe
-from clinic.services.mail.notifications import base_url
+from clinic.services.mail.notifications import base_url, in_language
 from clinic.services.rules.read import clinic_info
 
 SALT = "clinic.intake-draft"
@@ -90,8 +90,7 @@ def _find(token: str | None) -> IntakeDraft | None:
 
 
 def resume_url(token: str, language: str) -> str:
-    url = f"{base_url()}/consultation/resume/{token}"
-    return f"{url}?lang={language}" if language != "en" else url
+    return in_language(f"{base_url()}/consultation/resume/{token}", language)
 
 
 def save(data: DraftData, *, now: datetime, replaces: str | None = None) -> str:

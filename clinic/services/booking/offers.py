@@ -203,7 +203,7 @@ def _offer_message(offer: WaitlistOffer, consultation: ConsultationRequest) -> O
         "when": describe(offer.starts_at, info.timezone, language),
         "current": describe(current.starts_at, info.timezone, language) if current else None,
         "expires": describe(offer.expires_at, info.timezone, language),
-        "offer_url": offer_url(offer) + ("?lang=es" if language == "es" else ""),  # opens the page in it
+        "offer_url": notifications.in_language(offer_url(offer), language),
         "manage_url": notifications.manage_url(consultation),
     }
     with force_locale(language):

@@ -20,7 +20,7 @@ from clinic.models import OutboxMessage, SessionStatus, TreatmentCourse, Treatme
 from clinic.services.courses.links import course_token
 from clinic.services.mail import outbox
 from clinic.services.mail.calendar import describe, zone_name
-from clinic.services.mail.notifications import base_url
+from clinic.services.mail.notifications import base_url, in_language
 from clinic.services.rules.read import ClinicInfo, clinic_info
 
 PRODID = "-//Clinic//Treatment course//EN"
@@ -42,9 +42,8 @@ def language_of(course: TreatmentCourse) -> str:
 
 
 def course_url(course: TreatmentCourse) -> str:
-    """The course page's link; for a patient who wrote in Spanish it opens the page in Spanish."""
-    url = f"{base_url()}/courses/{course_token(course)}"
-    return f"{url}?lang={language_of(course)}" if language_of(course) != "en" else url
+    """The course page's link, opening in the patient's language."""
+    return in_language(f"{base_url()}/courses/{course_token(course)}", language_of(course))
 
 
 def course_ics(course: TreatmentCourse, *, info: ClinicInfo, url: str, now: datetime) -> str:

@@ -40,10 +40,15 @@ def base_url() -> str:
     return (g.get("served_origin") if has_request_context() else None) or DEVELOPMENT_BASE_URL
 
 
+def in_language(url: str, language: str) -> str:
+    """An emailed link that opens its page in the patient's language (English, the default, needs no
+    parameter): the patient may open it on another device, without the language cookie."""
+    return url if language == "en" else f"{url}?lang={language}"
+
+
 def manage_url(consultation: ConsultationRequest) -> str:
-    """The patient's manage link; for a patient who wrote in Spanish it opens the page in Spanish."""
-    url = f"{base_url()}/appointments/{manage_token(consultation)}"
-    return f"{url}?lang={consultation.language}" if _language(consultation) != "en" else url
+    """The patient's manage link, opening in their language."""
+    return in_language(f"{base_url()}/appointments/{manage_token(consultation)}", _language(consultation))
 
 
 def _language(consultation: ConsultationRequest) -> str:
@@ -89,7 +94,7 @@ def _patient_message(
     language = _language(consultation)
     context = {
         **_about_booking(consultation, booking, info, language),
-        "book_url": f"{base_url()}/book" + ("?lang=es" if language == "es" else ""),
+        "book_url": in_language(f"{base_url()}/book", language),
         **context,
     }
     with force_locale(language):
@@ -163,7 +168,7 @@ def add_check_in(consultation: ConsultationRequest, *, url: str, expires_at: dat
     context = {
         "info": info,
         "first_name": consultation.first_name,
-        "url": url + ("?lang=es" if language == "es" else ""),
+        "url": in_language(url, language),
         "until": describe(expires_at, info.timezone, language),
     }
     with force_locale(language):
