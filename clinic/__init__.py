@@ -35,13 +35,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _database_uri(app)
     startup_checks.check(app)
     keys.init_app(app, may_generate=_is_development_or_testing(app))
-    if app.config.get("PROXY_COUNT"):
-        # Behind N reverse proxies: trust their X-Forwarded-* so rate limits and HTTPS see the real client.
-        # Only then: without it, no X-Forwarded-* header changes the client address, scheme or host.
-        count = int(app.config["PROXY_COUNT"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
-    from clinic import extensions, i18n, log_privacy, pipeline, security
+    from clinic import extensions, i18n, kept_responses, log_privacy, pipeline, security
     from clinic.services.booking import slot_cache
 
     extensions.db.init_app(app)
@@ -78,6 +73,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.register(app)
     cli.register(app)
     read.register(app)
+    kept_responses.init_app(app)  # answers kept GETs before Flask; inside ProxyFix, so it sees the client's
+    if app.config.get("PROXY_COUNT"):
+        # Behind N reverse proxies: trust their X-Forwarded-* so rate limits and HTTPS see the real client.
+        # Only then: without it, no X-Forwarded-* header changes the client address, scheme or host.
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
     return app
 
 

@@ -93,8 +93,8 @@ def _sqlite_begin(conn) -> None:
     busy timeout, so anything that may write takes the write lock up front and waits its turn. Reads
     of a GET page stay deferred so that they never queue behind writers (WAL lets them run alongside).
     """
-    if conn.dialect.name != "sqlite":
-        return
+    if conn.dialect.name != "sqlite" or conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # autocommit: each statement on its own (a kept response reading the schedule version)
     if has_request_context() and request.method in SAFE_METHODS and not _view_writes():
         conn.exec_driver_sql("BEGIN")
     else:

@@ -165,16 +165,8 @@ def _gate_limiter(app: Flask) -> None:
         return
     index = hooks.index(check)
 
-    decided: dict[str, bool] = {}
-
     def concerned() -> bool:
-        if request.method not in SAFE_METHODS:
-            return True
-        endpoint = request.endpoint or ""
-        answer = decided.get(endpoint)
-        if answer is None:
-            answer = decided[endpoint] = _may_limit(app, endpoint)
-        return answer
+        return request.method not in SAFE_METHODS or may_limit(app, request.endpoint or "")
 
     def check_request_limit():
         if concerned():
@@ -191,9 +183,17 @@ def _is_limiter_headers(hook) -> bool:
     return "inject_headers" in getattr(getattr(hook, "func", None), "__name__", "")
 
 
-def _may_limit(app: Flask, endpoint: str) -> bool:
+def may_limit(app: Flask, endpoint: str) -> bool:
     """Whether a GET of `endpoint` could meet a limit: any application, default or blueprint limit, or a
-    limit decorating its view."""
+    limit decorating its view. Decided once per endpoint."""
+    decided = app.extensions.setdefault("may_limit", {})
+    answer = decided.get(endpoint)
+    if answer is None:
+        answer = decided[endpoint] = _may_limit(app, endpoint)
+    return answer
+
+
+def _may_limit(app: Flask, endpoint: str) -> bool:
     manager = limiter.limit_manager
     if manager._application_limits or manager._default_limits or manager._blueprint_limits:
         return True

@@ -65,5 +65,5 @@ def availability_view():
 
     # Kept under the parameters as given: only valid ones are ever kept (a bad one aborts the computation),
     # so an answer found is valid at its version; no start means today, which midnight (in steady_until) ends.
-    body = slot_cache.cached("api", (f"start={start_param}", f"days={days_param}"), now, window)
+    body = slot_cache.cached_response("api", (f"start={start_param}", f"days={days_param}"), now, window)
     return Response(body, mimetype="application/json")

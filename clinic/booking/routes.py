@@ -26,7 +26,7 @@ def choose_slot():
     if current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
         return _page(week_param, now=now).body
     url = (request.base_url, request.query_string.decode("latin-1"), str(get_locale()))
-    return slot_cache.cached("book-page", url, now, lambda: _page(week_param, now=now))
+    return slot_cache.cached_response("book-page", url, now, lambda: _page(week_param, now=now))
 
 
 def _page(week_param: str, *, now: datetime) -> slot_cache.Answer:

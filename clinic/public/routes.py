@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from clinic.errors import safe_rollback
 from clinic.extensions import db
 from clinic.i18n import language
+from clinic.kept_responses import keep_response
 from clinic.public import articles, placeholders, wording
 from clinic.scheduling import ClosureRule, DayHours
 from clinic.services.booking.intake import CONSENT_VERSION
@@ -123,6 +124,7 @@ def kept_for_visitors(view):
         if page is None:
             page = view(**arguments)
             pages.put(key, page)
+        keep_response(display=True)  # and the whole response, while the layout's copy of the details holds
         return page
 
     return kept

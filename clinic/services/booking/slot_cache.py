@@ -24,6 +24,7 @@ from typing import Generic, TypeVar
 
 from flask import Flask, current_app
 
+from clinic.kept_responses import keep_response
 from clinic.services.rules.read import schedule_version
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,15 @@ def cached(kind: str, params: tuple[str, ...], now: datetime, compute: Callable[
     bad parameter): nothing is kept then, so a kept answer exists only for what was valid at its version.
     """
     return kept(kind, params, now, compute).body
+
+
+def cached_response(kind: str, params: tuple[str, ...], now: datetime, compute: Callable[[], Answer]) -> str:
+    """`cached`, for a response every visitor without a session gets alike (the API, the slot picker's
+    page): the whole response is then also kept before Flask (kept_responses), while its schedule version
+    is current and the clock has not reached the answer's end."""
+    answer = kept(kind, params, now, compute)
+    keep_response(version=schedule_version(), computed_at=answer.computed_at, until=answer.until)
+    return answer.body
 
 
 def kept(kind: str, params: tuple[str, ...], now: datetime, compute: Callable[[], Answer]) -> Answer:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g, has_app_context, has_request_context
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import select
 
 from clinic.extensions import db
@@ -82,6 +82,10 @@ def _load() -> tuple[ClinicInfo, dict[int, DayHours | None], int]:
     return state
 
 
+_VERSION = select(ScheduleVersion.version).where(ScheduleVersion.id == 1)
+VERSION_READ = "clinic.schedule_version"  # the environ key of a version read before the request began
+
+
 def clinic_info() -> ClinicInfo:
     """The settings, read once per request."""
     return _load()[0]
@@ -95,11 +99,22 @@ def schedule_version() -> int:
         if "clinic_state" in g:
             return g.clinic_state[2]
         if "schedule_version" not in g:
-            g.schedule_version = (
-                db.session.scalar(select(ScheduleVersion.version).where(ScheduleVersion.id == 1)) or 0
-            )
+            known = request.environ.get(VERSION_READ)  # read by kept_responses before this request began
+            g.schedule_version = known if known is not None else db.session.scalar(_VERSION) or 0
         return g.schedule_version
     return _load()[2]
+
+
+def version_now(app: Flask) -> int:
+    """The schedule version read outside any request (a kept response checking it still holds): one
+    statement on a pooled connection in autocommit, so no transaction is begun or ended around it."""
+    engine = app.extensions.get("kept_responses_engine")
+    if engine is None:
+        with app.app_context():
+            engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        app.extensions["kept_responses_engine"] = engine
+    with engine.connect() as connection:
+        return connection.scalar(_VERSION) or 0
 
 
 def weekly_hours() -> dict[int, DayHours | None]:
@@ -142,15 +157,25 @@ def displayed_info() -> ClinicInfo:
     """
     if has_request_context() and "clinic_state" in g:
         return g.clinic_state[0]
+    copy = display_copy()
+    return copy[1] if copy is not None else clinic_info()
+
+
+def display_copy(*, load: bool = True) -> tuple[float, ClinicInfo] | None:
+    """This process's copy of the details (until when, on the monotonic clock; the details), read again
+    once expired unless `load` is False; None when there is none (SETTINGS_DISPLAY_SECONDS = 0, or not
+    loaded). A page kept whole (kept_responses) holds while this same copy does."""
     seconds = current_app.config.get("SETTINGS_DISPLAY_SECONDS", 5)
+    if seconds <= 0:
+        return None
     kept = current_app.extensions.get("clinic_display")
     now = clock.monotonic()
     if kept is not None and now < kept[0]:
-        return kept[1]
-    info = clinic_info()
-    if seconds > 0:
-        current_app.extensions["clinic_display"] = (now + seconds, info)
-    return info
+        return kept
+    if not load:
+        return None
+    kept = current_app.extensions["clinic_display"] = (now + seconds, clinic_info())
+    return kept
 
 
 def forget() -> None:
