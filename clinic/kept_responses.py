@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from clinic.extensions import LANGUAGE_COOKIE
@@ -203,3 +203,10 @@ def init_app(app: Flask) -> None:
     layer = KeptResponses(app.wsgi_app, app)
     app.wsgi_app = layer  # type: ignore[method-assign]
     app.extensions["kept_responses"] = layer
+
+    @app.before_request
+    def version_read_before_the_app() -> None:
+        """A kept answer found stale read the schedule version already: the request's own, not read twice."""
+        known = request.environ.get(VERSION_READ)
+        if known is not None:
+            g.schedule_version = known

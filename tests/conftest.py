@@ -434,7 +434,7 @@ def forget_process_caches(app) -> None:
     """Drop what a worker keeps between requests (the layout's clinic details, the queue's overview, kept
     pages and responses), so
     that a count of statements measures a cold request, the same after the data changed as before."""
-    for key in ("clinic_display", "queue_overview", "public_pages"):
+    for key in ("clinic_display", "queue_overview", "public_pages", "staff_pages"):
         app.extensions.pop(key, None)
     if "slot_cache" in app.extensions:
         app.extensions["slot_cache"] = MemoryStore()

@@ -17,7 +17,7 @@ from clinic.models.courses import (
 from clinic.models.drafts import IntakeDraft
 from clinic.models.outbox import OutboxMessage
 from clinic.models.requests import ConsultationRequest, ContactAttempt, Note, RequestTally
-from clinic.models.settings import ClinicSettings, Closure, OpeningHours, ScheduleVersion
+from clinic.models.settings import CaseworkVersion, ClinicSettings, Closure, OpeningHours, ScheduleVersion
 from clinic.models.staff import LoginFailure, LoginThrottle, StaffUser
 from clinic.models.two_factor import RecoveryCode
 from clinic.models.types import UTCDateTime
@@ -26,6 +26,7 @@ from clinic.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, Wa
 __all__ = [
     "AuditEvent",
     "Booking",
+    "CaseworkVersion",
     "Chair",
     "ChairClaim",
     "CheckIn",

@@ -96,3 +96,19 @@ class ScheduleVersion(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class CaseworkVersion(db.Model):
+    """One number that changes whenever what the staff lists show may change (id is always 1).
+
+    Database triggers (migration 0016) bump it in the same transaction as every write to the tables the
+    staff queue and the chair board read: requests, notes, contacts, check-ins, staff accounts, chairs,
+    treatment kinds, REMS enrolments, courses, sessions, bookings and the waitlist. A colleague's rendered
+    page is kept under it (and the schedule version), so any such write makes every older page unreachable.
+    """
+
+    __tablename__ = "casework_versions"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=0)

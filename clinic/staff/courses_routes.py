@@ -6,12 +6,13 @@ so its sign-in guard applies; views parse, call one service, and render.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from clinic.models import KindKey, SessionStatus, TreatmentSession
+from clinic.scheduling.slots import local_instant
 from clinic.services.courses import board, booking, kinds, proposals, rems, sessions
 from clinic.services.courses.errors import (
     CourseConflict,
@@ -36,6 +37,7 @@ from clinic.staff.courses_forms import (
     parse_start,
     parse_time,
 )
+from clinic.staff.kept import kept_page
 from clinic.staff.routes import bp
 from clinic.timeutil import utcnow
 
@@ -470,15 +472,21 @@ def session_rems_form(session_id: int):
 
 @bp.get("/chairs")
 def chair_board():
-    """The day's chair board: chairs as columns, quarter hours as rows, each session's phases drawn."""
+    """The day's chair board: chairs as columns, quarter hours as rows, each session's phases drawn.
+    Kept for the colleague until a session, course, chair or the clinic's hours change, or the day ends."""
+    now = utcnow()
+    return kept_page(lambda: _draw_board(now), now=now)
+
+
+def _draw_board(now: datetime) -> tuple[str, int, datetime]:
     tz = _tz()
-    today = utcnow().astimezone(tz).date()
+    today = now.astimezone(tz).date()
     raw = request.args.get("date", "")
     try:
         day = parse_day(raw) if raw else today
     except ValueError as error:
         abort(400, str(error))
-    return render_template(
+    body = render_template(
         "staff/courses/board.html",
         day=board.day_board(day),
         date=day,
@@ -488,6 +496,7 @@ def chair_board():
         action_form=SessionActionForm(formdata=None, back="board"),
         tz=tz,
     )
+    return body, 200, local_instant(today + timedelta(days=1), time(0), tz)  # "today" moves at midnight
 
 
 @bp.get("/rems")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 
 from flask import (
@@ -40,6 +40,7 @@ from clinic.staff.forms import (
     RescheduleForm,
     StatusForm,
 )
+from clinic.staff.kept import kept_page
 from clinic.timeutil import utcnow
 from clinic.triage import screening
 from clinic.triage.enums import ContactOutcome, RequestStatus, Role
@@ -80,10 +81,15 @@ def _kept_args() -> dict[str, str]:
 
 @bp.get("/", endpoint="queue")
 def queue_page():
-    """The triage queue: urgent first, filters kept in the URL, counts, targets and the 12-week overview."""
+    """The triage queue: urgent first, filters kept in the URL, counts, targets and the 12-week overview.
+    Kept for the colleague until a request, booking, note or account changes, or the clock moves an age."""
+    now = utcnow()
+    return kept_page(lambda: _draw_queue(now), now=now)
+
+
+def _draw_queue(now: datetime) -> tuple[str, int, datetime]:
     form, filters, valid = _filter_form()
     page_number = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
-    now = utcnow()
     tz = clinic_info().rules.tz
     counts = queue.counts(filters, tz=tz)
     pagination = queue.page(filters, page_number, tz=tz, total=counts.matching)
@@ -92,7 +98,7 @@ def queue_page():
     )
     overview = queue.overview(now=now, tz=tz, revision=counts.revision)
     kept = _kept_args()
-    return render_template(
+    body = render_template(
         "staff/queue.html",
         form=form,
         filters=filters,
@@ -105,7 +111,8 @@ def queue_page():
         kept=kept,
         tz=tz,
         now=now,
-    ), (200 if valid else 400)
+    )
+    return body, (200 if valid else 400), queue.steady_until(rows, now=now, tz=tz)
 
 
 def _render_detail(

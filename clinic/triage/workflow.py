@@ -222,3 +222,11 @@ def describe_age(created_at: datetime, now: datetime) -> str:
     if seconds < 48 * 3600:
         return f"{seconds // 3600} h"
     return f"{seconds // 86400} d"
+
+
+def age_steady_until(created_at: datetime, now: datetime) -> datetime:
+    """The first instant after `now` at which `describe_age(created_at, ·)` reads differently: the next
+    whole minute of age under an hour, hour under two days, day after that."""
+    seconds = max(0, int((now - created_at).total_seconds()))
+    step = 60 if seconds < 3600 else 3600 if seconds < 48 * 3600 else 86400
+    return created_at + timedelta(seconds=(seconds // step + 1) * step)

@@ -14,6 +14,7 @@ from clinic.triage.workflow import (
     OPEN_STATUSES,
     WorkflowError,
     add_business_days,
+    age_steady_until,
     check_move,
     describe_age,
     is_overdue,
@@ -245,3 +246,17 @@ def test_outcomes_are_moves_only_once_the_appointment_has_started():
         RequestStatus.SCHEDULED
     )
     assert moves_now(RequestStatus.NEW, appointment_started=False) == next_statuses(RequestStatus.NEW)
+
+
+INSTANTS = st.datetimes(
+    min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+)
+
+
+@given(INSTANTS, INSTANTS, st.floats(min_value=0, max_value=1, exclude_max=True))
+def test_an_age_reads_the_same_until_its_steady_end_and_changes_there(created, now, fraction):
+    until = age_steady_until(created, now)
+    assert until > now
+    between = min(now + (until - now) * fraction, until - timedelta(microseconds=1))
+    assert describe_age(created, between) == describe_age(created, now)
+    assert describe_age(created, until) != describe_age(created, now)

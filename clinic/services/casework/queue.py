@@ -16,7 +16,7 @@ from clinic.models import Booking, CheckIn, ConsultationRequest, RequestTally, S
 from clinic.scheduling.slots import local_instant
 from clinic.services.casework import search
 from clinic.triage.enums import Phq9Band, Priority, RequestStatus
-from clinic.triage.workflow import OPEN_STATUSES, describe_age, is_overdue, response_due
+from clinic.triage.workflow import OPEN_STATUSES, age_steady_until, describe_age, is_overdue, response_due
 
 PER_PAGE = 25
 OVERVIEW_WEEKS = 12
@@ -269,6 +269,18 @@ def rows(
             QueueRow(request, request.active_booking, due, late, describe_age(request.created_at, now))
         )
     return result
+
+
+def steady_until(rows: list[QueueRow], *, now: datetime, tz: ZoneInfo) -> datetime:
+    """When the clock alone next changes what the queue shows for `rows`: an age, a response target
+    passing (a new request turning overdue), or a new day in the clinic (follow-ups due today, the
+    overview's weeks)."""
+    until = local_instant(now.astimezone(tz).date() + timedelta(days=1), time(0), tz)
+    for row in rows:
+        until = min(until, age_steady_until(row.request.created_at, now))
+        if RequestStatus(row.request.status) == RequestStatus.NEW and now < row.due_at:
+            until = min(until, row.due_at)
+    return until
 
 
 @dataclass(slots=True)

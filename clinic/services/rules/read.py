@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g, has_app_context, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import select
 
 from clinic.extensions import db
-from clinic.models import ClinicSettings, Closure, OpeningHours, ScheduleVersion
+from clinic.models import CaseworkVersion, ClinicSettings, Closure, OpeningHours, ScheduleVersion
 from clinic.scheduling import BookingRules, ClosureRule, DayHours, Schedule
 
 DEFAULTS = {
@@ -50,18 +50,23 @@ class ClinicInfo:
         )
 
 
-def _load() -> tuple[ClinicInfo, dict[int, DayHours | None], int]:
-    """Settings, the week's hours and the schedule version in one query (the settings row joined to its
-    seven weekdays, the version as a scalar subquery).
+_VERSION = select(ScheduleVersion.version).where(ScheduleVersion.id == 1)
+_CASEWORK = select(CaseworkVersion.version).where(CaseworkVersion.id == 1)
+VERSION_READ = "clinic.schedule_version"  # the environ key of a version read before the request began
 
-    The version is read before anything the slots are computed from (bookings, closures): an answer cached
-    under it may be newer than the version says, never older.
+
+def _load() -> tuple[ClinicInfo, dict[int, DayHours | None], int, int]:
+    """Settings, the week's hours, the schedule version and the casework version in one query (the settings
+    row joined to its seven weekdays, the versions as scalar subqueries).
+
+    The versions are read before anything the slots or a staff page are computed from (bookings, closures,
+    requests): an answer cached under them may be newer than they say, never older.
     """
     if has_request_context() and "clinic_state" in g:
         return g.clinic_state
-    version = select(ScheduleVersion.version).where(ScheduleVersion.id == 1).scalar_subquery()
+    versions = (_VERSION.scalar_subquery(), _CASEWORK.scalar_subquery())
     rows = db.session.execute(
-        select(ClinicSettings, OpeningHours, version)
+        select(ClinicSettings, OpeningHours, *versions)
         .join(OpeningHours, sa.true())
         .order_by(OpeningHours.weekday)
     ).all()
@@ -69,21 +74,17 @@ def _load() -> tuple[ClinicInfo, dict[int, DayHours | None], int]:
     if rows:
         settings = rows[0][0]
         info = ClinicInfo(**{name: getattr(settings, name) for name in DEFAULTS})
-        for _, day, _version in rows:
+        for _, day, _schedule, _casework in rows:
             if day.opens is not None and day.closes is not None:
                 hours[day.weekday] = DayHours(day.opens, day.closes)
-        current = rows[0][2] or 0
+        schedule, casework = rows[0][2] or 0, rows[0][3] or 0
     else:
         info = ClinicInfo(**DEFAULTS)
-        current = db.session.scalar(version) or 0
-    state = (info, hours, current)
+        schedule, casework = db.session.execute(select(*versions)).one()
+    state = (info, hours, schedule or 0, casework or 0)
     if has_request_context():
         g.clinic_state = state
     return state
-
-
-_VERSION = select(ScheduleVersion.version).where(ScheduleVersion.id == 1)
-VERSION_READ = "clinic.schedule_version"  # the environ key of a version read before the request began
 
 
 def clinic_info() -> ClinicInfo:
@@ -98,9 +99,8 @@ def schedule_version() -> int:
     if has_request_context():
         if "clinic_state" in g:
             return g.clinic_state[2]
-        if "schedule_version" not in g:
-            known = request.environ.get(VERSION_READ)  # read by kept_responses before this request began
-            g.schedule_version = known if known is not None else db.session.scalar(_VERSION) or 0
+        if "schedule_version" not in g:  # (or read by kept_responses before this request began)
+            g.schedule_version = db.session.scalar(_VERSION) or 0
         return g.schedule_version
     return _load()[2]
 
@@ -115,6 +115,12 @@ def version_now(app: Flask) -> int:
         app.extensions["kept_responses_engine"] = engine
     with engine.connect() as connection:
         return connection.scalar(_VERSION) or 0
+
+
+def casework_version() -> int:
+    """The casework version (migration 0016), read with the settings once per request: what a colleague's
+    kept staff page is kept under. Read before anything such a page is drawn from."""
+    return _load()[3]
 
 
 def weekly_hours() -> dict[int, DayHours | None]:
