@@ -571,7 +571,8 @@ def app_env(url: str) -> dict[str, str]:
 
 
 def log_in(port: int, password: str) -> tuple[str, str]:
-    """A real sign-in: the form's CSRF token, a POST, the 303's session cookie. ("", why) when it fails."""
+    """A real sign-in: the form's CSRF token, a POST, the 303's session cookie, the page it leads to and the
+    cookie that page sets. ("", why) when it fails."""
     page = fetch(port, "/staff/login")
     if page.status == 404:
         return "", "n/a: not built (no /staff/login)"
@@ -592,7 +593,12 @@ def log_in(port: int, password: str) -> tuple[str, str]:
     )
     if answer.status not in (302, 303):
         return "", f"n/a: sign-in refused ({answer.status})"
-    return session_cookie(answer) or cookie, ""
+    cookie = session_cookie(answer) or cookie
+    # As a browser: follow the redirect and keep the cookie it sends back (the session's form secret is
+    # made by the first page with a form; a browser then sends that cookie, and its successors, each time).
+    where = urllib.parse.urlsplit(answer.headers.get("Location", "/staff/"))
+    landing = fetch(port, where.path + (f"?{where.query}" if where.query else ""), cookie=cookie)
+    return session_cookie(landing) or cookie, ""
 
 
 def probe(port: int, target: Target, cookie: str, login_problem: str) -> str:

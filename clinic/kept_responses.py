@@ -22,7 +22,6 @@ from datetime import datetime
 from threading import Lock
 
 from flask import Flask, current_app, g, request
-from sqlalchemy.exc import SQLAlchemyError
 
 from clinic.extensions import LANGUAGE_COOKIE
 from clinic.pipeline import may_limit
@@ -162,7 +161,7 @@ class KeptResponses:
         if holds.version is not None:
             try:
                 environ[VERSION_READ] = version_now(app)
-            except SQLAlchemyError as error:  # the app answers (a 503 if the database is down)
+            except Exception as error:  # any failure: the app answers (a 503 if the database is down)
                 log.warning("schedule version unreadable (%s): through the app", type(error).__name__)
                 return False
             return environ[VERSION_READ] == holds.version

@@ -31,6 +31,7 @@ from clinic import create_app
 from clinic.extensions import db
 from clinic.models import Booking, ConsultationRequest, SlotClaim
 from clinic.services.booking.slot_cache import MemoryStore
+from clinic.services.rules import read
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Modality, PreferredContact, Priority, RequestStatus
 from clinic.triage.screening import band_for
@@ -281,6 +282,7 @@ def app(database_url):
     app = create_app(base_config(database_url))
     app.test_client_class = ClinicClient
     yield app
+    read.close_version_reader(app)
     with app.app_context():
         db.engine.dispose()
 

@@ -203,3 +203,13 @@ def test_the_session_cookie_is_recognised(app, cookies, has_session):
     layer = app.extensions["kept_responses"]
     environ = {"HTTP_COOKIE": cookies} if cookies else {}
     assert layer._has_session(environ) is has_session
+
+
+def test_a_lost_connection_for_the_version_is_opened_again(app, client, entered):
+    client.get(API)
+    client.get(API)
+    reader = app.extensions["version_reader"]
+    reader.connection.connection.driver_connection.close()  # the server went away under it
+    assert client.get(API).status_code == 200  # the read fails: the app answers
+    assert client.get(API).status_code == 200  # a new connection: kept again
+    assert entered == [API, API]

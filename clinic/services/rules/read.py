@@ -1,5 +1,6 @@
 """The clinic's settings, hours and closures, read from one place by every page, the API and emails."""
 
+import threading
 import time as clock
 from dataclasses import dataclass
 from datetime import date
@@ -105,16 +106,43 @@ def schedule_version() -> int:
     return _load()[2]
 
 
+class _VersionReader(threading.local):
+    """Each worker thread's own database connection for reading the schedule version outside a request,
+    opened on first use and reopened after a failure: one round trip a read, no pool, no transaction."""
+
+    connection = None
+
+
+_VERSION_SQL = "SELECT version FROM schedule_versions WHERE id = 1"  # as written: nothing to compile
+
+
 def version_now(app: Flask) -> int:
     """The schedule version read outside any request (a kept response checking it still holds): one
-    statement on a pooled connection in autocommit, so no transaction is begun or ended around it."""
-    engine = app.extensions.get("kept_responses_engine")
-    if engine is None:
+    statement in autocommit on a connection this thread keeps open (checking a pooled connection out and
+    back in costs several times the statement). Any error closes it and propagates."""
+    reader = app.extensions.get("version_reader")
+    if reader is None:
+        reader = app.extensions["version_reader"] = _VersionReader()
+    connection = reader.connection
+    if connection is None:
         with app.app_context():
             engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
-        app.extensions["kept_responses_engine"] = engine
-    with engine.connect() as connection:
-        return connection.scalar(_VERSION) or 0
+        connection = reader.connection = engine.connect()
+    try:
+        return connection.exec_driver_sql(_VERSION_SQL).scalar() or 0
+    except Exception:
+        reader.connection = None
+        connection.invalidate()
+        connection.close()
+        raise
+
+
+def close_version_reader(app: Flask) -> None:
+    """Close this thread's version-reading connection (an app being put away: tests, a shell)."""
+    reader = app.extensions.get("version_reader")
+    if reader is not None and reader.connection is not None:
+        reader.connection.close()
+        reader.connection = None
 
 
 def casework_version() -> int:
