@@ -1002,11 +1002,17 @@ def main() -> None:
             goal_ratio=0.25,
             goal_p99=0.100,
         ),
-        # No goal: the floor of this app's request pipeline (security headers, session, sign-in state, rate
-        # limiter) with no view work at all; no page of the app can come closer to the ceiling than this.
+        # No goal: this app's request pipeline (security headers, session, sign-in state, rate limiter) with
+        # no view work at all; only answers kept before Flask (kept_responses) come closer to the ceiling.
         Target("static file (the app's hooks alone)", "/static/img/favicon.svg"),
         # The paths of these are known once the dataset is built (detail_path, Dataset.add_courses).
-        Target("request detail", "", staff=True),
+        Target(
+            "request detail",
+            "",
+            staff=True,
+            goal_ratio=0.20,
+            note="each GET writes an audit event (who opened the record) that the page then shows",
+        ),
         Target("chair board", "", staff=True, goal_ratio=0.20),
         Target("course page", ""),
         Target(
@@ -1253,9 +1259,12 @@ def print_results(
         say(
             "Why ratio goals are missed: a static file runs this app's request hooks alone (security "
             "headers, session and sign-in state, rate limiter) and no view, and reaches "
-            f"{floor.ratio:.0%} of the ceiling, the most any page of this app can reach. Against that floor: "
+            f"{floor.ratio:.0%} of the ceiling: a page that goes through Flask, as every signed-in page "
+            "does, cannot pass it (only answers kept before Flask for visitors with no session do). "
+            "Against that floor: "
             + ", ".join(f"{r.target.name} {r.ratio / floor.ratio:.0%}" for r in short)
-            + ". The rest is each page's own work (queries, slots, rendering): see the profiles below."
+            + ". The rest is each page's own work (sign-in checks, queries, rendering, an audit write): see "
+            "the profiles below."
         )
 
     say(

@@ -53,6 +53,17 @@ class ClinicInfo:
 
 _VERSION = select(ScheduleVersion.version).where(ScheduleVersion.id == 1)
 _CASEWORK = select(CaseworkVersion.version).where(CaseworkVersion.id == 1)
+# ClinicInfo's fields, in its order, as columns of the settings row.
+_SETTINGS = tuple(getattr(ClinicSettings, name) for name in DEFAULTS)
+_VERSIONS = (_VERSION.scalar_subquery(), _CASEWORK.scalar_subquery())
+# Columns, not entities, and the statement built once: it opens every page, and building it and loading
+# eight ORM objects cost several times its round trip.
+_STATE = (
+    select(*_SETTINGS, OpeningHours.weekday, OpeningHours.opens, OpeningHours.closes, *_VERSIONS)
+    .select_from(ClinicSettings)
+    .join(OpeningHours, sa.true())
+    .order_by(OpeningHours.weekday)
+)
 VERSION_READ = "clinic.schedule_version"  # the environ key of a version read before the request began
 
 
@@ -65,23 +76,19 @@ def _load() -> tuple[ClinicInfo, dict[int, DayHours | None], int, int]:
     """
     if has_request_context() and "clinic_state" in g:
         return g.clinic_state
-    versions = (_VERSION.scalar_subquery(), _CASEWORK.scalar_subquery())
-    rows = db.session.execute(
-        select(ClinicSettings, OpeningHours, *versions)
-        .join(OpeningHours, sa.true())
-        .order_by(OpeningHours.weekday)
-    ).all()
+    rows = db.session.execute(_STATE).all()
     hours: dict[int, DayHours | None] = dict.fromkeys(range(7))
     if rows:
-        settings = rows[0][0]
-        info = ClinicInfo(**{name: getattr(settings, name) for name in DEFAULTS})
-        for _, day, _schedule, _casework in rows:
-            if day.opens is not None and day.closes is not None:
-                hours[day.weekday] = DayHours(day.opens, day.closes)
-        schedule, casework = rows[0][2] or 0, rows[0][3] or 0
+        size = len(_SETTINGS)
+        info = ClinicInfo(*rows[0][:size])
+        for row in rows:
+            weekday, opens, closes = row[size : size + 3]
+            if opens is not None and closes is not None:
+                hours[weekday] = DayHours(opens, closes)
+        schedule, casework = rows[0][size + 3], rows[0][size + 4]
     else:
         info = ClinicInfo(**DEFAULTS)
-        schedule, casework = db.session.execute(select(*versions)).one()
+        schedule, casework = db.session.execute(select(*_VERSIONS)).one()
     state = (info, hours, schedule or 0, casework or 0)
     if has_request_context():
         g.clinic_state = state
