@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from clinic.extensions import db
 from clinic.models import AuditEvent, ConsultationRequest, Note, StaffUser
 from clinic.services import unit_of_work
-from clinic.services.audit.log import Visit, fold_views
+from clinic.services.audit.log import Visit, record_visits
 from clinic.services.audit.record import record
 from clinic.services.audit.record import record_view as audit_view
 from clinic.services.booking import seats
@@ -88,6 +88,7 @@ def detail(request_id: int) -> RequestDetail:
     if consultation is None:
         raise RequestNotFound(request_id)
     booking_ids = [b.id for b in consultation.bookings]
+    # The history without repeat views: each visit is shown once, with its views counted in the database.
     history = list(
         db.session.scalars(
             select(AuditEvent)
@@ -95,15 +96,15 @@ def detail(request_id: int) -> RequestDetail:
                 sa.or_(
                     sa.and_(AuditEvent.record_type == RECORD, AuditEvent.record_id == request_id),
                     sa.and_(AuditEvent.record_type == "booking", AuditEvent.record_id.in_(booking_ids)),
-                )
+                ),
+                AuditEvent.is_repeat_view.is_(False),
             )
             .options(joinedload(AuditEvent.actor))
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         )
     )
     reasons = review_reasons(consultation.phq9_answers, consultation.phq9_score, consultation.conditions)
-    history, visits = fold_views(history)
-    return RequestDetail(consultation, history, reasons, visits)
+    return RequestDetail(consultation, history, reasons, record_visits(RECORD, request_id))
 
 
 def appointment_started(consultation: ConsultationRequest, *, now: datetime) -> bool:

@@ -167,3 +167,54 @@ def test_an_outcome_before_the_appointment_is_refused_with_its_time(app, make_re
         db.session.commit()
         with pytest.raises(WorkflowError, match="no booked appointment to mark no show"):
             cases.change_status(cancelled, RequestStatus.NO_SHOW, actor_id=nurse, now=NOW)
+
+
+def test_a_records_repeat_views_are_counted_not_loaded(app, add_request, make_staff):
+    """A record opened hundreds of times in one visit (a colleague refreshing an urgent request) costs the
+    detail page the same as one opened once: the visit is counted in the database, its views never loaded."""
+    request_id = add_request()
+    nurse, doctor = make_staff(email="n@clinic.example"), make_staff(email="d@clinic.example")
+    with app.app_context():
+        views = [
+            (nurse, NOW, False),
+            (doctor, NOW.replace(minute=10), False),
+            (nurse, NOW.replace(hour=15), False),
+        ]
+        views += [(nurse, NOW.replace(second=s % 60, minute=1 + s // 60), True) for s in range(300)]
+        views += [(doctor, NOW.replace(minute=12), True)]
+        db.session.add_all(
+            AuditEvent(
+                action="request.view",
+                actor_id=actor,
+                record_type="request",
+                record_id=request_id,
+                at=at,
+                is_repeat_view=repeat,
+            )
+            for actor, at, repeat in views
+        )
+        db.session.commit()
+        db.session.remove()
+        loaded: list[int] = []
+
+        def on_load(event, context):
+            loaded.append(event.id)
+
+        sa.event.listen(AuditEvent, "load", on_load)
+        try:
+            detail = cases.detail(request_id)
+        finally:
+            sa.event.remove(AuditEvent, "load", on_load)
+        shown = [e for e in detail.history if e.action == "request.view"]
+        assert [(e.actor_id, e.at) for e in shown] == [
+            (nurse, NOW.replace(hour=15)),
+            (doctor, NOW.replace(minute=10)),
+            (nurse, NOW),
+        ]
+        assert len(loaded) == len(detail.history)  # none of the 301 repeat views
+        by_start = {(e.actor_id, e.at): detail.visits[e.id] for e in shown}
+        assert by_start[nurse, NOW].views == 301 and by_start[nurse, NOW].last_at == NOW.replace(
+            minute=5, second=59
+        )
+        assert by_start[doctor, NOW.replace(minute=10)].views == 2
+        assert by_start[nurse, NOW.replace(hour=15)].views == 1
