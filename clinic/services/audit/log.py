@@ -40,7 +40,7 @@ PATIENT_ACTIONS = frozenset(
 )
 PATIENT = "patient"
 SYSTEM = "system"
-VIEW_ACTIONS = frozenset({"request.view"})
+VIEW_ACTIONS = frozenset({"request.view", "checkin.view"})
 # A visit's repeat views are looked for at most this long after its first view (a session lasts 12 hours).
 LONGEST_VISIT = timedelta(days=1)
 
@@ -246,7 +246,7 @@ def fold_views(events: Iterable[AuditEvent]) -> tuple[list[AuditEvent], dict[int
     visits: dict[int, Visit] = {}
     current: dict[tuple, AuditEvent] = {}
     for event in sorted((e for e in events if e.action in VIEW_ACTIONS), key=lambda e: (e.at, e.id or 0)):
-        key = (event.actor_id, event.record_type, event.record_id)
+        key = (event.action, event.actor_id, event.record_type, event.record_id)
         if event.is_repeat_view and key in current:
             first = current[key]
             visits[first.id] = Visit(visits[first.id].views + 1, event.at)
@@ -266,9 +266,12 @@ def record_visits(record_type: str, record_id: int) -> dict[int, Visit]:
             AuditEvent.id,
             AuditEvent.at,
             AuditEvent.is_repeat_view,
+            AuditEvent.action,
             AuditEvent.actor_id,
             func.sum(case((AuditEvent.is_repeat_view, 0), else_=1))
-            .over(partition_by=AuditEvent.actor_id, order_by=(AuditEvent.at, AuditEvent.id))
+            .over(
+                partition_by=(AuditEvent.action, AuditEvent.actor_id), order_by=(AuditEvent.at, AuditEvent.id)
+            )
             .label("visit"),
         )
         .where(
@@ -285,21 +288,24 @@ def record_visits(record_type: str, record_id: int) -> dict[int, Visit]:
             func.max(views.c.at),
         )
         .where(views.c.visit > 0)  # repeat views before any first view start no visit that is shown
-        .group_by(views.c.actor_id, views.c.visit)
+        .group_by(views.c.action, views.c.actor_id, views.c.visit)
     )
     return {first: Visit(count, last_at) for first, count, last_at in rows}
 
 
 def visits_of(events: Sequence[AuditEvent]) -> dict[int, Visit]:
     """How many views each visit on a page of the log holds, by its first view's id: one query."""
-    starts = [e for e in events if e.action in VIEW_ACTIONS and not e.is_repeat_view and e.actor_id]
+    starts = [e for e in events if e.action in VIEW_ACTIONS and not e.is_repeat_view]
     if not starts:
         return {}
+    actors = {e.actor_id for e in starts}
     views = db.session.scalars(
         select(AuditEvent)
         .where(
             AuditEvent.action.in_(sorted(VIEW_ACTIONS)),
-            AuditEvent.actor_id.in_({e.actor_id for e in starts}),
+            or_(AuditEvent.actor_id.in_(actors - {None}), AuditEvent.actor_id.is_(None))
+            if None in actors
+            else AuditEvent.actor_id.in_(actors),
             AuditEvent.record_id.in_({e.record_id for e in starts}),
             AuditEvent.at >= min(e.at for e in starts),
             AuditEvent.at <= max(e.at for e in starts) + LONGEST_VISIT,

@@ -35,10 +35,17 @@ def record(
 
 
 def record_view(
-    action: str, *, actor_id: int, record_type: str, record_id: int, now: datetime | None = None
+    action: str,
+    *,
+    actor_id: int | None,
+    record_type: str,
+    record_id: int,
+    details: dict[str, Any] | None = None,
+    now: datetime | None = None,
 ) -> AuditEvent:
-    """Record a view like any event, marked a repeat when the same person viewed the same record less than
-    VISIT_GAP before (one indexed query): every view stays in the log, folded into its visit when read."""
+    """Record a view like any event, marked a repeat when the same person (a colleague, or the patient: no
+    actor) viewed the same record less than VISIT_GAP before (one indexed query): every view stays in the
+    log, folded into its visit when read."""
     now = now or utcnow()
     previous = db.session.scalar(
         select(AuditEvent.at)
@@ -46,12 +53,12 @@ def record_view(
             AuditEvent.record_type == record_type,
             AuditEvent.record_id == record_id,
             AuditEvent.action == action,
-            AuditEvent.actor_id == actor_id,
+            AuditEvent.actor_id.is_(None) if actor_id is None else AuditEvent.actor_id == actor_id,
         )
         .order_by(AuditEvent.at.desc())
         .limit(1)
     )
-    event = record(action, actor_id=actor_id, record_type=record_type, record_id=record_id)
+    event = record(action, actor_id=actor_id, record_type=record_type, record_id=record_id, details=details)
     event.at = now
     event.is_repeat_view = previous is not None and now - previous < VISIT_GAP
     return event

@@ -40,6 +40,7 @@ from clinic.models import (
 from clinic.models.sealed import bound_values
 from clinic.services import unit_of_work
 from clinic.services.audit.record import record
+from clinic.services.audit.record import record_view as audit_view
 from clinic.services.casework import urgent
 from clinic.services.courses.sessions import claim_due_sessions
 from clinic.services.mail import notifications, outbox
@@ -182,10 +183,11 @@ def send_due(*, now: datetime) -> int:
 
 
 def record_view(check_in_id: int) -> None:
-    """Audit that the patient opened their check-in link."""
+    """Audit that the patient opened their check-in link: a repeat within the visit gap is folded into
+    the visit when read, so a link opened many times does not flood the request's history."""
     with unit_of_work():
         request_id = db.session.scalar(select(CheckIn.request_id).where(CheckIn.id == check_in_id))
-        record(
+        audit_view(
             "checkin.view",
             actor_id=None,
             record_type=RECORD,

@@ -129,3 +129,21 @@ def test_sent_viewed_and_answered_are_audited_with_ids_only(app, ctx, make_reque
 def test_nothing_is_emailed_when_no_mail_is_due(app, ctx):
     assert checkins.send_due(now=utcnow()) == 0
     assert db.session.scalar(select(text("count(*)")).select_from(OutboxMessage)) == 0
+
+
+def test_a_link_opened_again_and_again_is_one_visit_in_the_requests_history(
+    app, ctx, make_request, make_staff
+):
+    """The patient reopening their check-in link (or a page refreshed) is folded like a colleague's views:
+    the request's history shows the visit once, with its views counted."""
+    from clinic.services.casework import cases
+
+    request_id = make_request()
+    check_in = checkins.send(request_id, actor_id=make_staff(), now=utcnow())
+    for _ in range(12):
+        checkins.record_view(check_in.id)
+    views = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "checkin.view")).all()
+    assert [e.is_repeat_view for e in views] == [False] + [True] * 11
+    detail = cases.detail(request_id)
+    shown = [e for e in detail.history if e.action == "checkin.view"]
+    assert len(shown) == 1 and detail.visits[shown[0].id].views == 12
