@@ -26,6 +26,12 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
     STAFF_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+    # The idle clock is moved on (the session cookie written again) once this long has passed since it last
+    # was, not on every request: until then the cookie stays the same, and a colleague's kept page can be
+    # sent again for it (clinic/kept_responses.py). The idle timeout is counted from the stamp, so a session
+    # ends at most this much earlier than 30 minutes after the last request, never later.
+    STAFF_SEEN_STEP = timedelta(minutes=1)
+    SESSION_REFRESH_EACH_REQUEST = False  # written when changed only (the timeouts are kept in the session)
     REMEMBER_COOKIE_DURATION = timedelta(0)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # Production refuses memory:// rate limits (each worker would count on its own) unless exactly one

@@ -1,16 +1,23 @@
-"""Whole responses kept by each worker and sent again, before Flask, to visitors with no session.
+"""Whole responses kept by each worker and sent again, before Flask, to the same request.
 
 A view that answers every visitor without a session alike (an article, the slot picker, the API) calls
 `keep_response(...)` with what its answer depends on besides the request: the layout's copy of the clinic's
 details, the schedule version, the instant the clock alone changes it. The next GET with the same request
 (path, query, language inputs, scheme and host) is answered here, without a request context, a session,
-hooks or a view, for as long as all of that still holds: the version is read again (one short statement),
-the clock and the layout's copy checked. Anything else goes through the app as before.
+hooks or a view, for as long as all of that still holds: the versions are read again (one short
+statement), the clock and the layout's copy checked. Anything else goes through the app as before.
 
-Never kept: a response that sets any cookie but the language one, any status but 200, a request with the
-session cookie (a flash message waiting, a signed-in colleague) or any method but GET, a view whose endpoint
-may meet a rate limit, and anything in the development server (which shows edits at once). Nothing kept
-holds a patient's data: only pages every visitor sees alike.
+A colleague's list pages (the queue, the chair board: `clinic.staff.kept`) are kept the same way for the
+very same session cookie, signature and all (`signed_in=True`): the cookie is the request's sign-in, so a
+kept page goes only to the request that was signed in when it was drawn, and only while the casework version
+(bumped with every change to a staff account, so a sign-out, a password change or a deactivation ends it)
+and the schedule version (the settings: two-factor required) are unchanged and the clock is short of the
+session's own limits (`clinic.auth.routes.session_steady_until`).
+
+Never kept: a response that sets any cookie but the language one (a session written: a new sign-in, a
+message shown, the idle clock moved on), any status but 200, any method but GET, a view whose endpoint
+may meet a rate limit, a request with a session cookie for a page not marked `signed_in`, and anything in
+the development server (which shows edits at once).
 """
 
 import logging
@@ -25,7 +32,7 @@ from flask import Flask, current_app, g, request
 
 from clinic.extensions import LANGUAGE_COOKIE
 from clinic.pipeline import may_limit
-from clinic.services.rules.read import VERSION_READ, display_copy, version_now
+from clinic.services.rules.read import VERSION_READ, display_copy, versions_now
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +48,7 @@ KEY_VARIABLES = (
     "SERVER_PORT",
     "wsgi.url_scheme",
     "HTTP_X_FORWARDED_PROTO",  # read by the security headers
-    "HTTP_COOKIE",  # the language cookie (a session cookie never gets here)
+    "HTTP_COOKIE",  # the language cookie; for a signed-in page, the session cookie itself
     "HTTP_ACCEPT_LANGUAGE",
 )
 
@@ -52,6 +59,7 @@ class Holds:
 
     display: tuple | None = None  # the layout's copy of the clinic's details it was drawn with
     version: int | None = None  # the schedule version it was computed at
+    casework: int | None = None  # the casework version it was drawn at (a signed-in page)
     computed_at: datetime | None = None
     until: datetime | None = None  # exclusive: when the clock alone changes it
 
@@ -84,7 +92,7 @@ class KeptResponses:
         return len(self._kept)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") != "GET" or self._has_session(environ) or self._editing():
+        if environ.get("REQUEST_METHOD") != "GET" or self._editing():
             return self.wsgi_app(environ, start_response)
         key = tuple(environ.get(name) for name in KEY_VARIABLES)
         kept = self._get(key)
@@ -118,10 +126,6 @@ class KeptResponses:
         self._put(key, Kept(answered[0], tuple(answered[1]), data, holds))
         return [data]
 
-    def _has_session(self, environ: dict) -> bool:
-        cookies = environ.get("HTTP_COOKIE")
-        return bool(cookies) and self.app.config["SESSION_COOKIE_NAME"] + "=" in cookies
-
     def _editing(self) -> bool:
         return self.app.debug and not self.app.testing  # the development server shows edits at once
 
@@ -147,7 +151,7 @@ class KeptResponses:
 
     def _still(self, holds: Holds, environ: dict) -> bool:
         """Whether everything the kept answer was made from is unchanged: the layout's copy (the same,
-        unexpired), the clock (within its steady span), then the schedule version (one statement)."""
+        unexpired), the clock (within its steady span), then the versions (one statement)."""
         app = self.app
         if holds.display is not None and (
             app.extensions.get("clinic_display") is not holds.display or clock.monotonic() >= holds.display[0]
@@ -158,13 +162,14 @@ class KeptResponses:
             now = fixed if fixed is not None else datetime.now(holds.until.tzinfo)
             if not (holds.computed_at is None or holds.computed_at <= now) or now >= holds.until:
                 return False
-        if holds.version is not None:
+        if holds.version is not None or holds.casework is not None:
             try:
-                environ[VERSION_READ] = version_now(app)
+                schedule, casework = versions_now(app)
             except Exception as error:  # any failure: the app answers (a 503 if the database is down)
-                log.warning("schedule version unreadable (%s): through the app", type(error).__name__)
+                log.warning("versions unreadable (%s): through the app", type(error).__name__)
                 return False
-            return environ[VERSION_READ] == holds.version
+            environ[VERSION_READ] = schedule
+            return holds.version in (None, schedule) and holds.casework in (None, casework)
         return True
 
 
@@ -178,16 +183,21 @@ def keep_response(
     *,
     display: bool = False,
     version: int | None = None,
+    casework: int | None = None,
     computed_at: datetime | None = None,
     until: datetime | None = None,
+    signed_in: bool = False,
 ) -> None:
     """Mark this request's answer to be kept and sent again to the same request while it holds: drawn with
-    the layout's copy of the clinic's details (`display`), computed at schedule `version`, unchanged by the
-    clock from `computed_at` until `until`. Nothing is kept for a request the layer does not serve."""
+    the layout's copy of the clinic's details (`display`), computed at schedule `version` (and `casework`
+    version), unchanged by the clock from `computed_at` until `until`. Only a `signed_in` page is kept for a
+    request with a session cookie (for that cookie alone); nothing for a request the layer does not serve."""
     app = current_app._get_current_object()
     layer = app.extensions.get("kept_responses")
-    if layer is None or request.method != "GET" or app.config["SESSION_COOKIE_NAME"] in request.cookies:
+    if layer is None or request.method != "GET":
         return
+    if signed_in != (app.config["SESSION_COOKIE_NAME"] in request.cookies):
+        return  # a visitor's page is never kept for a session, nor a colleague's without one
     if may_limit(app, request.endpoint or ""):
         return  # a kept answer would skip the limit
     copy = None
@@ -195,7 +205,7 @@ def keep_response(
         copy = display_copy(load=False)  # the copy the page was drawn with, if the layout had one
         if copy is None:
             return  # switched off (SETTINGS_DISPLAY_SECONDS = 0), or the database was out of reach
-    request.environ[MARK] = Holds(copy, version, computed_at, until)
+    request.environ[MARK] = Holds(copy, version, casework, computed_at, until)
 
 
 def init_app(app: Flask) -> None:

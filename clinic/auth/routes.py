@@ -1,6 +1,6 @@
 """Sign-in and sign-out for staff, and the session timeouts that apply to every request."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
@@ -115,20 +115,17 @@ def end_stale_session():
     """End a signed-in session after STAFF_IDLE_TIMEOUT idle or STAFF_ABSOLUTE_TIMEOUT since sign-in.
 
     Reads only the cookie (no query). A protected page then sends the user to sign in again; any other page
-    simply carries on for an anonymous visitor.
+    simply carries on for an anonymous visitor. The idle clock is moved on once STAFF_SEEN_STEP has passed
+    since its last stamp, so that the cookie is not written again on every request.
     """
     if request.endpoint == "static" or "_user_id" not in session:
         return None
     now = utcnow()
-    login_at, seen_at = _when(session.get("login_at")), _when(session.get("seen_at"))
-    config = current_app.config
-    if (
-        login_at is not None
-        and seen_at is not None
-        and now - seen_at <= config["STAFF_IDLE_TIMEOUT"]
-        and now - login_at <= config["STAFF_ABSOLUTE_TIMEOUT"]
-    ):
-        session["seen_at"] = now.isoformat()
+    seen_at = _when(session.get("seen_at"))
+    steady = session_steady_until()
+    if steady is not None and now < steady[1]:
+        if not seen_at <= now < steady[0]:  # the step has passed (or the clock went back)
+            session["seen_at"] = now.isoformat()
         return None
     session.clear()
     if request.endpoint == "auth.login":
@@ -142,6 +139,19 @@ def end_stale_session():
         query = request.query_string.decode("latin-1")
         here = safe_next(request.path + (f"?{query}" if query else ""))
     return redirect(url_for("auth.login", next=here), 303)
+
+
+def session_steady_until() -> tuple[datetime, datetime] | None:
+    """For the signed-in session of this request: when its idle clock is next moved on (the cookie written
+    again: STAFF_SEEN_STEP after the last stamp) and when it ends (idle or absolute timeout, exclusive);
+    None when its stamps are missing or not times. Until the first instant the session cookie stays as it
+    is; from the second the session is over."""
+    login_at, seen_at = _when(session.get("login_at")), _when(session.get("seen_at"))
+    if login_at is None or seen_at is None:
+        return None
+    config = current_app.config
+    ends = min(seen_at + config["STAFF_IDLE_TIMEOUT"], login_at + config["STAFF_ABSOLUTE_TIMEOUT"])
+    return seen_at + config["STAFF_SEEN_STEP"], ends + timedelta(microseconds=1)
 
 
 def _when(value: object) -> datetime | None:

@@ -8,6 +8,11 @@ older than the database at the moment it is sent. A kept page costs the request'
 one statement. Pages live in each worker's memory only (they hold patients' names): never in Redis, never
 on disk, none longer than MAX_KEPT, dropped least recently used first. A message waiting to be shown (after
 a change) is never hidden behind a kept page: such a request draws the page afresh.
+
+The response is also marked for `clinic.kept_responses`, which sends it again before Flask to a request with
+the very same session cookie while the versions, the page's clock and the session's own (its idle clock's
+next step, its timeouts: `session_steady_until`) hold: then not even the sign-in checks run again, as
+nothing they read can have changed (a change to any staff account moves the casework version).
 """
 
 from collections.abc import Callable
@@ -18,6 +23,8 @@ from flask import request as http_request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from clinic.auth.routes import session_steady_until
+from clinic.kept_responses import keep_response
 from clinic.services.booking.slot_cache import Answer, MemoryStore
 from clinic.services.rules.read import casework_version, schedule_version
 
@@ -41,9 +48,14 @@ def kept_page(draw: Callable[[], tuple[str, int, datetime]], *, now: datetime) -
     )
     pages = current_app.extensions.setdefault("staff_pages", MemoryStore(entries=PAGES_PER_WORKER))
     page = pages.get(key)
-    if page is not None and page.good_at(now):
-        return page.body, 200
-    body, status, until = draw()
-    if status == 200:
-        pages.put(key, Answer(now, min(until, now + MAX_KEPT), body))
-    return body, status
+    if page is None or not page.good_at(now):
+        body, status, until = draw()
+        if status != 200:
+            return body, status
+        page = Answer(now, min(until, now + MAX_KEPT), body)
+        pages.put(key, page)
+    steady = session_steady_until()
+    if steady is not None:
+        until = min(page.until, *steady)
+        keep_response(version=versions[1], casework=versions[0], computed_at=now, until=until, signed_in=True)
+    return page.body, 200

@@ -154,7 +154,7 @@ def test_an_unreadable_version_goes_through_the_app(app, client, entered, monkey
     def down(app):
         raise OperationalError("SELECT version", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(kept_responses, "version_now", down)
+    monkeypatch.setattr(kept_responses, "versions_now", down)
     assert client.get(API).status_code == 200  # the app answers: its own read of the version works here
     assert entered == [API, API]
 
@@ -193,16 +193,6 @@ def test_the_kept_bytes_stay_within_their_bound(app):
     assert layer._bytes == 750
     layer.clear()
     assert len(layer) == 0 and layer._bytes == 0
-
-
-@pytest.mark.parametrize(
-    ("cookies", "has_session"),
-    [(None, False), ("lang=es", False), ("clinic_session=abc", True), ("lang=es; clinic_session=abc", True)],
-)
-def test_the_session_cookie_is_recognised(app, cookies, has_session):
-    layer = app.extensions["kept_responses"]
-    environ = {"HTTP_COOKIE": cookies} if cookies else {}
-    assert layer._has_session(environ) is has_session
 
 
 def test_a_lost_connection_for_the_version_is_opened_again(app, client, entered):

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from flask import template_rendered
+from flask import request_started, template_rendered
 
 from clinic.extensions import db
-from clinic.models import CaseworkVersion, Chair, ConsultationRequest, Note, StaffUser
+from clinic.models import CaseworkVersion, Chair, ClinicSettings, ConsultationRequest, Note, StaffUser
 from tests.conftest import count_queries, csrf_token_from
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
@@ -51,16 +51,126 @@ def version(app) -> int:
         return db.session.scalar(sa.select(CaseworkVersion.version))
 
 
+@pytest.fixture
+def entered(app) -> list[str]:
+    """The paths of the requests that reached Flask (a request context, hooks, a view)."""
+    paths: list[str] = []
+
+    def started(sender, **extra):
+        from flask import request
+
+        paths.append(request.full_path.rstrip("?"))
+
+    request_started.connect(started, app)
+    yield paths
+    request_started.disconnect(started, app)
+
+
+def new_cookie(client) -> None:
+    """The same sign-in under another session cookie (as after the idle clock's step): not the one a page
+    was kept for before Flask, so the request goes through the app."""
+    with client.session_transaction() as session:
+        session["nonce"] = session.get("nonce", 0) + 1
+
+
 @pytest.mark.parametrize("path", ["/staff/", "/staff/?priority=high&status=new", "/staff/chairs"])
 def test_an_unchanged_page_is_sent_again_after_the_sign_in_checks_and_one_statement(
     app, staff_client, add_request, drawn, path
 ):
     add_request(priority="high", created_at=NOW - timedelta(hours=3))
     first = page(staff_client, path)
+    new_cookie(staff_client)
     with count_queries(app) as sent:
         second = page(staff_client, path)
     assert second == first and len(drawn) == 1
     assert len(sent) == 2  # the colleague's account, and the settings with both versions
+
+
+@pytest.fixture
+def signed_in(app, client, make_staff, login_as):
+    """A colleague signed in as a browser is: the session cookie as the app last wrote it, stamps and all."""
+    login_as(client, make_staff(name="Nora Nurse"), keep_alive=False)
+    return client
+
+
+@pytest.mark.parametrize("path", ["/staff/", "/staff/?priority=high&status=new", "/staff/chairs"])
+def test_the_same_session_cookie_is_answered_before_the_app(
+    app, signed_in, add_request, drawn, entered, path
+):
+    add_request(priority="high", created_at=NOW - timedelta(hours=3))
+    first = signed_in.get(path)  # the form secret is made: the cookie is written
+    assert "Set-Cookie" in first.headers
+    second = signed_in.get(path)  # nothing written: kept for this cookie
+    assert "Set-Cookie" not in second.headers
+    with count_queries(app) as sent:
+        third = signed_in.get(path)
+    assert third.status_code == 200 and third.get_data() == second.get_data() == first.get_data()
+    assert list(third.headers) == list(second.headers)
+    assert third.headers["Cache-Control"] == "no-store"
+    assert entered == [path, path] and len(drawn) == 1
+    assert len(sent) == 1  # both versions, before the app
+
+
+def test_a_sign_out_elsewhere_ends_the_kept_page_for_that_cookie(app, signed_in, entered):
+    page(signed_in, "/staff/")
+    page(signed_in, "/staff/")
+    with app.app_context():  # a sign-out in another tab, a password change or a deactivation
+        write(app, sa.update(StaffUser).values(session_version=StaffUser.session_version + 1))
+    response = signed_in.get("/staff/")
+    assert response.status_code in (302, 303) and "/staff/login" in response.headers["Location"]
+    assert entered == ["/staff/", "/staff/", "/staff/"]
+
+
+def test_another_cookie_is_never_sent_a_kept_page(app, signed_in, entered, make_staff, login_as):
+    page(signed_in, "/staff/")
+    page(signed_in, "/staff/")
+    stranger = app.test_client()
+    stranger.set_cookie("clinic_session", signed_in.get_cookie("clinic_session").value + "x")
+    assert stranger.get("/staff/").status_code in (302, 303)  # a forged signature: signed out
+    assert entered == ["/staff/", "/staff/", "/staff/"]
+
+
+def test_the_idle_clock_and_the_timeouts_end_a_kept_page(app, signed_in, clock, entered):
+    page(signed_in, "/staff/chairs")
+    page(signed_in, "/staff/chairs")
+    clock.set(NOW + timedelta(seconds=59))  # within the idle clock's step: the same cookie, kept
+    page(signed_in, "/staff/chairs")
+    assert len(entered) == 2
+    clock.set(NOW + timedelta(minutes=1))  # the step: through the app, which moves the idle clock on
+    response = signed_in.get("/staff/chairs")
+    assert "Set-Cookie" in response.headers and len(entered) == 3
+    with signed_in.session_transaction() as session:
+        assert session["seen_at"] == (NOW + timedelta(minutes=1)).isoformat()
+    page(signed_in, "/staff/chairs")  # the new cookie: kept again
+    page(signed_in, "/staff/chairs")
+    assert len(entered) == 4
+    clock.set(NOW + timedelta(minutes=31, seconds=1))  # idle for more than thirty minutes: signed out
+    response = signed_in.get("/staff/chairs")
+    assert response.status_code in (302, 303) and "/staff/login" in response.headers["Location"]
+
+
+def test_the_idle_clock_moves_on_once_a_minute_not_on_every_request(app, signed_in, clock):
+    signed_in.get("/staff/")
+    for seconds in (10, 30, 59):
+        clock.set(NOW + timedelta(seconds=seconds))
+        assert "Set-Cookie" not in signed_in.get("/staff/login").headers  # a redirect: nothing written
+    with signed_in.session_transaction() as session:
+        assert session["seen_at"] == NOW.isoformat()
+    clock.set(NOW + timedelta(seconds=61))
+    assert "Set-Cookie" in signed_in.get("/staff/login").headers
+    with signed_in.session_transaction() as session:
+        assert session["seen_at"] == (NOW + timedelta(seconds=61)).isoformat()
+
+
+def test_two_factor_required_elsewhere_ends_the_kept_page(app, client, make_staff, login_as, entered):
+    login_as(client, make_staff(name="Nora Nurse", two_factor=False), keep_alive=False, two_factor=False)
+    write(app, sa.update(ClinicSettings).values(require_two_factor=False))
+    page(client, "/staff/")
+    page(client, "/staff/")
+    write(app, sa.update(ClinicSettings).values(require_two_factor=True))  # another worker's admin
+    response = client.get("/staff/")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/staff/account/two-factor")
+    assert entered == ["/staff/", "/staff/", "/staff/"]
 
 
 def test_a_new_request_written_elsewhere_shows_at_once(app, staff_client, add_request):

@@ -120,13 +120,17 @@ class _VersionReader(threading.local):
     connection = None
 
 
-_VERSION_SQL = "SELECT version FROM schedule_versions WHERE id = 1"  # as written: nothing to compile
+# Both versions, as written (nothing to compile), in one row whatever is missing.
+_VERSIONS_SQL = (
+    "SELECT (SELECT version FROM schedule_versions WHERE id = 1),"
+    " (SELECT version FROM casework_versions WHERE id = 1)"
+)
 
 
-def version_now(app: Flask) -> int:
-    """The schedule version read outside any request (a kept response checking it still holds): one
-    statement in autocommit on a connection this thread keeps open (checking a pooled connection out and
-    back in costs several times the statement). Any error closes it and propagates."""
+def versions_now(app: Flask) -> tuple[int, int]:
+    """The schedule and casework versions read outside any request (a kept response checking it still
+    holds): one statement in autocommit on a connection this thread keeps open (checking a pooled
+    connection out and back in costs several times the statement). Any error closes it and propagates."""
     reader = app.extensions.get("version_reader")
     if reader is None:
         reader = app.extensions["version_reader"] = _VersionReader()
@@ -136,12 +140,13 @@ def version_now(app: Flask) -> int:
             engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
         connection = reader.connection = engine.connect()
     try:
-        return connection.exec_driver_sql(_VERSION_SQL).scalar() or 0
+        schedule, casework = connection.exec_driver_sql(_VERSIONS_SQL).one()
     except Exception:
         reader.connection = None
         connection.invalidate()
         connection.close()
         raise
+    return schedule or 0, casework or 0
 
 
 def close_version_reader(app: Flask) -> None:
