@@ -601,37 +601,39 @@ def log_in(port: int, password: str) -> tuple[str, str]:
     return session_cookie(landing) or cookie, ""
 
 
-def probe(port: int, target: Target, cookie: str, login_problem: str) -> str:
-    """'' when the target answers 200 (then warmed up), else why it is not measured."""
+def probe(port: int, target: Target, cookie: str, login_problem: str) -> tuple[str, str]:
+    """('', the session cookie to send) when the target answers 200 (then warmed up), else (why it is not
+    measured, ''). As a browser, each cookie the app writes back (the idle clock moved on once a minute)
+    replaces the one sent: wrk then sends the latest, as a browser would."""
     if target.staff and not cookie:
-        return login_problem or "n/a: no staff session"
+        return login_problem or "n/a: no staff session", ""
+    sent = cookie if target.staff else ""
     try:
-        response = fetch(port, target.path, cookie=cookie)
+        response = fetch(port, target.path, cookie=sent)
     except OSError as error:
-        return f"n/a: {type(error).__name__}"
+        return f"n/a: {type(error).__name__}", ""
     if response.status == 404:
-        return "n/a: not built"
+        return "n/a: not built", ""
     if response.status in (301, 302, 303) and "/staff/login" in response.headers.get("Location", ""):
-        return "n/a: not signed in"
+        return "n/a: not signed in", ""
     if response.status != 200:
-        return f"n/a: answers {response.status}"
+        return f"n/a: answers {response.status}", ""
     answered_in = response.headers.get("Content-Language", "")
     if target.language and answered_in != target.language:
-        return f"n/a: answers in {answered_in or 'no stated language'}, not {target.language}"
+        return f"n/a: answers in {answered_in or 'no stated language'}, not {target.language}", ""
+    sent = session_cookie(response) or sent
     for _ in range(6):  # warm both workers: templates compiled, caches filled
-        fetch(port, target.path, cookie=cookie)
-    return ""
+        sent = session_cookie(fetch(port, target.path, cookie=sent)) or sent
+    return "", sent
 
 
 def measure(port: int, target: Target, cookie: str, login_problem: str, args, seconds=None) -> Row:
     if not target.path:
         return Row(target, note="n/a: the dataset gave it no path")
-    problem = probe(port, target, cookie, login_problem)
+    problem, sent = probe(port, target, cookie, login_problem)
     if problem:
         return Row(target, note=problem)
-    return Row(
-        target, load=wrk(port, target.path, args, cookie=cookie if target.staff else "", seconds=seconds)
-    )
+    return Row(target, load=wrk(port, target.path, args, cookie=sent, seconds=seconds))
 
 
 def csv_export(server: Server, path: str, cookie: str) -> dict:
