@@ -16,20 +16,24 @@ import itertools
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import jinja2
+import jinja2.bccache
 import pytest
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from werkzeug.routing import Rule
 
 from clinic import create_app
 from clinic.extensions import db
 from clinic.models import Booking, ConsultationRequest, SlotClaim
+from clinic.pipeline import App
 from clinic.services.booking.slot_cache import MemoryStore
 from clinic.services.rules import read
 from clinic.timeutil import utcnow
@@ -48,6 +52,55 @@ _counter = itertools.count()
 # any app of a test reads what another wrote. Tests of rotation add a newer key in front.
 DATA_KEY = "nbj+ATXv8LcY5yt2w2a4Yh1acsI6x4x0NzlUvvq7nEw="
 INDEX_KEY = "kAyDNHtDZzQE2DhZC6L7bB5ahWMjf6hkRb+p9E1JUj8="
+
+
+class SharedTemplateCode(jinja2.BytecodeCache):
+    """Compiled templates shared by every app this test process creates: each test's app has a Jinja
+    environment of its own, which would otherwise parse and compile every template it renders again (about
+    three quarters of a short test's time). Jinja keys the code by template and checks it against the
+    source, so an edited template is compiled afresh; every app is made by the same `create_app`."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self.code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+App.jinja_options = {**App.jinja_options, "bytecode_cache": SharedTemplateCode()}
+
+
+def _shared_url_builders() -> None:
+    """Werkzeug compiles two URL-building functions per route for every app (Python source built and
+    compiled: a quarter of a short test's time, as each test makes its app). Such a function depends only
+    on the rule's parsed parts and defaults, never on the app: one is compiled per rule for the whole test
+    process (pinned Werkzeug; nothing is changed when its internals are not as expected)."""
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None or getattr(compile_builder, "shared", False):
+        return
+    built: dict[tuple, Callable] = {}
+
+    def shared(self: Rule, append_unknown: bool = True) -> Callable:
+        defaults = tuple(
+            sorted((str(k), type(v).__name__, repr(v)) for k, v in (self.defaults or {}).items())
+        )
+        converters = tuple(sorted((name, type(c).__name__) for name, c in self._converters.items()))
+        key = (tuple(self._trace), defaults, converters, append_unknown)
+        function = built.get(key)
+        if function is None:
+            function = built[key] = compile_builder(self, append_unknown)
+        return function
+
+    shared.shared = True  # type: ignore[attr-defined]
+    Rule._compile_builder = shared  # type: ignore[method-assign]
+
+
+_shared_url_builders()
 
 
 def base_config(uri: str) -> dict:

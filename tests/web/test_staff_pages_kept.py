@@ -290,3 +290,16 @@ def test_no_page_is_kept_longer_than_ten_minutes(app, staff_client, clock, drawn
     clock.set(NOW + timedelta(minutes=10))
     page(staff_client, "/staff/chairs")
     assert len(drawn) == 2
+
+
+def test_a_cookie_replayed_after_sign_out_is_refused_not_sent_a_kept_page(app, signed_in, entered):
+    """SPEC 8: a replayed cookie is refused once its user signed out, even where its page was kept."""
+    html = page(signed_in, "/staff/")
+    page(signed_in, "/staff/")  # kept for this cookie
+    replayed = signed_in.get_cookie("clinic_session").value
+    assert signed_in.post("/staff/logout", data={"csrf_token": csrf_token_from(html)}).status_code == 303
+    thief = app.test_client()
+    thief.set_cookie("clinic_session", replayed)
+    response = thief.get("/staff/")
+    assert response.status_code in (302, 303) and "/staff/login" in response.headers["Location"]
+    assert "Nora Nurse" not in response.get_data(as_text=True)
