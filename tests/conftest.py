@@ -10,6 +10,7 @@ migrations run once per backend into a template database, and each test gets a f
 - `add_booking(starts_at, minutes=30, *, flagged=False)` -> booking id: add_request's row with one active
   booking, for the admin rules that list bookings.
 - `sent`: the emails the locmem backend received.
+- `entered`: the paths of the requests that reached Flask (not answered before it by kept_responses).
 """
 
 import itertools
@@ -25,7 +26,7 @@ import jinja2
 import jinja2.bccache
 import pytest
 import sqlalchemy as sa
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, request_started
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from werkzeug.routing import Rule
@@ -328,6 +329,21 @@ class ClinicClient(FlaskClient):
                 if session.get("_user_id") == self.keep_alive_user:
                     session["login_at"] = session["seen_at"] = stamp
         return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def entered(app) -> list[str]:
+    """The paths of the requests that reached Flask (a request context, hooks, a view)."""
+    paths: list[str] = []
+
+    def started(sender, **extra):
+        from flask import request
+
+        paths.append(request.full_path.rstrip("?"))
+
+    request_started.connect(started, app)
+    yield paths
+    request_started.disconnect(started, app)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ with no session, for as long as everything the answer was made from holds. Both 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask import request_started
 from sqlalchemy.exc import OperationalError
 
 from clinic import kept_responses
@@ -19,21 +18,6 @@ API = f"/api/v1/availability?start={WEEK}&days=14"
 TUESDAY_9 = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 SLOT_LINK = "slot=2026-12-01T09:00:00-05:00"
 pytestmark = pytest.mark.usefixtures("now")
-
-
-@pytest.fixture
-def entered(app) -> list[str]:
-    """The paths of the requests that reached Flask (a request context, hooks, a view)."""
-    paths: list[str] = []
-
-    def started(sender, **extra):
-        from flask import request
-
-        paths.append(request.full_path.rstrip("?"))
-
-    request_started.connect(started, app)
-    yield paths
-    request_started.disconnect(started, app)
 
 
 @pytest.mark.parametrize("path", [ARTICLE, "/learn/", BOOK, "/book", API])

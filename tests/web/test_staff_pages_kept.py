@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from flask import request_started, template_rendered
+from flask import template_rendered
 
 from clinic.extensions import db
 from clinic.models import CaseworkVersion, Chair, ClinicSettings, ConsultationRequest, Note, StaffUser
@@ -49,21 +49,6 @@ def write(app, change) -> None:
 def version(app) -> int:
     with app.app_context():
         return db.session.scalar(sa.select(CaseworkVersion.version))
-
-
-@pytest.fixture
-def entered(app) -> list[str]:
-    """The paths of the requests that reached Flask (a request context, hooks, a view)."""
-    paths: list[str] = []
-
-    def started(sender, **extra):
-        from flask import request
-
-        paths.append(request.full_path.rstrip("?"))
-
-    request_started.connect(started, app)
-    yield paths
-    request_started.disconnect(started, app)
 
 
 def new_cookie(client) -> None:
