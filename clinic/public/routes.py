@@ -1,4 +1,4 @@
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import wraps
 
 from babel.dates import format_date
@@ -15,7 +15,14 @@ from clinic.scheduling import ClosureRule, DayHours
 from clinic.services.booking.intake import CONSENT_VERSION
 from clinic.services.booking.slot_cache import MemoryStore
 from clinic.services.mail.calendar import SPANISH, clock_text, zone_name
-from clinic.services.rules.read import ClinicInfo, clinic_info, closures_between, displayed_info, weekly_hours
+from clinic.services.rules.read import (
+    ClinicInfo,
+    clinic_info,
+    closures_between,
+    displayed_info,
+    schedule_version,
+    weekly_hours,
+)
 from clinic.timeutil import utcnow
 
 bp = Blueprint("public", __name__)
@@ -89,11 +96,18 @@ def site_info() -> ClinicInfo | None:
 
 
 def _hours_context() -> dict:
-    """The week's hours (Monday first), today's weekday and the closures coming up, for home and contact."""
-    info = clinic_info()
+    """The week's hours (Monday first), today's weekday and the closures coming up, for home and contact.
+
+    All of it is read with the schedule version (the settings' statement, before the closures) and changes
+    with the clock only at the clinic's midnight: the response is kept for visitors with no session until
+    one or the other moves (`keep_response`)."""
+    info = clinic_info()  # the settings, the hours and the schedule version in one statement
     hours: dict[int, DayHours | None] = weekly_hours()
-    today: date = utcnow().astimezone(info.rules.tz).date()
+    now = utcnow()
+    today: date = now.astimezone(info.rules.tz).date()
     upcoming: list[ClosureRule] = closures_between(today, today + timedelta(days=UPCOMING_CLOSURE_DAYS))
+    tomorrow = datetime.combine(today + timedelta(days=1), time(), tzinfo=info.rules.tz)
+    keep_response(version=schedule_version(), computed_at=now, until=tomorrow)
     return {
         "hours_rows": [(index, wording.weekday_name(index), hours.get(index)) for index in range(7)],
         "today": today,

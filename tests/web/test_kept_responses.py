@@ -1,13 +1,15 @@
 """Whole responses kept by each worker and sent again before Flask (clinic/kept_responses.py): to visitors
 with no session, for as long as everything the answer was made from holds. Both databases."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy.exc import OperationalError
 
 from clinic import kept_responses
+from clinic.extensions import db
 from clinic.kept_responses import Holds, Kept, KeptResponses
+from clinic.models import Closure
 from tests.conftest import count_queries
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York
@@ -20,7 +22,7 @@ SLOT_LINK = "slot=2026-12-01T09:00:00-05:00"
 pytestmark = pytest.mark.usefixtures("now")
 
 
-@pytest.mark.parametrize("path", [ARTICLE, "/learn/", BOOK, "/book", API])
+@pytest.mark.parametrize("path", [ARTICLE, "/learn/", BOOK, "/book", API, "/", "/contact"])
 def test_the_same_request_again_is_answered_before_the_app(app, client, entered, path):
     first = client.get(path)
     with count_queries(app) as sent:
@@ -30,8 +32,8 @@ def test_the_same_request_again_is_answered_before_the_app(app, client, entered,
     assert list(second.headers) == list(first.headers)  # security headers, language, no-store
     assert second.headers["Cache-Control"] == "no-store" and "Content-Security-Policy" in second.headers
     assert entered == [path]
-    # An article holds while the layout's copy of the details does (no statement); the slots while the
-    # schedule version is the same (its one statement).
+    # An article holds while the layout's copy of the details does (no statement); the slots, the hours and
+    # closures of the home and contact pages while the schedule version is the same (its one statement).
     assert len(sent) == (0 if path.startswith("/learn") else 1)
 
 
@@ -187,3 +189,22 @@ def test_a_lost_connection_for_the_version_is_opened_again(app, client, entered)
     assert client.get(API).status_code == 200  # the read fails: the app answers
     assert client.get(API).status_code == 200  # a new connection: kept again
     assert entered == [API, API]
+
+
+@pytest.mark.parametrize("path", ["/", "/contact"])
+def test_a_closure_written_elsewhere_and_midnight_end_the_kept_hours(app, client, clock, entered, path):
+    clock.set(datetime(2026, 11, 26, 4, 30, tzinfo=UTC))  # Wednesday 23:30 in New York
+    client.get(path)
+    assert "Staff training" not in client.get(path).get_data(as_text=True)
+    with app.app_context():  # another worker's admin
+        db.session.add(
+            Closure(start_date=date(2026, 12, 2), end_date=date(2026, 12, 2), reason="Staff training")
+        )
+        db.session.commit()
+    assert "Staff training" in client.get(path).get_data(as_text=True)
+    assert entered == [path, path]
+    clock.set(datetime(2026, 11, 26, 4, 59, 59, tzinfo=UTC))  # 23:59:59: the same day, kept
+    client.get(path)
+    clock.set(datetime(2026, 11, 26, 5, 0, tzinfo=UTC))  # midnight: Thursday is today
+    client.get(path)
+    assert entered == [path, path, path]
