@@ -95,19 +95,13 @@ def site_info() -> ClinicInfo | None:
         return None
 
 
-def _hours_context() -> dict:
+def _hours_context(now: datetime) -> dict:
     """The week's hours (Monday first), today's weekday and the closures coming up, for home and contact.
-
-    All of it is read with the schedule version (the settings' statement, before the closures) and changes
-    with the clock only at the clinic's midnight: the response is kept for visitors with no session until
-    one or the other moves (`keep_response`)."""
+    Read with the schedule version (the settings' statement comes first, before the closures)."""
     info = clinic_info()  # the settings, the hours and the schedule version in one statement
     hours: dict[int, DayHours | None] = weekly_hours()
-    now = utcnow()
     today: date = now.astimezone(info.rules.tz).date()
     upcoming: list[ClosureRule] = closures_between(today, today + timedelta(days=UPCOMING_CLOSURE_DAYS))
-    tomorrow = datetime.combine(today + timedelta(days=1), time(), tzinfo=info.rules.tz)
-    keep_response(version=schedule_version(), computed_at=now, until=tomorrow)
     return {
         "hours_rows": [(index, wording.weekday_name(index), hours.get(index)) for index in range(7)],
         "today": today,
@@ -117,7 +111,20 @@ def _hours_context() -> dict:
 
 @bp.get("/")
 def home():
-    return render_template("public/home.html", articles=articles.all_articles(language()), **_hours_context())
+    now = utcnow()
+    context = _hours_context(now)
+    page = render_template("public/home.html", articles=articles.all_articles(language()), **context)
+    _keep_until_midnight(now)
+    return page
+
+
+def _keep_until_midnight(now: datetime) -> None:
+    """Keep a page drawn at `now` from the settings, hours and closures alone (home, contact) for visitors
+    with no session, until the schedule version moves or the clinic's midnight changes "today" and the
+    closures coming up."""
+    tz = clinic_info().rules.tz
+    tomorrow = datetime.combine(now.astimezone(tz).date() + timedelta(days=1), time(), tzinfo=tz)
+    keep_response(version=schedule_version(), computed_at=now, until=tomorrow)
 
 
 def kept_for_visitors(view):
@@ -167,7 +174,10 @@ def article(slug: str):
 
 @bp.get("/contact")
 def contact():
-    return render_template("public/contact.html", **_hours_context())
+    now = utcnow()
+    page = render_template("public/contact.html", **_hours_context(now))
+    _keep_until_midnight(now)
+    return page
 
 
 @bp.get("/privacy")

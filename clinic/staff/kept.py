@@ -38,13 +38,17 @@ def kept_page(draw: Callable[[], tuple[str, int, datetime]], *, now: datetime) -
     if "_flashes" in session:
         body, status, _ = draw()
         return body, status
-    versions = (casework_version(), schedule_version())  # first: before anything the page is drawn from
+    casework, schedule = (
+        casework_version(),
+        schedule_version(),
+    )  # first: before anything the page is drawn from
     generate_csrf()  # the session's form secret exists before it is part of the key
     key = (
         current_user.get_id(),
         session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")),
         http_request.full_path,
-        *versions,
+        casework,
+        schedule,
     )
     pages = current_app.extensions.setdefault("staff_pages", MemoryStore(entries=PAGES_PER_WORKER))
     page = pages.get(key)
@@ -57,5 +61,5 @@ def kept_page(draw: Callable[[], tuple[str, int, datetime]], *, now: datetime) -
     steady = session_steady_until()
     if steady is not None:
         until = min(page.until, *steady)
-        keep_response(version=versions[1], casework=versions[0], computed_at=now, until=until, signed_in=True)
+        keep_response(version=schedule, casework=casework, computed_at=now, until=until, signed_in=True)
     return page.body, 200
