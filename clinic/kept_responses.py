@@ -12,7 +12,8 @@ very same session cookie, signature and all (`signed_in=True`): the cookie is th
 kept page goes only to the request that was signed in when it was drawn, and only while the casework version
 (bumped with every change to a staff account, so a sign-out, a password change or a deactivation ends it)
 and the schedule version (the settings: two-factor required) are unchanged and the clock is short of the
-session's own limits (`clinic.auth.routes.session_steady_until`).
+session's own limits (`clinic.auth.routes.session_steady_until`). A request's detail page is kept the same
+way but for one part drawn afresh at each sending (`Spliced`: its history, which each view adds to).
 
 Never kept: a response that sets any cookie but the language one (a session written: a new sign-in, a
 message shown, the idle clock moved on), any status but 200, any method but GET, a view whose endpoint
@@ -37,6 +38,7 @@ from clinic.services.rules.read import VERSION_READ, display_copy, versions_now
 log = logging.getLogger(__name__)
 
 MARK = "clinic.keep_response"
+SPLICE = "clinic.keep_response.spliced"
 MAX_BYTES = 32 * 1024 * 1024  # per worker: every week, language and API window in use, many times over
 # What may change a kept answer, besides what its view names: the request as the app reads it.
 KEY_VARIABLES = (
@@ -65,11 +67,23 @@ class Holds:
 
 
 @dataclass(frozen=True, slots=True)
+class Spliced:
+    """A kept page with one part drawn afresh for each sending: `head`, what `middle()` draws now, `tail`.
+    `middle` runs outside any request (in an app context of its own) and returns None when it cannot draw:
+    the request then goes through the app."""
+
+    head: bytes
+    tail: bytes
+    middle: Callable[[], bytes | None]
+
+
+@dataclass(frozen=True, slots=True)
 class Kept:
     status: str
     headers: tuple[tuple[str, str], ...]
     body: bytes
     holds: Holds
+    spliced: Spliced | None = None
 
 
 class KeptResponses:
@@ -97,9 +111,22 @@ class KeptResponses:
         key = tuple(environ.get(name) for name in KEY_VARIABLES)
         kept = self._get(key)
         if kept is not None and self._still(kept.holds, environ):
-            start_response(kept.status, list(kept.headers))
-            return [kept.body]
+            if kept.spliced is None:
+                start_response(kept.status, list(kept.headers))
+                return [kept.body]
+            body = self._splice(kept.spliced)
+            if body is not None:
+                start_response(kept.status, _with_length(kept.headers, len(body)))
+                return [body]
         return self._through_app(key, environ, start_response)
+
+    def _splice(self, spliced: Spliced) -> bytes | None:
+        try:
+            middle = spliced.middle()
+        except Exception as error:  # any failure: the app answers (a 503 if the database is down)
+            log.warning("kept page's fresh part failed (%s): through the app", type(error).__name__)
+            return None
+        return None if middle is None else spliced.head + middle + spliced.tail
 
     def _through_app(self, key: tuple, environ: dict, start_response: Callable) -> Iterable[bytes]:
         answered: list = []
@@ -123,7 +150,7 @@ class KeptResponses:
             close = getattr(body, "close", None)
             if close is not None:
                 close()
-        self._put(key, Kept(answered[0], tuple(answered[1]), data, holds))
+        self._put(key, Kept(answered[0], tuple(answered[1]), data, holds, environ.get(SPLICE)))
         return [data]
 
     def _editing(self) -> bool:
@@ -173,6 +200,10 @@ class KeptResponses:
         return True
 
 
+def _with_length(headers: tuple[tuple[str, str], ...], length: int) -> list[tuple[str, str]]:
+    return [(name, str(length) if name.lower() == "content-length" else value) for name, value in headers]
+
+
 def _may_send_again(name: str, value: str) -> bool:
     """Every header but a cookie; of cookies, only the language one (`?lang=es` sets it for every visitor
     alike: its Max-Age, not its Expires, is what browsers keep it by)."""
@@ -187,11 +218,14 @@ def keep_response(
     computed_at: datetime | None = None,
     until: datetime | None = None,
     signed_in: bool = False,
+    spliced: Spliced | None = None,
 ) -> None:
     """Mark this request's answer to be kept and sent again to the same request while it holds: drawn with
     the layout's copy of the clinic's details (`display`), computed at schedule `version` (and `casework`
-    version), unchanged by the clock from `computed_at` until `until`. Only a `signed_in` page is kept for a
-    request with a session cookie (for that cookie alone); nothing for a request the layer does not serve."""
+    version), unchanged by the clock from `computed_at` until `until`, with `spliced`'s middle drawn afresh
+    at each sending if given (its head and tail must be the answer's body around that part). Only a
+    `signed_in` page is kept for a request with a session cookie (for that cookie alone); nothing for a
+    request the layer does not serve."""
     app = current_app._get_current_object()
     layer = app.extensions.get("kept_responses")
     if layer is None or request.method != "GET":
@@ -206,6 +240,8 @@ def keep_response(
         if copy is None:
             return  # switched off (SETTINGS_DISPLAY_SECONDS = 0), or the database was out of reach
     request.environ[MARK] = Holds(copy, version, casework, computed_at, until)
+    if spliced is not None:
+        request.environ[SPLICE] = spliced
 
 
 def init_app(app: Flask) -> None:

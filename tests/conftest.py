@@ -367,6 +367,13 @@ def runner(app):
 
 
 @pytest.fixture
+def signed_in(app, client, make_staff, login_as):
+    """A colleague signed in as a browser is: the session cookie as the app last wrote it, stamps and all."""
+    login_as(client, make_staff(name="Nora Nurse"), keep_alive=False)
+    return client
+
+
+@pytest.fixture
 def clock(app):
     """Fix the app's clock: `clock.set(datetime(...))`."""
 

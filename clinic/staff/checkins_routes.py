@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 
 from clinic.models import ConsultationRequest
 from clinic.services.casework import checkins
+from clinic.staff.kept import clock_changes_at
 from clinic.staff.routes import bp
 from clinic.timeutil import utcnow
 
@@ -25,7 +26,11 @@ def check_in_helpers() -> dict:
 
 def _trajectory_card(consultation: ConsultationRequest) -> dict:
     card = checkins.trajectory_card(consultation)
-    return {"card": card, "send_form": SendCheckInForm(formdata=None), "now": utcnow()}
+    now = utcnow()
+    for check_in in card.check_ins:  # "waiting for an answer" reads "expired unanswered" from then on
+        if check_in.answered_at is None and now < check_in.expires_at:
+            clock_changes_at(check_in.expires_at)
+    return {"card": card, "send_form": SendCheckInForm(formdata=None), "now": now}
 
 
 @bp.post("/requests/<int:request_id>/check-ins")

@@ -37,7 +37,7 @@ from clinic.staff.courses_forms import (
     parse_start,
     parse_time,
 )
-from clinic.staff.kept import kept_page
+from clinic.staff.kept import clock_changes_at, kept_page
 from clinic.staff.routes import bp
 from clinic.timeutil import utcnow
 
@@ -53,7 +53,9 @@ def course_helpers() -> dict:
 
 
 def _course_card(request_id: int) -> dict:
-    today = utcnow().astimezone(clinic_info().rules.tz).date()
+    tz = clinic_info().rules.tz
+    today = utcnow().astimezone(tz).date()
+    clock_changes_at(local_instant(today + timedelta(days=1), time(0), tz))  # the next Monday moves on
     return {
         "enrolment": proposals.enrolment_of(request_id),
         "courses": proposals.courses_of(request_id),

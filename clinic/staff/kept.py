@@ -18,13 +18,13 @@ nothing they read can have changed (a change to any staff account moves the case
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from flask import current_app, session
+from flask import current_app, g, session
 from flask import request as http_request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from clinic.auth.routes import session_steady_until
-from clinic.kept_responses import keep_response
+from clinic.kept_responses import Spliced, keep_response
 from clinic.services.booking.slot_cache import Answer, MemoryStore
 from clinic.services.rules.read import casework_version, schedule_version
 
@@ -63,3 +63,36 @@ def kept_page(draw: Callable[[], tuple[str, int, datetime]], *, now: datetime) -
         until = min(page.until, *steady)
         keep_response(version=schedule, casework=casework, computed_at=now, until=until, signed_in=True)
     return page.body, 200
+
+
+def clock_changes_at(instant: datetime) -> None:
+    """Note, while a page is drawn, an instant from which the clock alone shows part of it differently (a
+    check-in's answer window closing, a new day): a copy of the page is kept no later than the earliest."""
+    earlier = g.get("clock_changes_at")
+    g.clock_changes_at = instant if earlier is None else min(earlier, instant)
+
+
+def clock_steady_until(until: datetime) -> datetime:
+    """`until`, or earlier if a part of the page being drawn noted an earlier change (`clock_changes_at`)."""
+    noted = g.get("clock_changes_at")
+    return until if noted is None else min(until, noted)
+
+
+def keep_spliced(*, casework: int, schedule: int, now: datetime, until: datetime, spliced: Spliced) -> None:
+    """Keep a page drawn at `now` from the `casework` and `schedule` versions (read before anything it shows)
+    for this session cookie, with `spliced`'s middle drawn afresh at each sending, until the clock changes it
+    (`until`, or a part's earlier `clock_changes_at`), the session's idle clock steps on or it ends, and
+    never longer than MAX_KEPT (its forms' CSRF tokens stay valid)."""
+    if "_flashes" in session:
+        return
+    steady = session_steady_until()
+    if steady is None:
+        return
+    keep_response(
+        version=schedule,
+        casework=casework,
+        computed_at=now,
+        until=min(clock_steady_until(until), now + MAX_KEPT, *steady),
+        signed_in=True,
+        spliced=spliced,
+    )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -17,19 +20,28 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 
 from clinic import phones
 from clinic.auth.guards import require_role
 from clinic.errors import render_error
 from clinic.extensions import db, writes_on_get
+from clinic.kept_responses import Spliced
 from clinic.models import ConsultationRequest
 from clinic.scheduling import SlotUnavailable, monday_of, parse_slot
 from clinic.services.audit.log import actor_label, event_text
+from clinic.services.audit.record import record_view as audit_view
 from clinic.services.booking import availability
 from clinic.services.booking.seats import NoActiveBooking
 from clinic.services.casework import agenda, cases, contacts, export, queue
 from clinic.services.mail.calendar import describe
-from clinic.services.rules.read import clinic_info, weekly_hours
+from clinic.services.rules.read import (
+    casework_version,
+    clinic_info,
+    outside_request,
+    schedule_version,
+    weekly_hours,
+)
 from clinic.staff import charts
 from clinic.staff.forms import (
     AssignForm,
@@ -40,7 +52,7 @@ from clinic.staff.forms import (
     RescheduleForm,
     StatusForm,
 )
-from clinic.staff.kept import kept_page
+from clinic.staff.kept import keep_spliced, kept_page
 from clinic.timeutil import utcnow
 from clinic.triage import screening
 from clinic.triage.enums import ContactOutcome, RequestStatus, Role
@@ -124,8 +136,13 @@ def _render_detail(
     assign_form=None,
     contact_form=None,
     error: str | None = None,
+    keep: bool = False,
 ):
-    """The detail page; reads only (the GET records the view before it calls this)."""
+    """The detail page; reads only (the GET records the view before it calls this). `keep`: the page is
+    kept for this session cookie and sent again with its history drawn afresh, each sending a view recorded
+    (`_view_and_history`), while nothing else it shows has changed."""
+    if keep:  # first: before anything the page is drawn from
+        casework, schedule = casework_version(), schedule_version()
     detail = cases.detail(request_id)
     consultation = detail.request
     staff = queue.staff_names()
@@ -144,18 +161,20 @@ def _render_detail(
     tz = info.rules.tz
     today = now.astimezone(tz).date()
     row = queue.rows([consultation], now=now, tz=tz, business_days=queue.open_weekdays(weekly_hours()))[0]
-    return render_template(
+    history = HistoryPart(
+        names=dict(staff),
+        contacts={c.id: ContactLine(c.outcome, c.note) for c in logged},
+        tz=tz,
+    )
+    page = render_template(
         "staff/detail.html",
         r=consultation,
         row=row,
-        history=detail.history,
         items=list(zip(screening.PHQ9_ITEMS, consultation.phq9_answers, strict=True)),
         answers=screening.PHQ9_ANSWERS,
         difficulty_answers=screening.PHQ9_DIFFICULTY_ANSWERS,
         conditions=screening.CONDITIONS,
         review_reasons=detail.review_reasons,
-        event_text=partial(event_text, names=dict(staff), visits=detail.visits, tz=tz),
-        actor_label=partial(actor_label, by_name=True),
         moves=offered,
         outcomes_later=not cases.appointment_started(consultation, now=now),
         status_form=status_form or StatusForm(formdata=None),
@@ -164,12 +183,80 @@ def _render_detail(
         cancel_form=CancelForm(formdata=None),
         contact_form=contact_form,
         contacts=logged,
-        contacts_by_id={contact.id: contact for contact in logged},
         follow_up_due=follow_up_due(consultation.follow_up_on, today=today),
         error=error,
         tz=tz,
         now=now,
-    ), code
+        history_html=HISTORY_MARK,
+    )
+    head, tail = page.split(HISTORY_MARK)
+    if keep and code == 200:
+        booking_ids = [b.id for b in consultation.bookings]
+        keep_spliced(
+            casework=casework,
+            schedule=schedule,
+            now=now,
+            until=cases.detail_steady_until(
+                consultation, row_until=queue.steady_until([row], now=now, tz=tz), now=now
+            ),
+            spliced=Spliced(
+                head.encode(),
+                tail.encode(),
+                partial(
+                    _view_and_history,
+                    current_app._get_current_object(),
+                    history,
+                    request_id=request_id,
+                    actor_id=current_user.id,
+                    booking_ids=booking_ids,
+                ),
+            ),
+        )
+    return head + history.html(detail.history, detail.visits) + tail, code
+
+
+# Where the history goes: never in a page otherwise, as everything the page shows is escaped.
+HISTORY_MARK = Markup("<!--clinic:history-->")
+
+
+@dataclass(frozen=True, slots=True)
+class ContactLine:
+    """A logged contact as the history shows it."""
+
+    outcome: ContactOutcome
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPart:
+    """The detail page's history drawn from its events, with what the rest of the page read for it (staff
+    names, logged contacts, the clinic's time zone): the same within and outside a request."""
+
+    names: dict[int, str]
+    contacts: dict[int, ContactLine]
+    tz: ZoneInfo
+
+    def html(self, history: list, visits: dict) -> str:
+        return current_app.jinja_env.get_template("staff/_history.html").render(
+            history=history,
+            event_text=partial(event_text, names=self.names, visits=visits, tz=self.tz),
+            actor_label=partial(actor_label, by_name=True),
+            contacts_by_id=self.contacts,
+            tz=self.tz,
+        )
+
+
+def _view_and_history(
+    app, part: HistoryPart, *, request_id: int, actor_id: int, booking_ids: list[int]
+) -> bytes:
+    """A kept detail page sent again: the view recorded (SPEC 8; its own transaction, as on every GET) and
+    the history, with it, drawn afresh: three statements on this thread's own connection."""
+    with app.app_context(), outside_request(app) as connection:
+        audit_view(
+            cases.VIEW, actor_id=actor_id, record_type=cases.RECORD, record_id=request_id, on=connection
+        )
+        history, visits = cases.history_of(request_id, booking_ids, on=connection)
+        return part.html(history, visits).encode()
 
 
 def _render_confirm(request_id: int, target: RequestStatus | None):
@@ -203,7 +290,7 @@ def _render_confirm(request_id: int, target: RequestStatus | None):
 def detail(request_id: int):
     """The whole request; each view is audited."""
     cases.record_view(request_id, actor_id=current_user.id)
-    return _render_detail(request_id)
+    return _render_detail(request_id, keep=True)
 
 
 @bp.post("/requests/<int:request_id>/status")

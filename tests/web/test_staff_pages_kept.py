@@ -71,13 +71,6 @@ def test_an_unchanged_page_is_sent_again_after_the_sign_in_checks_and_one_statem
     assert len(sent) == 2  # the colleague's account, and the settings with both versions
 
 
-@pytest.fixture
-def signed_in(app, client, make_staff, login_as):
-    """A colleague signed in as a browser is: the session cookie as the app last wrote it, stamps and all."""
-    login_as(client, make_staff(name="Nora Nurse"), keep_alive=False)
-    return client
-
-
 @pytest.mark.parametrize("path", ["/staff/", "/staff/?priority=high&status=new", "/staff/chairs"])
 def test_the_same_session_cookie_is_answered_before_the_app(
     app, signed_in, add_request, drawn, entered, path

@@ -25,6 +25,7 @@ from clinic.triage.workflow import OUTCOMES, WorkflowError, check_move, moves_no
 
 NOTE_MAX = 4000
 RECORD = "request"
+VIEW = "request.view"
 
 
 class RequestNotFound(LookupError):
@@ -44,7 +45,7 @@ class RequestDetail:
     """A request as its staff page shows it: bookings, notes, assignee, history and what to review."""
 
     request: ConsultationRequest
-    history: list[AuditEvent]  # newest first, each visit's repeat views folded into its first view
+    history: list[HistoryEvent]  # newest first, each visit's repeat views folded into its first view
     review_reasons: tuple[str, ...]
     visits: dict[int, Visit] = field(default_factory=dict)  # by the id of a visit's first view
 
@@ -71,7 +72,7 @@ def record_view(request_id: int, *, actor_id: int) -> None:
         exists = db.session.scalar(select(ConsultationRequest.id).where(ConsultationRequest.id == request_id))
         if exists is None:
             raise RequestNotFound(request_id)
-        audit_view("request.view", actor_id=actor_id, record_type=RECORD, record_id=request_id)
+        audit_view(VIEW, actor_id=actor_id, record_type=RECORD, record_id=request_id)
 
 
 def detail(request_id: int) -> RequestDetail:
@@ -87,24 +88,71 @@ def detail(request_id: int) -> RequestDetail:
     ).one_or_none()
     if consultation is None:
         raise RequestNotFound(request_id)
-    booking_ids = [b.id for b in consultation.bookings]
-    # The history without repeat views: each visit is shown once, with its views counted in the database.
-    history = list(
-        db.session.scalars(
-            select(AuditEvent)
-            .where(
-                sa.or_(
-                    sa.and_(AuditEvent.record_type == RECORD, AuditEvent.record_id == request_id),
-                    sa.and_(AuditEvent.record_type == "booking", AuditEvent.record_id.in_(booking_ids)),
-                ),
-                AuditEvent.is_repeat_view.is_(False),
-            )
-            .options(joinedload(AuditEvent.actor))
-            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        )
-    )
+    history, visits = history_of(request_id, [b.id for b in consultation.bookings])
     reasons = review_reasons(consultation.phq9_answers, consultation.phq9_score, consultation.conditions)
-    return RequestDetail(consultation, history, reasons, record_visits(RECORD, request_id))
+    return RequestDetail(consultation, history, reasons, visits)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """An event of a request's history as its page shows it (what `event_text` and `actor_label` read)."""
+
+    id: int
+    at: datetime
+    action: str
+    details: dict | None
+    actor: Actor | None
+
+
+def history_of(
+    request_id: int, booking_ids: list[int], *, on: sa.Connection | None = None
+) -> tuple[list[HistoryEvent], dict[int, Visit]]:
+    """The request's history, newest first, without repeat views (each visit is shown once, with its views
+    counted in the database), and those visits: two statements, written once; reads only. In the current
+    transaction, or `on` a connection of its own (a kept page sent again outside any request)."""
+    rows = (on or db.session).execute(_HISTORY, {"request_id": request_id, "booking_ids": booking_ids})
+    history = [
+        HistoryEvent(id, at, action, details, None if email is None else Actor(name, email))
+        for id, at, action, details, name, email in rows
+    ]
+    return history, record_visits(RECORD, request_id, on=on)
+
+
+def _history_select() -> sa.Select:
+    events, staff = AuditEvent.__table__, StaffUser.__table__
+    return (
+        select(events.c.id, events.c.at, events.c.action, events.c.details, staff.c.name, staff.c.email)
+        .select_from(events.outerjoin(staff, staff.c.id == events.c.actor_id))
+        .where(
+            sa.or_(
+                sa.and_(events.c.record_type == RECORD, events.c.record_id == sa.bindparam("request_id")),
+                sa.and_(
+                    events.c.record_type == "booking",
+                    events.c.record_id.in_(sa.bindparam("booking_ids", expanding=True)),
+                ),
+            ),
+            events.c.is_repeat_view.is_(False),
+        )
+        .order_by(events.c.at.desc(), events.c.id.desc())
+    )
+
+
+_HISTORY = _history_select()
+
+
+def detail_steady_until(consultation: ConsultationRequest, *, row_until: datetime, now: datetime) -> datetime:
+    """When the clock alone next changes the request's page: its queue row's (`row_until`: an age, the
+    response target, a new day) or its booked slot starting (outcomes offered from then on)."""
+    booking = consultation.active_booking
+    if booking is not None and now < booking.starts_at:
+        return min(row_until, booking.starts_at)
+    return row_until
 
 
 def appointment_started(consultation: ConsultationRequest, *, now: datetime) -> bool:

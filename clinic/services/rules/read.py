@@ -2,12 +2,14 @@
 
 import threading
 import time as clock
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, has_app_context, has_request_context
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from clinic.extensions import db
 from clinic.models import CaseworkVersion, ClinicSettings, Closure, OpeningHours, ScheduleVersion
@@ -131,6 +133,15 @@ def versions_now(app: Flask) -> tuple[int, int]:
     """The schedule and casework versions read outside any request (a kept response checking it still
     holds): one statement in autocommit on a connection this thread keeps open (checking a pooled
     connection out and back in costs several times the statement). Any error closes it and propagates."""
+    with outside_request(app) as connection:
+        schedule, casework = connection.exec_driver_sql(_VERSIONS_SQL).one()
+    return schedule or 0, casework or 0
+
+
+@contextmanager
+def outside_request(app: Flask) -> Iterator[Connection]:
+    """This thread's own connection for statements outside any request, in autocommit (each statement its
+    own transaction): opened on first use; any error in the block closes it (the next use opens another)."""
     reader = app.extensions.get("version_reader")
     if reader is None:
         reader = app.extensions["version_reader"] = _VersionReader()
@@ -140,13 +151,12 @@ def versions_now(app: Flask) -> tuple[int, int]:
             engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
         connection = reader.connection = engine.connect()
     try:
-        schedule, casework = connection.exec_driver_sql(_VERSIONS_SQL).one()
+        yield connection
     except Exception:
         reader.connection = None
         connection.invalidate()
         connection.close()
         raise
-    return schedule or 0, casework or 0
 
 
 def close_version_reader(app: Flask) -> None:
