@@ -1028,8 +1028,9 @@ def main() -> None:
             "",
             staff=True,
             goal_ratio=0.20,
-            note="each GET writes an audit event (SPEC 8: every view of a request's detail) that the "
-            "page's history then shows: drawn afresh every time, never kept",
+            note="each GET records a view (SPEC 8) that the page's history shows: kept before Flask for the "
+            "session cookie, but each sending writes the view and reads the history and its visits (three "
+            "statements; counting a visit's views reads each of them, and the run adds thousands)",
         ),
         Target("chair board", "", staff=True, goal_ratio=0.20),
         Target("course page", ""),
