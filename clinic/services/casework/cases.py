@@ -107,6 +107,7 @@ class HistoryEvent:
     at: datetime
     action: str
     details: dict | None
+    actor_id: int | None
     actor: Actor | None
 
 
@@ -118,8 +119,8 @@ def history_of(
     transaction, or `on` a connection of its own (a kept page sent again outside any request)."""
     rows = (on or db.session).execute(_HISTORY, {"request_id": request_id, "booking_ids": booking_ids})
     history = [
-        HistoryEvent(id, at, action, details, None if email is None else Actor(name, email))
-        for id, at, action, details, name, email in rows
+        HistoryEvent(id, at, action, details, actor_id, None if email is None else Actor(name, email))
+        for id, at, action, details, actor_id, name, email in rows
     ]
     return history, record_visits(RECORD, request_id, on=on)
 
@@ -127,7 +128,15 @@ def history_of(
 def _history_select() -> sa.Select:
     events, staff = AuditEvent.__table__, StaffUser.__table__
     return (
-        select(events.c.id, events.c.at, events.c.action, events.c.details, staff.c.name, staff.c.email)
+        select(
+            events.c.id,
+            events.c.at,
+            events.c.action,
+            events.c.details,
+            events.c.actor_id,
+            staff.c.name,
+            staff.c.email,
+        )
         .select_from(events.outerjoin(staff, staff.c.id == events.c.actor_id))
         .where(
             sa.or_(
