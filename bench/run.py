@@ -1029,8 +1029,8 @@ def main() -> None:
             staff=True,
             goal_ratio=0.20,
             note="each GET records a view (SPEC 8) that the page's history shows: kept before Flask for the "
-            "session cookie, but each sending writes the view and reads the history and its visits (three "
-            "statements; counting a visit's views reads each of them, and the run adds thousands)",
+            "session cookie, but each sending writes the view (its visit counted by a trigger) and reads the "
+            "history with its visits (two statements, after the versions)",
         ),
         Target("chair board", "", staff=True, goal_ratio=0.20),
         Target("course page", ""),

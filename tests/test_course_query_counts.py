@@ -10,7 +10,7 @@ from clinic.models import CourseStatus, SessionStatus, TreatmentCourse, Treatmen
 from tests.conftest import forget_process_caches
 from tests.fixtures_courses import INFUSION_DAYS, SPRAY_DAYS, local
 
-CEILING = 19  # the request page with a course (its visits counted in one statement)
+CEILING = 18  # the request page with a course (its history read with its visits in one statement)
 TIMES = [(8, 0), (10, 30), (13, 0)]  # three sprays a day fit in each of the two chairs
 
 

@@ -1,6 +1,6 @@
 """The clinic's tables. The schema itself comes from the Alembic migrations in migrations/."""
 
-from clinic.models.audit import AuditEvent
+from clinic.models.audit import AuditEvent, AuditVisit
 from clinic.models.bookings import Booking, SlotClaim
 from clinic.models.checkins import CheckIn, CheckInReason
 from clinic.models.courses import (
@@ -25,6 +25,7 @@ from clinic.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, Wa
 
 __all__ = [
     "AuditEvent",
+    "AuditVisit",
     "Booking",
     "CaseworkVersion",
     "Chair",

@@ -47,3 +47,29 @@ class AuditEvent(db.Model):
     is_repeat_view: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     actor: Mapped[StaffUser | None] = relationship()
+
+
+class AuditVisit(db.Model):
+    """A visit's views, counted as they are recorded: one row per visit (its first view), kept by a trigger
+    on audit_events in the same statement as each view (migration 0018), whoever writes it.
+
+    A page that shows a record's history reads each visit here in one probe, however many times the record
+    was opened. Ids and instants only, like the log.
+    """
+
+    __tablename__ = "audit_visits"
+    __table_args__ = (
+        # A person's visits to a record, latest last: where the trigger finds the visit a repeat view joins.
+        sa.Index("ix_audit_visits_person", "record_type", "record_id", "action", "actor_key", "first_at"),
+    )
+
+    first_view_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("audit_events.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    record_type: Mapped[str] = mapped_column(sa.String(32))
+    record_id: Mapped[int]
+    action: Mapped[str] = mapped_column(sa.String(64))
+    actor_key: Mapped[int]  # the viewer's staff id when the visit began, 0 for the patient (no actor)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    views: Mapped[int]
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -250,7 +250,8 @@ def _view_and_history(
     app, part: HistoryPart, *, request_id: int, actor_id: int, booking_ids: list[int]
 ) -> bytes:
     """A kept detail page sent again: the view recorded (SPEC 8; its own transaction, as on every GET) and
-    the history, with it, drawn afresh: three statements on this thread's own connection."""
+    the history, with it, drawn afresh (its visits counted as the view is recorded): two statements on this
+    thread's own connection."""
     with app.app_context(), outside_request(app) as connection:
         audit_view(
             cases.VIEW, actor_id=actor_id, record_type=cases.RECORD, record_id=request_id, on=connection

@@ -4,19 +4,18 @@ The admin log and a request's history on the staff pages name actors the same wa
 staff member, "patient" (self-service, stored without an actor) or "system".
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Connection, case, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from clinic.extensions import db
-from clinic.models import AuditEvent, ConsultationRequest, StaffUser
+from clinic.models import AuditEvent, AuditVisit, ConsultationRequest, StaffUser
 from clinic.triage.enums import RequestStatus
 
 PER_PAGE = 50
@@ -41,9 +40,9 @@ PATIENT_ACTIONS = frozenset(
 )
 PATIENT = "patient"
 SYSTEM = "system"
+# Views are folded into visits (services/audit/record.py) and each visit's views counted by a trigger as they
+# are recorded (migration 0018, which names these actions: a new kind of view needs a migration with it).
 VIEW_ACTIONS = frozenset({"request.view", "checkin.view"})
-# A visit's repeat views are looked for at most this long after its first view (a session lasts 12 hours).
-LONGEST_VISIT = timedelta(days=1)
 
 # Every action the app records, by family, in words: the admin log's action filter offers exactly these
 # (a family as a whole, or one action). A new action gets its line here (tests/services/audit checks).
@@ -239,90 +238,18 @@ def events_page(filters: AuditFilters, *, page: int, tz: ZoneInfo, per_page: int
     return db.paginate(query, page=page, per_page=per_page, error_out=False, max_per_page=per_page)
 
 
-def fold_views(events: Iterable[AuditEvent]) -> tuple[list[AuditEvent], dict[int, Visit]]:
-    """The events without repeat views (in their order), and each visit's size by its first view's id.
-
-    `events` must hold every view of the visits it starts (a request's whole history does)."""
-    events = list(events)
-    visits: dict[int, Visit] = {}
-    current: dict[tuple, AuditEvent] = {}
-    for event in sorted((e for e in events if e.action in VIEW_ACTIONS), key=lambda e: (e.at, e.id or 0)):
-        key = (event.action, event.actor_id, event.record_type, event.record_id)
-        if event.is_repeat_view and key in current:
-            first = current[key]
-            visits[first.id] = Visit(visits[first.id].views + 1, event.at)
-        else:
-            current[key] = event
-            visits[event.id] = Visit(1, event.at)
-    return [e for e in events if not (e.is_repeat_view and e.action in VIEW_ACTIONS)], visits
-
-
-def record_visits(record_type: str, record_id: int, *, on: Connection | None = None) -> dict[int, Visit]:
-    """Each visit to one record, by its first view's id, counted in the database (one statement): a record
-    opened hundreds of times costs its page no more than one opened once. The same visits as `fold_views`
-    over the record's whole history: each repeat view belongs to the last first view by the same person
-    before it (a running count of first views, per person, numbers the visits). In the current transaction,
-    or `on` a connection of its own."""
-    rows = (on or db.session).execute(_VISITS, {"record_type": record_type, "record_id": record_id})
-    return {first: Visit(count, last_at) for first, count, last_at in rows}
-
-
-def _visits_select() -> sa.Select:
-    views = (
-        select(
-            AuditEvent.id,
-            AuditEvent.at,
-            AuditEvent.is_repeat_view,
-            AuditEvent.action,
-            AuditEvent.actor_id,
-            func.sum(case((AuditEvent.is_repeat_view, 0), else_=1))
-            .over(
-                partition_by=(AuditEvent.action, AuditEvent.actor_id), order_by=(AuditEvent.at, AuditEvent.id)
-            )
-            .label("visit"),
-        )
-        .where(
-            AuditEvent.record_type == sa.bindparam("record_type"),
-            AuditEvent.record_id == sa.bindparam("record_id"),
-            AuditEvent.action.in_(sorted(VIEW_ACTIONS)),
-        )
-        .subquery()
-    )
-    return (
-        select(
-            func.max(case((views.c.is_repeat_view.is_(False), views.c.id))),
-            func.count(),
-            func.max(views.c.at),
-        )
-        .where(views.c.visit > 0)  # repeat views before any first view start no visit that is shown
-        .group_by(views.c.action, views.c.actor_id, views.c.visit)
-    )
-
-
-_VISITS = _visits_select()  # written once: a kept page sent again reads it with no query to build
-
-
 def visits_of(events: Sequence[AuditEvent]) -> dict[int, Visit]:
-    """How many views each visit on a page of the log holds, by its first view's id: one query."""
-    starts = [e for e in events if e.action in VIEW_ACTIONS and not e.is_repeat_view]
+    """How many views each visit on a page of the log holds, by its first view's id: one query, one probe
+    per visit (counted as the views are recorded: models.AuditVisit)."""
+    starts = [e.id for e in events if e.action in VIEW_ACTIONS and not e.is_repeat_view]
     if not starts:
         return {}
-    actors = {e.actor_id for e in starts}
-    views = db.session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.action.in_(sorted(VIEW_ACTIONS)),
-            or_(AuditEvent.actor_id.in_(actors - {None}), AuditEvent.actor_id.is_(None))
-            if None in actors
-            else AuditEvent.actor_id.in_(actors),
-            AuditEvent.record_id.in_({e.record_id for e in starts}),
-            AuditEvent.at >= min(e.at for e in starts),
-            AuditEvent.at <= max(e.at for e in starts) + LONGEST_VISIT,
+    rows = db.session.execute(
+        select(AuditVisit.first_view_id, AuditVisit.views, AuditVisit.last_at).where(
+            AuditVisit.first_view_id.in_(starts)
         )
-        .order_by(AuditEvent.at, AuditEvent.id)
-    ).all()
-    wanted = {e.id for e in starts}
-    return {event_id: visit for event_id, visit in fold_views(views)[1].items() if event_id in wanted}
+    )
+    return {first: Visit(views, last_at) for first, views, last_at in rows}
 
 
 def request_references(events: Sequence[AuditEvent]) -> dict[int, str]:

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from clinic.extensions import db
-from clinic.models import AuditEvent, ConsultationRequest, Note, StaffUser
+from clinic.models import AuditEvent, AuditVisit, ConsultationRequest, Note, StaffUser
 from clinic.services import unit_of_work
-from clinic.services.audit.log import Visit, record_visits
+from clinic.services.audit.log import Visit
 from clinic.services.audit.record import record
 from clinic.services.audit.record import record_view as audit_view
 from clinic.services.booking import seats
@@ -114,19 +114,25 @@ class HistoryEvent:
 def history_of(
     request_id: int, booking_ids: list[int], *, on: sa.Connection | None = None
 ) -> tuple[list[HistoryEvent], dict[int, Visit]]:
-    """The request's history, newest first, without repeat views (each visit is shown once, with its views
-    counted in the database), and those visits: two statements, written once; reads only. In the current
-    transaction, or `on` a connection of its own (a kept page sent again outside any request)."""
+    """The request's history, newest first, without repeat views (each visit is shown once), and those visits
+    with their views counted (one row each, kept as the views are recorded: models.AuditVisit): one
+    statement, written once; reads only. In the current transaction, or `on` a connection of its own (a kept
+    page sent again outside any request)."""
     rows = (on or db.session).execute(_HISTORY, {"request_id": request_id, "booking_ids": booking_ids})
-    history = [
-        HistoryEvent(id, at, action, details, actor_id, None if email is None else Actor(name, email))
-        for id, at, action, details, actor_id, name, email in rows
-    ]
-    return history, record_visits(RECORD, request_id, on=on)
+    history, visits = [], {}
+    for event_id, at, action, details, actor_id, name, email, views, last_at in rows:
+        history.append(
+            HistoryEvent(
+                event_id, at, action, details, actor_id, None if email is None else Actor(name, email)
+            )
+        )
+        if views is not None:
+            visits[event_id] = Visit(views, last_at)
+    return history, visits
 
 
 def _history_select() -> sa.Select:
-    events, staff = AuditEvent.__table__, StaffUser.__table__
+    events, staff, visits = AuditEvent.__table__, StaffUser.__table__, AuditVisit.__table__
     return (
         select(
             events.c.id,
@@ -136,8 +142,14 @@ def _history_select() -> sa.Select:
             events.c.actor_id,
             staff.c.name,
             staff.c.email,
+            visits.c.views,
+            visits.c.last_at,
         )
-        .select_from(events.outerjoin(staff, staff.c.id == events.c.actor_id))
+        .select_from(
+            events.outerjoin(staff, staff.c.id == events.c.actor_id).outerjoin(
+                visits, visits.c.first_view_id == events.c.id
+            )
+        )
         .where(
             sa.or_(
                 sa.and_(events.c.record_type == RECORD, events.c.record_id == sa.bindparam("request_id")),

@@ -118,26 +118,9 @@ def test_every_action_the_app_records_is_in_the_catalogue(app):
     assert set(log.ACTIONS) <= set(choices) and "admin." in choices and choices[0] == ""
 
 
-def test_a_visit_is_folded_into_its_first_view():
+def test_a_visit_of_several_views_is_told_in_one_line():
     start = datetime(2026, 11, 20, 15, tzinfo=UTC)
-    views = [
-        AuditEvent(
-            id=i,
-            action="request.view",
-            actor_id=3,
-            record_type="request",
-            record_id=9,
-            at=at,
-            is_repeat_view=r,
-        )
-        for i, (at, r) in enumerate(
-            [(start, False), (start.replace(minute=5), True), (start.replace(minute=20), True)], start=1
-        )
-    ]
-    note = AuditEvent(id=4, action="request.note", actor_id=3, record_type="request", record_id=9, at=start)
-    shown, visits = log.fold_views([note, *reversed(views)])
-    assert [e.id for e in shown] == [4, 1]
-    assert visits[1] == log.Visit(3, start.replace(minute=20))
-    assert (
-        log.event_text(views[0], names={}, visits=visits, tz=NY) == "Viewed the request (3 views until 10:20)"
-    )
+    first = AuditEvent(id=1, action="request.view", actor_id=3, record_type="request", record_id=9, at=start)
+    visits = {1: log.Visit(3, start.replace(minute=20))}
+    assert log.event_text(first, names={}, visits=visits, tz=NY) == "Viewed the request (3 views until 10:20)"
+    assert log.event_text(first, names={}, visits={1: log.Visit(1, start)}, tz=NY) == "Viewed the request"
