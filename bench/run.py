@@ -1029,8 +1029,8 @@ def main() -> None:
             staff=True,
             goal_ratio=0.20,
             note="each GET records a view (SPEC 8) that the page's history shows: kept before Flask for the "
-            "session cookie, but each sending writes the view (its visit counted by a trigger) and reads the "
-            "history with its visits (two statements, after the versions)",
+            "session cookie, but each sending writes the view (a durable commit; its visit counted by a "
+            "trigger, the versions checked in the same statement) and reads the history with its visits",
         ),
         Target("chair board", "", staff=True, goal_ratio=0.20),
         Target("course page", ""),

@@ -68,13 +68,14 @@ class Holds:
 
 @dataclass(frozen=True, slots=True)
 class Spliced:
-    """A kept page with one part drawn afresh for each sending: `head`, what `middle()` draws now, `tail`.
-    `middle` runs outside any request (in an app context of its own) and returns None when it cannot draw:
-    the request then goes through the app."""
+    """A kept page with one part drawn afresh for each sending: `head`, what `middle(holds)` draws now,
+    `tail`. `middle` runs outside any request (in an app context of its own) and checks the page's versions
+    itself (`holds`: in the statement its part starts with, rather than in one of their own before it); it
+    returns None when they moved or it cannot draw: the request then goes through the app."""
 
     head: bytes
     tail: bytes
-    middle: Callable[[], bytes | None]
+    middle: Callable[[Holds], bytes | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,19 +111,19 @@ class KeptResponses:
             return self.wsgi_app(environ, start_response)
         key = tuple(environ.get(name) for name in KEY_VARIABLES)
         kept = self._get(key)
-        if kept is not None and self._still(kept.holds, environ):
+        if kept is not None and self._still(kept.holds, environ, versions=kept.spliced is None):
             if kept.spliced is None:
                 start_response(kept.status, list(kept.headers))
                 return [kept.body]
-            body = self._splice(kept.spliced)
+            body = self._splice(kept.spliced, kept.holds)
             if body is not None:
                 start_response(kept.status, _with_length(kept.headers, len(body)))
                 return [body]
         return self._through_app(key, environ, start_response)
 
-    def _splice(self, spliced: Spliced) -> bytes | None:
+    def _splice(self, spliced: Spliced, holds: Holds) -> bytes | None:
         try:
-            middle = spliced.middle()
+            middle = spliced.middle(holds)
         except Exception as error:  # any failure: the app answers (a 503 if the database is down)
             log.warning("kept page's fresh part failed (%s): through the app", type(error).__name__)
             return None
@@ -176,9 +177,10 @@ class KeptResponses:
                 _, dropped = self._kept.popitem(last=False)
                 self._bytes -= len(dropped.body)
 
-    def _still(self, holds: Holds, environ: dict) -> bool:
+    def _still(self, holds: Holds, environ: dict, *, versions: bool = True) -> bool:
         """Whether everything the kept answer was made from is unchanged: the layout's copy (the same,
-        unexpired), the clock (within its steady span), then the versions (one statement)."""
+        unexpired), the clock (within its steady span), then the versions (one statement; unless the caller
+        checks them itself: a spliced page's fresh part)."""
         app = self.app
         if holds.display is not None and (
             app.extensions.get("clinic_display") is not holds.display or clock.monotonic() >= holds.display[0]
@@ -189,7 +191,7 @@ class KeptResponses:
             now = fixed if fixed is not None else datetime.now(holds.until.tzinfo)
             if not (holds.computed_at is None or holds.computed_at <= now) or now >= holds.until:
                 return False
-        if holds.version is not None or holds.casework is not None:
+        if versions and (holds.version is not None or holds.casework is not None):
             try:
                 schedule, casework = versions_now(app)
             except Exception as error:  # any failure: the app answers (a 503 if the database is down)

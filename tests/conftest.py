@@ -547,12 +547,16 @@ def count_queries(app) -> Iterator[list[str]]:
             statements.append(statement)
 
     with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", before)
+        engines = [db.engine]
+        if db.engine.dialect.name == "postgresql":  # statements outside any request have their own engine
+            engines.append(read.outside_engine(app))  # (on SQLite, db.engine's listeners see them already)
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", before)
     try:
         yield statements
     finally:
-        sa.event.remove(engine, "before_cursor_execute", before)
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", before)
 
 
 @pytest.fixture

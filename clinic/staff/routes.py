@@ -26,11 +26,10 @@ from clinic import phones
 from clinic.auth.guards import require_role
 from clinic.errors import render_error
 from clinic.extensions import db, writes_on_get
-from clinic.kept_responses import Spliced
+from clinic.kept_responses import Holds, Spliced
 from clinic.models import ConsultationRequest
 from clinic.scheduling import SlotUnavailable, monday_of, parse_slot
 from clinic.services.audit.log import actor_label, event_text
-from clinic.services.audit.record import record_view as audit_view
 from clinic.services.booking import availability
 from clinic.services.booking.seats import NoActiveBooking
 from clinic.services.casework import agenda, cases, contacts, export, queue
@@ -247,15 +246,21 @@ class HistoryPart:
 
 
 def _view_and_history(
-    app, part: HistoryPart, *, request_id: int, actor_id: int, booking_ids: list[int]
-) -> bytes:
-    """A kept detail page sent again: the view recorded (SPEC 8; its own transaction, as on every GET) and
-    the history, with it, drawn afresh (its visits counted as the view is recorded): two statements on this
-    thread's own connection."""
+    app, part: HistoryPart, holds: Holds, *, request_id: int, actor_id: int, booking_ids: list[int]
+) -> bytes | None:
+    """A kept detail page sent again: the view recorded (SPEC 8; its own transaction, as on every GET) if
+    the versions the page was drawn at still hold (None otherwise: the app draws it, and records the view),
+    and the history, with it, drawn afresh (its visits counted as the view is recorded): two statements on
+    this thread's own connection."""
     with app.app_context(), outside_request(app) as connection:
-        audit_view(
-            cases.VIEW, actor_id=actor_id, record_type=cases.RECORD, record_id=request_id, on=connection
-        )
+        if not cases.record_kept_view(
+            request_id,
+            actor_id=actor_id,
+            schedule=holds.version,
+            casework=holds.casework,
+            on=connection,
+        ):
+            return None
         history, visits = cases.history_of(request_id, booking_ids, on=connection)
         return part.html(history, visits).encode()
 

@@ -22,7 +22,13 @@ Note for later migrations: on SQLite, a batch operation that recreates audit_eve
 such a migration must create them again (call `create_triggers`). A new kind of view (VIEW_ACTIONS in
 services/audit/log.py) needs the triggers and the count again with it.
 
-Downgrade drops the triggers and the table (the log itself is untouched).
+The log's two indexes on a record follow: the record index holds only the events a history shows (no repeat
+views: partial, in order), and the views index only what the repeat check probes, the action first (the
+visits are no longer counted from it). Before, a record's thousands of repeat views sat in both, and the
+planner, guided by statistics taken before a burst of views, read them all for a history of a few lines; now
+the views index cannot serve a history at all.
+
+Downgrade drops the triggers and the table and puts 0017's indexes back (the log itself is untouched).
 
 Revision ID: 0018
 Revises: 0017
@@ -42,8 +48,8 @@ branch_labels = None
 depends_on = None
 
 # services/audit/log.py's VIEW_ACTIONS as of this revision.
-VIEWS = "('request.view', 'checkin.view')"
-IS_VIEW = f"NEW.action IN {VIEWS} AND NEW.record_type IS NOT NULL AND NEW.record_id IS NOT NULL"
+VIEW_ACTIONS = "('request.view', 'checkin.view')"
+IS_VIEW = f"NEW.action IN {VIEW_ACTIONS} AND NEW.record_type IS NOT NULL AND NEW.record_id IS NOT NULL"
 # The visit a repeat view joins: the same person's latest visit to the record begun at or before it; else (two
 # views recorded at once, the later instant first) the earliest begun after it. Two probes of one index.
 SAME_PERSON = """
@@ -60,7 +66,8 @@ JOINED_VISIT = f"""
     )
 """
 NEW_VISIT = """
-    INSERT INTO audit_visits (first_view_id, record_type, record_id, action, actor_key, first_at, views, last_at)
+    INSERT INTO audit_visits
+        (first_view_id, record_type, record_id, action, actor_key, first_at, views, last_at)
     VALUES (NEW.id, NEW.record_type, NEW.record_id, NEW.action, coalesce(NEW.actor_id, 0), NEW.at, 1, NEW.at)
 """
 
@@ -102,7 +109,8 @@ SQLITE = [
 
 # The visits already in the log: a running count of first views per person and record numbers the visits.
 COUNT_EXISTING = f"""
-    INSERT INTO audit_visits (first_view_id, record_type, record_id, action, actor_key, first_at, views, last_at)
+    INSERT INTO audit_visits
+        (first_view_id, record_type, record_id, action, actor_key, first_at, views, last_at)
     SELECT max(CASE WHEN is_repeat_view THEN NULL ELSE id END), record_type, record_id, action,
         coalesce(actor_id, 0), max(CASE WHEN is_repeat_view THEN NULL ELSE at END), count(*), max(at)
     FROM (
@@ -111,7 +119,7 @@ COUNT_EXISTING = f"""
                 PARTITION BY record_type, record_id, action, actor_id ORDER BY at, id
             ) AS visit
         FROM audit_events
-        WHERE action IN {VIEWS} AND record_type IS NOT NULL AND record_id IS NOT NULL
+        WHERE action IN {VIEW_ACTIONS} AND record_type IS NOT NULL AND record_id IS NOT NULL
     ) AS views
     WHERE visit > 0
     GROUP BY record_type, record_id, action, actor_id, visit
@@ -132,9 +140,29 @@ def drop_triggers():
         op.execute("DROP TRIGGER IF EXISTS audit_visits_repeat")
 
 
+RECORD_INDEX = ["record_type", "record_id", "at", "id"]
+VIEWS_INDEX = ["action", "record_type", "record_id", "actor_id", "at"]
+RECORD_INDEX_0017 = ["record_type", "record_id", "is_repeat_view"]
+VIEWS_INDEX_0017 = ["record_type", "record_id", "action", "actor_id", "at", "id", "is_repeat_view"]
+
+
+def replace_indexes(record: list[str], views: list[str], *, shown_only: bool) -> None:
+    where = {}
+    if shown_only:  # as each database writes `not_(is_repeat_view)`, which the history's statement uses
+        where = {
+            "postgresql_where": sa.text("NOT is_repeat_view"),
+            "sqlite_where": sa.text("is_repeat_view = 0"),
+        }
+    op.drop_index("ix_audit_events_record", table_name="audit_events")
+    op.drop_index("ix_audit_events_views", table_name="audit_events")
+    op.create_index("ix_audit_events_record", "audit_events", record, unique=False, **where)
+    op.create_index("ix_audit_events_views", "audit_events", views, unique=False)
+
+
 def upgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute("LOCK TABLE audit_events IN SHARE MODE")
+    replace_indexes(RECORD_INDEX, VIEWS_INDEX, shown_only=True)
     op.create_table(
         "audit_visits",
         sa.Column("first_view_id", sa.Integer(), autoincrement=False, nullable=False),
@@ -167,3 +195,4 @@ def downgrade():
     drop_triggers()
     op.drop_index("ix_audit_visits_person", table_name="audit_visits")
     op.drop_table("audit_visits")
+    replace_indexes(RECORD_INDEX_0017, VIEWS_INDEX_0017, shown_only=False)

@@ -14,11 +14,11 @@ from clinic.extensions import db
 from clinic.models import AuditEvent, AuditVisit, ConsultationRequest, Note, StaffUser
 from clinic.services import unit_of_work
 from clinic.services.audit.log import Visit
-from clinic.services.audit.record import record
+from clinic.services.audit.record import record, view_insert, view_parameters
 from clinic.services.audit.record import record_view as audit_view
 from clinic.services.booking import seats
 from clinic.services.mail import outbox
-from clinic.services.rules.read import clinic_info
+from clinic.services.rules.read import UNCHANGED, clinic_info
 from clinic.triage.enums import RequestStatus
 from clinic.triage.screening import review_reasons
 from clinic.triage.workflow import OUTCOMES, WorkflowError, check_move, moves_now, next_statuses
@@ -111,6 +111,20 @@ class HistoryEvent:
     actor: Actor | None
 
 
+def record_kept_view(
+    request_id: int, *, actor_id: int, schedule: int, casework: int, on: sa.Connection
+) -> bool:
+    """A colleague's view of the request's kept page (SPEC 8), recorded only while the versions the page
+    was drawn at still hold, checked in the same statement: False (nothing recorded) when they moved, and
+    the page must be drawn afresh (which records the view then)."""
+    parameters = view_parameters(VIEW, actor_id=actor_id, record_type=RECORD, record_id=request_id)
+    parameters.update(schedule=schedule, casework=casework)
+    return on.execute(_KEPT_VIEW, parameters).first() is not None
+
+
+_KEPT_VIEW = view_insert(by_patient=False, provided=UNCHANGED)
+
+
 def history_of(
     request_id: int, booking_ids: list[int], *, on: sa.Connection | None = None
 ) -> tuple[list[HistoryEvent], dict[int, Visit]]:
@@ -132,7 +146,13 @@ def history_of(
 
 
 def _history_select() -> sa.Select:
+    """The history's events (ix_audit_events_record: repeat views left out) with each visit's count: probes
+    of audit_visits by its key, one per event shown, whatever the planner thinks of the record's size."""
     events, staff, visits = AuditEvent.__table__, StaffUser.__table__, AuditVisit.__table__
+
+    def of_visit(column: sa.Column) -> sa.ScalarSelect:
+        return select(column).where(visits.c.first_view_id == events.c.id).scalar_subquery()
+
     return (
         select(
             events.c.id,
@@ -142,14 +162,10 @@ def _history_select() -> sa.Select:
             events.c.actor_id,
             staff.c.name,
             staff.c.email,
-            visits.c.views,
-            visits.c.last_at,
+            of_visit(visits.c.views),
+            of_visit(visits.c.last_at),
         )
-        .select_from(
-            events.outerjoin(staff, staff.c.id == events.c.actor_id).outerjoin(
-                visits, visits.c.first_view_id == events.c.id
-            )
-        )
+        .select_from(events.outerjoin(staff, staff.c.id == events.c.actor_id))
         .where(
             sa.or_(
                 sa.and_(events.c.record_type == RECORD, events.c.record_id == sa.bindparam("request_id")),
@@ -158,7 +174,7 @@ def _history_select() -> sa.Select:
                     events.c.record_id.in_(sa.bindparam("booking_ids", expanding=True)),
                 ),
             ),
-            events.c.is_repeat_view.is_(False),
+            sa.not_(events.c.is_repeat_view),  # as the record index's predicate is written
         )
         .order_by(events.c.at.desc(), events.c.id.desc())
     )

@@ -122,6 +122,12 @@ class _VersionReader(threading.local):
     connection = None
 
 
+# Both versions still what a kept page was drawn at (`schedule`, `casework`): a condition for a statement that
+# writes only then (a spliced page's fresh part), in place of reading them first.
+UNCHANGED = sa.and_(
+    sa.func.coalesce(_VERSION.scalar_subquery(), 0) == sa.bindparam("schedule"),
+    sa.func.coalesce(_CASEWORK.scalar_subquery(), 0) == sa.bindparam("casework"),
+)
 # Both versions, as written (nothing to compile), in one row whatever is missing.
 _VERSIONS_SQL = (
     "SELECT (SELECT version FROM schedule_versions WHERE id = 1),"
@@ -147,9 +153,7 @@ def outside_request(app: Flask) -> Iterator[Connection]:
         reader = app.extensions["version_reader"] = _VersionReader()
     connection = reader.connection
     if connection is None:
-        with app.app_context():
-            engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
-        connection = reader.connection = engine.connect()
+        connection = reader.connection = outside_engine(app).connect()
     try:
         yield connection
     except Exception:
@@ -157,6 +161,27 @@ def outside_request(app: Flask) -> Iterator[Connection]:
         connection.invalidate()
         connection.close()
         raise
+
+
+def outside_engine(app: Flask) -> sa.Engine:
+    """The app's engine in autocommit for these connections. On PostgreSQL an engine of their own (no pool:
+    each thread keeps its one connection), whose sessions plan each statement once (generic plans): they
+    run the same few statements thousands of times (the versions, a kept page's fresh part), and planning
+    the history's anew cost more than running it."""
+    engine = app.extensions.get("outside_request_engine")
+    if engine is None:
+        with app.app_context():
+            engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        if engine.dialect.name == "postgresql":
+            engine = sa.create_engine(
+                engine.url,
+                poolclass=sa.pool.NullPool,
+                isolation_level="AUTOCOMMIT",
+                hide_parameters=True,
+                connect_args={"options": "-c plan_cache_mode=force_generic_plan"},
+            )
+        app.extensions["outside_request_engine"] = engine
+    return engine
 
 
 def close_version_reader(app: Flask) -> None:
