@@ -6,12 +6,15 @@ from datetime import date
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from clinic.extensions import db
+from clinic.models import StaffUser
 from clinic.services.booking import availability, intake
+from clinic.services.casework import cases
 from clinic.timeutil import utcnow
 from clinic.triage.enums import Modality, PreferredContact
-from tests.browser.conftest import STAFF_EMAIL, STAFF_NAME, sign_in
+from tests.browser.conftest import ADMIN_EMAIL, STAFF_EMAIL, STAFF_NAME, sign_in
 from tests.browser.test_screenshots import DESKTOP, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]  # one Chromium, one live server
@@ -156,3 +159,26 @@ def test_the_request_page_fits_a_phone(new_context, live_server):
     page.goto("/staff/calls")
     expect(page.locator("table.call-list")).to_be_visible()  # a wide table scrolls inside its own box
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the call list scrolls sideways"
+
+
+def test_a_nurse_reopening_the_request_page_sees_every_view_and_every_change(page: Page, live_server):
+    """The request page is kept for the nurse's session and sent again with its history drawn afresh: each
+    reload is one more view of the same visit, on one line; a note written elsewhere shows at once."""
+    reference = create_request(live_server, last_name="Reopened", phone="+12125550140")
+    sign_in(page, STAFF_EMAIL)
+    open_from_search(page, reference, reference)
+    for _ in range(3):
+        page.reload()
+    history = page.locator("section[aria-labelledby='history-heading'] tbody tr")
+    views = history.filter(has_text="Viewed the request")
+    expect(views).to_have_count(1)
+    expect(views).to_contain_text(re.compile(r"\(4 views until \d\d:\d\d\)"))
+    expect(views).to_contain_text(STAFF_NAME)
+    request_id = int(page.url.rsplit("/", 1)[1])
+    with live_server.app.app_context():  # a colleague's note, written by another connection
+        colleague = db.session.scalar(select(StaffUser.id).where(StaffUser.email == ADMIN_EMAIL))
+        cases.add_note(request_id, "Sister will drive her home.", actor_id=colleague, now=utcnow())
+        db.session.remove()
+    page.reload()
+    expect(page.get_by_text("Sister will drive her home.")).to_be_visible()
+    expect(views).to_contain_text("(5 views until")
