@@ -6,11 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from clinic import kept_responses
+from clinic import create_app, kept_responses
 from clinic.extensions import db
 from clinic.kept_responses import Holds, Kept, KeptResponses
 from clinic.models import Closure
-from tests.conftest import count_queries
+from clinic.services.rules import read
+from tests.conftest import base_config, count_queries
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York
 ARTICLE = "/learn/what-is-ketamine-therapy"
@@ -208,3 +209,17 @@ def test_a_closure_written_elsewhere_and_midnight_end_the_kept_hours(app, client
     clock.set(datetime(2026, 11, 26, 5, 0, tzinfo=UTC))  # midnight: Thursday is today
     client.get(path)
     assert entered == [path, path, path]
+
+
+def test_statements_outside_a_request_plan_once_and_keep_the_urls_options(database_url, backend):
+    """On PostgreSQL the connection of statements outside any request (versions, a kept page's fresh part)
+    uses generic plans, with the session options the database URL gives kept beside them."""
+    if backend != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    app = create_app(base_config(f"{database_url}?options=-c%20statement_timeout%3D5000"))
+    try:
+        with read.outside_request(app) as connection:
+            assert connection.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_generic_plan"
+            assert connection.exec_driver_sql("SHOW statement_timeout").scalar() == "5s"
+    finally:
+        read.close_version_reader(app)

@@ -163,6 +163,9 @@ def outside_request(app: Flask) -> Iterator[Connection]:
         raise
 
 
+GENERIC_PLANS = "-c plan_cache_mode=force_generic_plan"
+
+
 def outside_engine(app: Flask) -> sa.Engine:
     """The app's engine in autocommit for these connections. On PostgreSQL an engine of their own (no pool:
     each thread keeps its one connection), whose sessions plan each statement once (generic plans): they
@@ -173,12 +176,14 @@ def outside_engine(app: Flask) -> sa.Engine:
         with app.app_context():
             engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
         if engine.dialect.name == "postgresql":
+            given = engine.url.query.get("options")  # the URL's own session options, if any, kept
+            options = " ".join(filter(None, [given if isinstance(given, str) else None, GENERIC_PLANS]))
             engine = sa.create_engine(
                 engine.url,
                 poolclass=sa.pool.NullPool,
                 isolation_level="AUTOCOMMIT",
                 hide_parameters=True,
-                connect_args={"options": "-c plan_cache_mode=force_generic_plan"},
+                connect_args={"options": options},
             )
         app.extensions["outside_request_engine"] = engine
     return engine
