@@ -27,9 +27,9 @@ def check_in_helpers() -> dict:
 def _trajectory_card(consultation: ConsultationRequest) -> dict:
     card = checkins.trajectory_card(consultation)
     now = utcnow()
-    for check_in in card.check_ins:  # "waiting for an answer" reads "expired unanswered" from then on
-        if check_in.answered_at is None and now < check_in.expires_at:
-            clock_changes_at(check_in.expires_at)
+    changes_at = card.changes_at(now)
+    if changes_at is not None:
+        clock_changes_at(changes_at)
     return {"card": card, "send_form": SendCheckInForm(formdata=None), "now": now}
 
 

@@ -55,7 +55,7 @@ def course_helpers() -> dict:
 def _course_card(request_id: int) -> dict:
     tz = clinic_info().rules.tz
     today = utcnow().astimezone(tz).date()
-    clock_changes_at(local_instant(today + timedelta(days=1), time(0), tz))  # the next Monday moves on
+    clock_changes_at(local_instant(today + timedelta(days=1), time(0), tz))  # a new day: "next Monday"
     return {
         "enrolment": proposals.enrolment_of(request_id),
         "courses": proposals.courses_of(request_id),

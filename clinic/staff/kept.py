@@ -38,10 +38,8 @@ def kept_page(draw: Callable[[], tuple[str, int, datetime]], *, now: datetime) -
     if "_flashes" in session:
         body, status, _ = draw()
         return body, status
-    casework, schedule = (
-        casework_version(),
-        schedule_version(),
-    )  # first: before anything the page is drawn from
+    casework = casework_version()  # both first: before anything the page is drawn from
+    schedule = schedule_version()
     generate_csrf()  # the session's form secret exists before it is part of the key
     key = (
         current_user.get_id(),

@@ -248,6 +248,12 @@ class TrajectoryCard:
     chart: TrajectoryChart
     check_ins: list[CheckIn]
 
+    def changes_at(self, now: datetime) -> datetime | None:
+        """The first instant after `now` at which the clock alone shows the card differently: an unanswered
+        check-in's window closing ("waiting for an answer" becomes "expired unanswered")."""
+        closing = [c.expires_at for c in self.check_ins if c.answered_at is None and now < c.expires_at]
+        return min(closing, default=None)
+
 
 def trajectory_card(consultation: ConsultationRequest) -> TrajectoryCard:
     """Two statements whatever the number of check-ins and sessions."""

@@ -2,7 +2,7 @@
 clock moved; sent by staff; valid 72 hours; one answer per link (the database's guarded UPDATE); answers
 encrypted; audited by ids only; the trajectory read in a fixed number of statements."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -147,3 +147,21 @@ def test_a_link_opened_again_and_again_is_one_visit_in_the_requests_history(
     detail = cases.detail(request_id)
     shown = [e for e in detail.history if e.action == "checkin.view"]
     assert len(shown) == 1 and detail.visits[shown[0].id].views == 12
+
+
+def test_a_cards_clock_changes_when_the_first_open_check_in_closes():
+    """The request page is kept until then: "waiting for an answer" reads "expired unanswered" after it."""
+    now = datetime(2026, 11, 18, 15, tzinfo=UTC)
+
+    def sent(expires_in: timedelta, answered: bool = False) -> CheckIn:
+        return CheckIn(expires_at=now + expires_in, answered_at=now if answered else None)
+
+    def card(*check_ins: CheckIn) -> checkins.TrajectoryCard:
+        return checkins.TrajectoryCard(trajectory=None, chart=None, check_ins=list(check_ins))
+
+    assert card().changes_at(now) is None
+    assert card(sent(timedelta(hours=2), answered=True), sent(-timedelta(hours=1))).changes_at(now) is None
+    closing = card(
+        sent(timedelta(hours=5)), sent(timedelta(hours=2)), sent(timedelta(minutes=1), answered=True)
+    )
+    assert closing.changes_at(now) == now + timedelta(hours=2)
